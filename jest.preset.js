@@ -1,0 +1,23 @@
+// Shared jest settings for every workspace: swc strips types (tsc -b does the type checking), and
+// workspace packages resolve to their TypeScript sources so tests never run against a stale dist/.
+const path = require('node:path');
+
+/** @param {string} dir the workspace folder */
+module.exports = function preset(dir) {
+  return {
+    displayName: path.relative(__dirname, dir),
+    rootDir: dir,
+    testEnvironment: 'node',
+    testMatch: ['<rootDir>/test/**/*.test.ts'],
+    testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+    transform: {
+      '^.+\\.(t|j)sx?$': [
+        '@swc/jest',
+        { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
+      ],
+    },
+    moduleNameMapper: {
+      '^@pipeline/schemas$': path.join(__dirname, 'schemas/src/index.ts'),
+    },
+  };
+};

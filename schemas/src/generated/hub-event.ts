@@ -1,0 +1,39 @@
+/* Generated from schemas/hub-event.schema.json by `npm run -w schemas generate`. Do not edit. */
+
+/**
+ * The slim event the ingest function sends to Event Hubs (claim check): the tweet's metadata and a reference to the image blob, never the image bytes. Internal contract between the ingest and consume functions.
+ */
+export interface HubEvent {
+  schemaVersion: 1;
+  id: string;
+  tweetId: string;
+  createdAt: string;
+  text: string;
+  retweets: number;
+  replies: number;
+  likes: number;
+  image?: ImageReference;
+  /**
+   * Name of the archived raw event in the raw-events container.
+   */
+  rawBlob: string;
+  /**
+   * When the ingest function accepted the event (ISO 8601, UTC).
+   */
+  ingestedAt: string;
+}
+/**
+ * Where the image bytes were stored (content-addressed) and what they show.
+ */
+export interface ImageReference {
+  label: 'damage' | 'no_damage';
+  longitude: number;
+  latitude: number;
+  contentType: 'image/jpeg';
+  /**
+   * Name of the image in the images container: its SHA-256 in hex plus .jpeg.
+   */
+  blob: string;
+  sha256: string;
+  bytes: number;
+}
