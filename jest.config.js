@@ -1,5 +1,12 @@
 // One jest run over every workspace (`npm test` at the root). Each workspace has its own
 // jest.config.js built from jest.preset.js, so `npx jest --selectProjects functions` works too.
 module.exports = {
-  projects: ['<rootDir>/schemas', '<rootDir>/functions'],
+  projects: [
+    '<rootDir>/schemas',
+    '<rootDir>/functions',
+    '<rootDir>/producer',
+    '<rootDir>/cdktf',
+    '<rootDir>/local/eventhubs-emulator',
+    '<rootDir>/local/gateway',
+  ],
 };

@@ -2,6 +2,14 @@
 // workspace packages resolve to their TypeScript sources so tests never run against a stale dist/.
 const path = require('node:path');
 
+/** Workspace packages that other workspaces import, and where their sources live. */
+const WORKSPACE_SOURCES = {
+  '@pipeline/schemas': 'schemas',
+  '@pipeline/producer': 'producer',
+  '@pipeline/eventhubs-emulator': 'local/eventhubs-emulator',
+  '@pipeline/gateway': 'local/gateway',
+};
+
 /** @param {string} dir the workspace folder */
 module.exports = function preset(dir) {
   return {
@@ -16,8 +24,8 @@ module.exports = function preset(dir) {
         { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
       ],
     },
-    moduleNameMapper: {
-      '^@pipeline/schemas$': path.join(__dirname, 'schemas/src/index.ts'),
-    },
+    moduleNameMapper: Object.fromEntries(
+      Object.entries(WORKSPACE_SOURCES).map(([name, dir]) => [`^${name}$`, path.join(__dirname, dir, 'src/index.ts')]),
+    ),
   };
 };
