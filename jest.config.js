@@ -8,5 +8,6 @@ module.exports = {
     '<rootDir>/cdktf',
     '<rootDir>/local/eventhubs-emulator',
     '<rootDir>/local/gateway',
+    '<rootDir>/local/emulators',
   ],
 };

@@ -8,6 +8,7 @@ const WORKSPACE_SOURCES = {
   '@pipeline/producer': 'producer',
   '@pipeline/eventhubs-emulator': 'local/eventhubs-emulator',
   '@pipeline/gateway': 'local/gateway',
+  '@pipeline/emulators': 'local/emulators',
 };
 
 /** @param {string} dir the workspace folder */

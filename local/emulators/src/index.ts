@@ -1,0 +1,3 @@
+export * from './azurite';
+export * from './cosmos';
+export * from './child-process';

@@ -1,0 +1,53 @@
+import { BlobServiceClient } from '@azure/storage-blob';
+import { CosmosClient } from '@azure/cosmos';
+import { startAzurite, startCosmos, type RunningAzurite, type RunningCosmos } from '../src';
+
+describe('Azurite (blob)', () => {
+  let azurite: RunningAzurite;
+  beforeAll(async () => {
+    azurite = await startAzurite({ port: 0 });
+  });
+  afterAll(() => azurite?.stop());
+
+  it('stores and returns a blob through the real storage SDK', async () => {
+    const service = BlobServiceClient.fromConnectionString(azurite.connectionString);
+    const container = service.getContainerClient('probe');
+    await container.createIfNotExists();
+    await container.getBlockBlobClient('a/b.txt').upload('hello', 5);
+    const body = await container.getBlobClient('a/b.txt').downloadToBuffer();
+    expect(body.toString()).toBe('hello');
+  });
+
+  it('names the port when it is already taken', async () => {
+    await expect(startAzurite({ port: azurite.port })).rejects.toThrow(/Azurite \(blob\) exited .*EADDRINUSE|address already in use/s);
+  });
+});
+
+describe('Cosmos DB server', () => {
+  let cosmos: RunningCosmos;
+  beforeAll(async () => {
+    cosmos = await startCosmos({ port: 0 });
+  });
+  afterAll(() => cosmos?.stop());
+
+  it('upserts idempotently and answers COUNT queries through the real Cosmos SDK', async () => {
+    const client = new CosmosClient({
+      endpoint: cosmos.endpoint,
+      key: 'C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw==',
+      connectionPolicy: { enableEndpointDiscovery: false },
+    });
+    const { database } = await client.databases.createIfNotExists({ id: 'probe' });
+    const { container } = await database.containers.createIfNotExists({ id: 'docs', partitionKey: { paths: ['/id'] } });
+    await container.items.upsert({ id: 'x', n: 1 });
+    await container.items.upsert({ id: 'x', n: 2 });
+    await container.items.upsert({ id: 'y', n: 3 });
+    const { resources } = await container.items.query<number>('SELECT VALUE COUNT(1) FROM c').fetchAll();
+    expect(resources).toEqual([2]);
+    const { resource } = await container.item('x', 'x').read<{ n: number }>();
+    expect(resource?.n).toBe(2);
+  });
+
+  it('names the port when it is already taken', async () => {
+    await expect(startCosmos({ port: cosmos.port })).rejects.toThrow(`Cosmos DB emulator cannot listen on 127.0.0.1:${cosmos.port}: EADDRINUSE`);
+  });
+});
