@@ -1,1 +1,3 @@
-module.exports = require('../jest.preset')(__dirname);
+const preset = require('../jest.preset')(__dirname);
+
+module.exports = { ...preset, setupFiles: ['<rootDir>/test/quiet-test-mode.js'] };

@@ -1,0 +1,4 @@
+// The app's entry point: importing each function module registers it with the Functions host.
+import './functions/ingest';
+import './functions/consume';
+import './functions/stats';

@@ -1,0 +1,84 @@
+import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { EventHubProducerClient } from '@azure/event-hubs';
+import { CosmosClient, type Container } from '@azure/cosmos';
+import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
+import { cosmosContainerName, cosmosDatabase, eventHubName, readConnection } from './settings';
+
+/**
+ * One client per service for the life of the worker process: clients hold connection pools (and, for
+ * Event Hubs, an AMQP connection), so creating them per invocation would be slow and leak sockets.
+ * Created on first use, so a missing setting fails the invocation that needs it with a clear message.
+ */
+let credential: TokenCredential | undefined;
+let blobService: BlobServiceClient | undefined;
+let producer: EventHubProducerClient | undefined;
+let cosmos: Container | undefined;
+
+function managedIdentity(): TokenCredential {
+  return (credential ??= new DefaultAzureCredential());
+}
+
+// Failing fast matters more than riding out a long outage inside one request: the caller (APIM, the
+// producer) retries a 503, and a function invocation must not hang for minutes.
+const STORAGE_RETRY = { maxTries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 2_000, tryTimeoutInMs: 10_000 };
+const EVENT_HUB_RETRY = { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 2_000, timeoutInMs: 10_000 };
+
+export function blobServiceClient(): BlobServiceClient {
+  if (blobService) return blobService;
+  const setting = readConnection('PipelineStorage', ['blobServiceUri', 'serviceUri']);
+  blobService = setting.identityEndpoint
+    ? new BlobServiceClient(setting.identityEndpoint, managedIdentity(), { retryOptions: STORAGE_RETRY })
+    : BlobServiceClient.fromConnectionString(setting.connectionString!, { retryOptions: STORAGE_RETRY });
+  return blobService;
+}
+
+export function blobContainer(name: string): ContainerClient {
+  return blobServiceClient().getContainerClient(name);
+}
+
+export function eventHubProducer(): EventHubProducerClient {
+  if (producer) return producer;
+  const setting = readConnection('EventHub', ['fullyQualifiedNamespace']);
+  producer = setting.identityEndpoint
+    ? new EventHubProducerClient(setting.identityEndpoint, eventHubName(), managedIdentity(), { retryOptions: EVENT_HUB_RETRY })
+    : new EventHubProducerClient(setting.connectionString!, eventHubName(), { retryOptions: EVENT_HUB_RETRY });
+  return producer;
+}
+
+export function cosmosContainer(): Container {
+  if (cosmos) return cosmos;
+  const setting = readConnection('CosmosDb', ['accountEndpoint']);
+  const client = setting.identityEndpoint
+    ? new CosmosClient({ endpoint: setting.identityEndpoint, aadCredentials: managedIdentity() })
+    : new CosmosClient({
+        ...parseCosmosConnectionString(setting.connectionString!),
+        // The local emulator serves no regional endpoints; discovery would redirect to nowhere.
+        connectionPolicy: { enableEndpointDiscovery: false },
+      });
+  cosmos = client.database(cosmosDatabase()).container(cosmosContainerName());
+  return cosmos;
+}
+
+export function parseCosmosConnectionString(connectionString: string): { endpoint: string; key: string } {
+  const parts = new Map(
+    connectionString
+      .split(';')
+      .filter(Boolean)
+      .map((part) => {
+        const at = part.indexOf('=');
+        return [part.slice(0, at).trim().toLowerCase(), part.slice(at + 1).trim()] as const;
+      }),
+  );
+  const endpoint = parts.get('accountendpoint');
+  const key = parts.get('accountkey');
+  if (!endpoint || !key) throw new Error('The CosmosDb connection string needs AccountEndpoint=...;AccountKey=...');
+  return { endpoint, key };
+}
+
+/** Closes the long-lived clients (used by tests and the local host's shutdown). */
+export async function closeClients(): Promise<void> {
+  await producer?.close();
+  producer = undefined;
+  blobService = undefined;
+  cosmos = undefined;
+}

@@ -1,0 +1,63 @@
+import type { HubEvent, TweetEvent } from '@pipeline/schemas';
+import { imageBlobOf, rawBlobName, toHubEvent, type ImageBlob } from './claim-check';
+
+/** Where accepted events go. Each write is idempotent, so retrying a whole request is always safe. */
+export interface IngestSinks {
+  /** Stores an image under its content hash; storing the same image again is a no-op. */
+  putImage(image: ImageBlob): Promise<void>;
+  /** Archives the raw event as received under its deterministic name, overwriting an earlier copy. */
+  putRaw(name: string, event: TweetEvent): Promise<void>;
+  /** Sends the slim events to Event Hubs. */
+  publish(events: readonly HubEvent[]): Promise<void>;
+}
+
+/** A dependency (storage or the hub) failed: the request can be retried as a whole. */
+export class DependencyError extends Error {
+  constructor(
+    readonly dependency: 'storage' | 'event-hubs',
+    cause: unknown,
+  ) {
+    super(`${dependency === 'storage' ? 'Blob Storage' : 'Event Hubs'} is unavailable: ${describe(cause)}`, { cause });
+    this.name = 'DependencyError';
+  }
+}
+
+/**
+ * Stores then publishes a validated request's events: images once (claim check) and raw events first,
+ * then the slim events to the hub. The hub only ever references blobs that exist; a failure anywhere
+ * fails the whole request (503) and the client's retry rewrites the same blobs, never duplicates.
+ * Returns the accepted ids in request order.
+ */
+export async function ingestEvents(events: readonly TweetEvent[], sinks: IngestSinks, now: Date): Promise<string[]> {
+  const unique = new Map<string, TweetEvent>();
+  for (const event of events) unique.set(event.id, event); // a repeated id in one request is one event
+  const images = new Map<string, ImageBlob>();
+  const hubEvents: HubEvent[] = [];
+  for (const event of unique.values()) {
+    const image = imageBlobOf(event);
+    if (image) images.set(image.sha256, image);
+    hubEvents.push(toHubEvent(event, image, now));
+  }
+  try {
+    await Promise.all([
+      ...[...images.values()].map((image) => sinks.putImage(image)),
+      ...[...unique.values()].map((event) => sinks.putRaw(rawBlobName(event), event)),
+    ]);
+  } catch (error) {
+    throw new DependencyError('storage', error);
+  }
+  try {
+    await sinks.publish(hubEvents);
+  } catch (error) {
+    throw new DependencyError('event-hubs', error);
+  }
+  return events.map((event) => event.id);
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return typeof code === 'string' ? `${code}: ${error.message}` : error.message;
+  }
+  return String(error);
+}

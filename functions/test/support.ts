@@ -1,0 +1,67 @@
+import { BlobServiceClient } from '@azure/storage-blob';
+import { CosmosClient, type Container } from '@azure/cosmos';
+import { HttpRequest, InvocationContext, type TriggerMetadata } from '@azure/functions';
+import { startAzurite, startCosmos, type RunningAzurite, type RunningCosmos } from '@pipeline/emulators';
+import { closeClients } from '../src/lib/clients';
+
+export const CONTAINERS = { raw: 'raw-events', images: 'images', deadLetters: 'dead-letters' } as const;
+
+export interface TestServices {
+  readonly azurite: RunningAzurite;
+  readonly cosmos: RunningCosmos;
+  readonly blobs: BlobServiceClient;
+  readonly events: Container;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts Azurite and the Cosmos DB server on free ports, provisions what the infrastructure would
+ * (containers, database) and points the functions' app settings at them, exactly as the local stack does.
+ */
+export async function startTestServices(): Promise<TestServices> {
+  const [azurite, cosmos] = await Promise.all([startAzurite({ port: 0 }), startCosmos({ port: 0 })]);
+  process.env.PipelineStorage = azurite.connectionString;
+  process.env.CosmosDb = cosmos.connectionString;
+  process.env.STATS_CACHE_MS = '0';
+  const blobs = BlobServiceClient.fromConnectionString(azurite.connectionString);
+  await Promise.all(Object.values(CONTAINERS).map((name) => blobs.getContainerClient(name).createIfNotExists()));
+  const client = new CosmosClient({ endpoint: cosmos.endpoint, key: 'local', connectionPolicy: { enableEndpointDiscovery: false } });
+  const { database } = await client.databases.createIfNotExists({ id: 'harvey' });
+  const { container: events } = await database.containers.createIfNotExists({ id: 'events', partitionKey: { paths: ['/id'] } });
+  return {
+    azurite,
+    cosmos,
+    blobs,
+    events,
+    async stop() {
+      await closeClients();
+      await Promise.all([azurite.stop(), cosmos.stop()]);
+    },
+  };
+}
+
+export async function listBlobNames(blobs: BlobServiceClient, container: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const blob of blobs.getContainerClient(container).listBlobsFlat()) names.push(blob.name);
+  return names.sort();
+}
+
+export function postRequest(body: string | Uint8Array, headers: Record<string, string> = { 'content-type': 'application/json' }): HttpRequest {
+  return new HttpRequest({
+    method: 'POST',
+    url: 'http://127.0.0.1/api/events',
+    headers,
+    body: typeof body === 'string' ? { string: body } : { bytes: body },
+  });
+}
+
+/** An invocation context whose logs are collected rather than printed. */
+export function quietContext(triggerMetadata?: TriggerMetadata): InvocationContext & { logs: string[] } {
+  const logs: string[] = [];
+  const context = new InvocationContext({
+    functionName: 'test',
+    triggerMetadata,
+    logHandler: (level, ...args) => logs.push(`${level}: ${args.map(String).join(' ')}`),
+  });
+  return Object.assign(context, { logs });
+}
