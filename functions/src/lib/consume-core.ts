@@ -114,7 +114,7 @@ export function positionsFromTriggerMetadata(metadata: Record<string, unknown> |
     eventHubName: partitionContext.eventHubName ?? 'unknown-hub',
     partitionId: String(partitionContext.partitionId ?? 'unknown'),
     sequenceNumber: Number(sequenceNumbers[i] ?? -1),
-    ...(offsets[i] !== undefined ? { offset: String(offsets[i]) } : {}),
+    ...(offsets[i] !== undefined ? { offset: String(offsets[i] as string | number) } : {}),
     enqueuedAt: toIso(enqueued[i]),
   }));
 }

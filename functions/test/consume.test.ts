@@ -1,0 +1,104 @@
+import type { HubEvent } from '@pipeline/schemas';
+import { consume, cosmosOutput } from '../src/functions/consume';
+import { processBatch, positionsFromTriggerMetadata, type HubPosition, type StoredEventDocument } from '../src/lib/consume-core';
+import { toHubEvent, imageBlobOf } from '../src/lib/claim-check';
+import { CONTAINERS, listBlobNames, quietContext, startTestServices, type TestServices } from './support';
+import { tweetEvent } from './events';
+
+function hubEvent(n: number): HubEvent {
+  const event = tweetEvent(n);
+  return toHubEvent(event, imageBlobOf(event), new Date('2026-11-28T12:00:00Z'));
+}
+
+function triggerMetadata(count: number, partitionId = '1', firstSequenceNumber = 100) {
+  return {
+    partitionContext: { partitionId, eventHubName: 'tweets', consumerGroup: 'cosmos-writer' },
+    enqueuedTimeUtcArray: Array.from({ length: count }, (_, i) => new Date(Date.UTC(2026, 10, 28, 12, 0, i)).toISOString()),
+    sequenceNumberArray: Array.from({ length: count }, (_, i) => firstSequenceNumber + i),
+    offsetArray: Array.from({ length: count }, (_, i) => String((firstSequenceNumber + i) * 1000)),
+  };
+}
+
+describe('processBatch (pure)', () => {
+  const positions = (count: number): HubPosition[] => positionsFromTriggerMetadata(triggerMetadata(count), count);
+  const now = new Date('2026-11-28T12:00:05Z');
+
+  it('turns every valid message of a batch into a document, not only the last', () => {
+    const events = [hubEvent(1), hubEvent(2), hubEvent(3)];
+    const { documents, deadLetters } = processBatch(events, positions(3), now);
+    expect(deadLetters).toEqual([]);
+    expect(documents.map((d) => d.id)).toEqual(events.map((e) => e.id));
+    expect(documents[1]).toEqual({
+      ...events[1],
+      enqueuedAt: '2026-11-28T12:00:01.000Z',
+      storedAt: '2026-11-28T12:00:05.000Z',
+      partitionId: '1',
+      sequenceNumber: 101,
+    });
+  });
+
+  it('accepts messages as objects, JSON strings or UTF-8 bytes', () => {
+    const [a, b, c] = [hubEvent(1), hubEvent(2), hubEvent(3)];
+    const { documents } = processBatch([a, JSON.stringify(b), Buffer.from(JSON.stringify(c))], positions(3), now);
+    expect(documents.map((d) => d.id)).toEqual([a.id, b.id, c.id]);
+  });
+
+  it('dead-letters poison messages with the reason and position, and keeps the rest', () => {
+    const good = hubEvent(1);
+    const { image: _image, ...noRawBlob } = { ...hubEvent(2), rawBlob: undefined };
+    const { documents, deadLetters } = processBatch(['{not json', good, noRawBlob, Buffer.from([0xff, 0xfe])], positions(4), now);
+    expect(documents.map((d) => d.id)).toEqual([good.id]);
+    expect(deadLetters.map((d) => d.blobName)).toEqual(['tweets/1/100.json', 'tweets/1/102.json', 'tweets/1/103.json']);
+    expect(deadLetters[0]!.record.reason).toMatch(/^the message body is not valid JSON/);
+    expect(deadLetters[1]!.record).toMatchObject({ reason: 'the event breaks the hub event contract', errors: [{ path: '$.rawBlob', message: 'is required' }] });
+    expect(deadLetters[2]!.record).toMatchObject({ reason: 'the message body is not valid UTF-8', message: { base64: '//4=' } });
+    expect(deadLetters[0]!.record.position).toEqual({ eventHubName: 'tweets', partitionId: '1', sequenceNumber: 100, offset: '100000', enqueuedAt: '2026-11-28T12:00:00.000Z' });
+  });
+
+  it('collapses repeated ids in one batch into one document, the later message winning', () => {
+    const first = hubEvent(1);
+    const again = { ...first, likes: 99 };
+    const { documents } = processBatch([first, hubEvent(2), again], positions(3), now);
+    expect(documents).toHaveLength(2);
+    expect(documents.find((d) => d.id === first.id)).toMatchObject({ likes: 99, sequenceNumber: 102 });
+  });
+});
+
+describe('consume handler with Cosmos DB and Blob Storage', () => {
+  let services: TestServices;
+  beforeAll(async () => {
+    services = await startTestServices();
+  }, 60_000);
+  afterAll(() => services?.stop());
+
+  it('hands every valid event to the Cosmos output, dead-letters the poison ones, and the upserts land once each', async () => {
+    const events = Array.from({ length: 50 }, (_, i) => hubEvent(i));
+    const batch: unknown[] = [...events.slice(0, 25), 'garbage', ...events.slice(25), events[3]];
+    const context = quietContext(triggerMetadata(batch.length, '0', 500));
+    await consume(batch, context);
+
+    const documents = context.extraOutputs.get(cosmosOutput) as StoredEventDocument[];
+    expect(documents).toHaveLength(50);
+    // What the Functions host does with the output binding: upsert each document.
+    for (const document of documents) await services.events.items.upsert(document);
+    for (const document of documents) await services.events.items.upsert(document); // a redelivery
+    const { resources: count } = await services.events.items.query<number>('SELECT VALUE COUNT(1) FROM c').fetchAll();
+    expect(count).toEqual([50]);
+    const { resource } = await services.events.item(events[7]!.id, events[7]!.id).read<StoredEventDocument>();
+    expect(resource).toMatchObject({ id: events[7]!.id, text: events[7]!.text, image: events[7]!.image, partitionId: '0', sequenceNumber: 507 });
+
+    expect(await listBlobNames(services.blobs, CONTAINERS.deadLetters)).toEqual(['tweets/0/525.json']);
+    const letter = await services.blobs.getContainerClient(CONTAINERS.deadLetters).getBlobClient('tweets/0/525.json').downloadToBuffer();
+    expect(JSON.parse(letter.toString())).toMatchObject({ message: 'garbage', position: { partitionId: '0', sequenceNumber: 525 } });
+  });
+
+  it('fails the invocation (so the batch is retried) when a dead letter cannot be written', async () => {
+    const saved = process.env.DEADLETTER_CONTAINER;
+    process.env.DEADLETTER_CONTAINER = 'missing-container';
+    try {
+      await expect(consume(['garbage'], quietContext(triggerMetadata(1)))).rejects.toThrow(/container/i);
+    } finally {
+      process.env.DEADLETTER_CONTAINER = saved;
+    }
+  });
+});
