@@ -9,5 +9,6 @@ module.exports = {
     '<rootDir>/local/eventhubs-emulator',
     '<rootDir>/local/gateway',
     '<rootDir>/local/emulators',
+    '<rootDir>/local/functions-host',
   ],
 };

@@ -9,6 +9,7 @@ const WORKSPACE_SOURCES = {
   '@pipeline/eventhubs-emulator': 'local/eventhubs-emulator',
   '@pipeline/gateway': 'local/gateway',
   '@pipeline/emulators': 'local/emulators',
+  '@pipeline/functions-host': 'local/functions-host',
 };
 
 /** @param {string} dir the workspace folder */
