@@ -1,5 +1,8 @@
 import type { AddressInfo } from 'node:net';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { createHttpServer } from '@vercel/cosmosdb-server';
+import { spawnNodeUntilReady, stopChild } from './child-process';
 
 /**
  * The Cosmos DB emulator's published, well-known key
@@ -20,6 +23,10 @@ export interface RunningCosmos {
   readonly port: number;
   readonly connectionString: string;
   stop(): Promise<void>;
+}
+
+export function cosmosConnectionString(endpoint: string): string {
+  return `AccountEndpoint=${endpoint};AccountKey=${COSMOS_EMULATOR_KEY};`;
 }
 
 /**
@@ -43,11 +50,53 @@ export async function startCosmos(options: CosmosOptions = {}): Promise<RunningC
   return {
     endpoint,
     port,
-    connectionString: `AccountEndpoint=${endpoint};AccountKey=${COSMOS_EMULATOR_KEY};`,
+    connectionString: cosmosConnectionString(endpoint),
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
   };
+}
+
+export interface CosmosProcessOptions extends CosmosOptions {
+  readonly onLine?: (line: string) => void;
+}
+
+export interface RunningCosmosProcess extends RunningCosmos {
+  readonly pid: number;
+  /** Kills the process without a chance to clean up, as a crash would (its data is in memory: gone). */
+  kill(): void;
+}
+
+/** Starts the Cosmos DB server as a child process (compiled CLI) and resolves once it listens. */
+export async function startCosmosProcess(options: CosmosProcessOptions = {}): Promise<RunningCosmosProcess> {
+  const host = options.host ?? '127.0.0.1';
+  const script = compiledScript('cosmos-cli.js');
+  if (!existsSync(script)) throw new Error(`${script} is missing: build the workspace first (npm run build)`);
+  const { child, ready } = await spawnNodeUntilReady(
+    'Cosmos DB emulator',
+    script,
+    ['--host', host, '--port', String(options.port ?? 8081)],
+    /Cosmos DB emulator listening on (http:\/\/\S+)/,
+    { onLine: options.onLine },
+  );
+  const endpoint = ready[1]!;
+  return {
+    endpoint,
+    port: Number(new URL(endpoint).port),
+    pid: child.pid!,
+    connectionString: cosmosConnectionString(endpoint),
+    stop: () => stopChild(child),
+    kill: () => void child.kill('SIGKILL'),
+  };
+}
+
+/**
+ * The compiled (dist) path of one of this package's scripts, whether this module runs compiled or
+ * from its TypeScript source (under jest): child processes always run plain compiled JavaScript.
+ */
+function compiledScript(name: string): string {
+  const packageRoot = __dirname.endsWith(join('dist', 'src')) ? join(__dirname, '..', '..') : join(__dirname, '..');
+  return join(packageRoot, 'dist', 'src', name);
 }

@@ -1,6 +1,6 @@
 import { BlobServiceClient } from '@azure/storage-blob';
 import { CosmosClient } from '@azure/cosmos';
-import { startAzurite, startCosmos, type RunningAzurite, type RunningCosmos } from '../src';
+import { startAzurite, startCosmos, startCosmosProcess, type RunningAzurite, type RunningCosmos } from '../src';
 
 describe('Azurite (blob)', () => {
   let azurite: RunningAzurite;
@@ -50,4 +50,21 @@ describe('Cosmos DB server', () => {
   it('names the port when it is already taken', async () => {
     await expect(startCosmos({ port: cosmos.port })).rejects.toThrow(`Cosmos DB emulator cannot listen on 127.0.0.1:${cosmos.port}: EADDRINUSE`);
   });
+});
+
+describe('Cosmos DB server as a child process', () => {
+  it('serves the real SDK and can be killed and started again on the same port', async () => {
+    const first = await startCosmosProcess({ port: 0 });
+    const client = new CosmosClient({ endpoint: first.endpoint, key: 'local', connectionPolicy: { enableEndpointDiscovery: false } });
+    await client.databases.createIfNotExists({ id: 'probe' });
+    first.kill();
+    const second = await startCosmosProcess({ port: first.port });
+    try {
+      // In-memory only: the restarted server has lost the database, as documented.
+      const { resources } = await client.databases.readAll().fetchAll();
+      expect(resources).toEqual([]);
+    } finally {
+      await second.stop();
+    }
+  }, 30_000);
 });
