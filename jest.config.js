@@ -10,5 +10,7 @@ module.exports = {
     '<rootDir>/local/gateway',
     '<rootDir>/local/emulators',
     '<rootDir>/local/functions-host',
+    '<rootDir>/local/stack',
+    '<rootDir>/.github/scripts',
   ],
 };

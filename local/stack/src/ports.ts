@@ -1,0 +1,47 @@
+import { createServer } from 'node:net';
+
+/** The stack's services and their default ports, each overridable by an environment variable. */
+export const SERVICE_PORTS = {
+  gateway: { name: 'API gateway', env: 'GATEWAY_PORT', default: 7070 },
+  functions: { name: 'functions host', env: 'FUNCTIONS_PORT', default: 7071 },
+  blob: { name: 'Azurite (Blob Storage)', env: 'AZURITE_BLOB_PORT', default: 10000 },
+  cosmos: { name: 'Cosmos DB emulator', env: 'COSMOS_PORT', default: 8081 },
+  eventHubs: { name: 'Event Hubs emulator', env: 'EVENTHUBS_PORT', default: 5672 },
+} as const;
+
+export type ServiceName = keyof typeof SERVICE_PORTS;
+export type Ports = Record<ServiceName, number>;
+
+export function portsFromEnvironment(env: NodeJS.ProcessEnv = process.env): Ports {
+  const ports = {} as Ports;
+  for (const [service, spec] of Object.entries(SERVICE_PORTS) as [ServiceName, (typeof SERVICE_PORTS)[ServiceName]][]) {
+    const raw = env[spec.env];
+    const port = raw === undefined || raw === '' ? spec.default : Number(raw);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      throw new Error(`${spec.env} must be a port number from 1 to 65535; got ${JSON.stringify(raw)}`);
+    }
+    ports[service] = port;
+  }
+  const seen = new Map<number, string>();
+  for (const [service, port] of Object.entries(ports)) {
+    const other = seen.get(port);
+    if (other) throw new Error(`${SERVICE_PORTS[other as ServiceName].name} and ${SERVICE_PORTS[service as ServiceName].name} are both set to port ${port}`);
+    seen.set(port, service);
+  }
+  return ports;
+}
+
+/** Fails with a message naming the service and the port when something already listens there. */
+export async function assertPortsFree(host: string, ports: Ports): Promise<void> {
+  for (const [service, port] of Object.entries(ports) as [ServiceName, number][]) {
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = createServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(port, host, () => probe.close(() => resolve(true)));
+    });
+    if (!free) {
+      const spec = SERVICE_PORTS[service];
+      throw new Error(`Port ${port} for the ${spec.name} is already in use on ${host}. Stop whatever uses it, or set ${spec.env} to another port.`);
+    }
+  }
+}

@@ -1,0 +1,43 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/**
+ * The local stack's generated secrets: the function key, the API subscription keys and the basic-auth
+ * credential. Generated with random values on first run and kept in the gitignored data folder, so
+ * the repository never holds a secret and a restarted stack keeps working with the same keys.
+ */
+export interface LocalSecrets {
+  readonly functionKey: string;
+  readonly subscription: { readonly primaryKey: string; readonly secondaryKey: string };
+  readonly basicAuth: { readonly user: string; readonly password: string };
+}
+
+const randomKey = (bytes = 24) => randomBytes(bytes).toString('base64url');
+
+export function generateSecrets(): LocalSecrets {
+  return {
+    functionKey: randomKey(),
+    subscription: { primaryKey: randomBytes(16).toString('hex'), secondaryKey: randomBytes(16).toString('hex') },
+    basicAuth: { user: 'producer', password: randomKey(18) },
+  };
+}
+
+/** Reads the secrets file, or creates it (mode 0600) when it does not exist yet. */
+export function loadOrCreateSecrets(path: string): LocalSecrets {
+  if (existsSync(path)) {
+    const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<LocalSecrets>;
+    if (!parsed.functionKey || !parsed.subscription?.primaryKey || !parsed.basicAuth?.password) {
+      throw new Error(`${path} is incomplete; delete it and a new one will be generated`);
+    }
+    return parsed as LocalSecrets;
+  }
+  const secrets = generateSecrets();
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, JSON.stringify(secrets, null, 2) + '\n', { mode: 0o600 });
+  return secrets;
+}
+
+export function basicAuthHeader(secrets: LocalSecrets): string {
+  return `Basic ${Buffer.from(`${secrets.basicAuth.user}:${secrets.basicAuth.password}`).toString('base64')}`;
+}

@@ -1,0 +1,52 @@
+import { createServer, type Server } from 'node:net';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { assertPortsFree, portsFromEnvironment } from '../src/ports';
+import { basicAuthHeader, loadOrCreateSecrets } from '../src/secrets';
+
+describe('ports', () => {
+  it('uses the defaults, takes overrides from the environment and names a bad value', () => {
+    expect(portsFromEnvironment({})).toEqual({ gateway: 7070, functions: 7071, blob: 10000, cosmos: 8081, eventHubs: 5672 });
+    expect(portsFromEnvironment({ FUNCTIONS_PORT: '9071' }).functions).toBe(9071);
+    expect(() => portsFromEnvironment({ COSMOS_PORT: 'abc' })).toThrow('COSMOS_PORT must be a port number from 1 to 65535; got "abc"');
+    expect(() => portsFromEnvironment({ GATEWAY_PORT: '7071' })).toThrow('API gateway and functions host are both set to port 7071');
+  });
+
+  it('fails fast naming the service and the port when a port is taken', async () => {
+    const blocker: Server = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const taken = (blocker.address() as { port: number }).port;
+    try {
+      const ports = { ...portsFromEnvironment({}), cosmos: taken };
+      // Only the taken port matters for this assertion; probe it alone.
+      await expect(assertPortsFree('127.0.0.1', { cosmos: ports.cosmos } as typeof ports)).rejects.toThrow(
+        `Port ${taken} for the Cosmos DB emulator is already in use on 127.0.0.1. Stop whatever uses it, or set COSMOS_PORT to another port.`,
+      );
+    } finally {
+      blocker.close();
+    }
+  });
+});
+
+describe('local secrets', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stack-secrets-'));
+
+  it('generates random secrets once, privately, and reuses them', () => {
+    const path = join(dir, 'secrets.json');
+    const first = loadOrCreateSecrets(path);
+    expect(first.functionKey).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(first.subscription.primaryKey).not.toBe(first.subscription.secondaryKey);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(loadOrCreateSecrets(path)).toEqual(first);
+    expect(loadOrCreateSecrets(join(dir, 'other.json')).functionKey).not.toBe(first.functionKey);
+    expect(Buffer.from(basicAuthHeader(first).slice(6), 'base64').toString()).toBe(`producer:${first.basicAuth.password}`);
+  });
+
+  it('refuses an incomplete file with a message saying what to do', () => {
+    const path = join(dir, 'broken.json');
+    writeFileSync(path, '{"functionKey":"x"}');
+    expect(() => loadOrCreateSecrets(path)).toThrow(`${path} is incomplete; delete it and a new one will be generated`);
+    expect(readFileSync(path, 'utf8')).toBe('{"functionKey":"x"}');
+  });
+});
