@@ -6,7 +6,14 @@ import globals from 'globals';
 
 export default tseslint.config(
   {
-    ignores: ['**/node_modules/**', '**/dist/**', '**/cdktf.out/**', '**/coverage/**', '**/.data/**', '**/.artifacts/**'],
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      '**/cdktf.out/**',
+      '**/coverage/**',
+      '**/.data/**',
+      '**/.artifacts/**',
+    ],
   },
   js.configs.recommended,
   {

@@ -27,7 +27,10 @@ module.exports = function preset(dir) {
       ],
     },
     moduleNameMapper: Object.fromEntries(
-      Object.entries(WORKSPACE_SOURCES).map(([name, dir]) => [`^${name}$`, path.join(__dirname, dir, 'src/index.ts')]),
+      Object.entries(WORKSPACE_SOURCES).map(([name, dir]) => [
+        `^${name}$`,
+        path.join(__dirname, dir, 'src/index.ts'),
+      ]),
     ),
   };
 };

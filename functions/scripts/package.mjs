@@ -50,4 +50,6 @@ await mkdir(dirname(zipPath), { recursive: true });
 zip.writeZip(zipPath);
 const size = (await stat(zipPath)).size;
 const inputs = Object.keys(result.metafile.inputs).length;
-console.log(`packaged ${relative(process.cwd(), zipPath)}: ${(size / 1024 / 1024).toFixed(2)} MB, ${inputs} modules bundled in ${Date.now() - started} ms`);
+console.log(
+  `packaged ${relative(process.cwd(), zipPath)}: ${(size / 1024 / 1024).toFixed(2)} MB, ${inputs} modules bundled in ${Date.now() - started} ms`,
+);

@@ -1,6 +1,11 @@
 import type { HubEvent } from '@pipeline/schemas';
 import { consume, cosmosOutput } from '../src/functions/consume';
-import { processBatch, positionsFromTriggerMetadata, type HubPosition, type StoredEventDocument } from '../src/lib/consume-core';
+import {
+  processBatch,
+  positionsFromTriggerMetadata,
+  type HubPosition,
+  type StoredEventDocument,
+} from '../src/lib/consume-core';
 import { toHubEvent, imageBlobOf } from '../src/lib/claim-check';
 import { CONTAINERS, listBlobNames, quietContext, startTestServices, type TestServices } from './support';
 import { tweetEvent } from './events';
@@ -13,14 +18,17 @@ function hubEvent(n: number): HubEvent {
 function triggerMetadata(count: number, partitionId = '1', firstSequenceNumber = 100) {
   return {
     partitionContext: { partitionId, eventHubName: 'tweets', consumerGroup: 'cosmos-writer' },
-    enqueuedTimeUtcArray: Array.from({ length: count }, (_, i) => new Date(Date.UTC(2026, 10, 28, 12, 0, i)).toISOString()),
+    enqueuedTimeUtcArray: Array.from({ length: count }, (_, i) =>
+      new Date(Date.UTC(2026, 10, 28, 12, 0, i)).toISOString(),
+    ),
     sequenceNumberArray: Array.from({ length: count }, (_, i) => firstSequenceNumber + i),
     offsetArray: Array.from({ length: count }, (_, i) => String((firstSequenceNumber + i) * 1000)),
   };
 }
 
 describe('processBatch (pure)', () => {
-  const positions = (count: number): HubPosition[] => positionsFromTriggerMetadata(triggerMetadata(count), count);
+  const positions = (count: number): HubPosition[] =>
+    positionsFromTriggerMetadata(triggerMetadata(count), count);
   const now = new Date('2026-11-28T12:00:05Z');
 
   it('turns every valid message of a batch into a document, not only the last', () => {
@@ -39,20 +47,44 @@ describe('processBatch (pure)', () => {
 
   it('accepts messages as objects, JSON strings or UTF-8 bytes', () => {
     const [a, b, c] = [hubEvent(1), hubEvent(2), hubEvent(3)];
-    const { documents } = processBatch([a, JSON.stringify(b), Buffer.from(JSON.stringify(c))], positions(3), now);
+    const { documents } = processBatch(
+      [a, JSON.stringify(b), Buffer.from(JSON.stringify(c))],
+      positions(3),
+      now,
+    );
     expect(documents.map((d) => d.id)).toEqual([a.id, b.id, c.id]);
   });
 
   it('dead-letters poison messages with the reason and position, and keeps the rest', () => {
     const good = hubEvent(1);
     const { image: _image, ...noRawBlob } = { ...hubEvent(2), rawBlob: undefined };
-    const { documents, deadLetters } = processBatch(['{not json', good, noRawBlob, Buffer.from([0xff, 0xfe])], positions(4), now);
+    const { documents, deadLetters } = processBatch(
+      ['{not json', good, noRawBlob, Buffer.from([0xff, 0xfe])],
+      positions(4),
+      now,
+    );
     expect(documents.map((d) => d.id)).toEqual([good.id]);
-    expect(deadLetters.map((d) => d.blobName)).toEqual(['tweets/1/100.json', 'tweets/1/102.json', 'tweets/1/103.json']);
+    expect(deadLetters.map((d) => d.blobName)).toEqual([
+      'tweets/1/100.json',
+      'tweets/1/102.json',
+      'tweets/1/103.json',
+    ]);
     expect(deadLetters[0]!.record.reason).toMatch(/^the message body is not valid JSON/);
-    expect(deadLetters[1]!.record).toMatchObject({ reason: 'the event breaks the hub event contract', errors: [{ path: '$.rawBlob', message: 'is required' }] });
-    expect(deadLetters[2]!.record).toMatchObject({ reason: 'the message body is not valid UTF-8', message: { base64: '//4=' } });
-    expect(deadLetters[0]!.record.position).toEqual({ eventHubName: 'tweets', partitionId: '1', sequenceNumber: 100, offset: '100000', enqueuedAt: '2026-11-28T12:00:00.000Z' });
+    expect(deadLetters[1]!.record).toMatchObject({
+      reason: 'the event breaks the hub event contract',
+      errors: [{ path: '$.rawBlob', message: 'is required' }],
+    });
+    expect(deadLetters[2]!.record).toMatchObject({
+      reason: 'the message body is not valid UTF-8',
+      message: { base64: '//4=' },
+    });
+    expect(deadLetters[0]!.record.position).toEqual({
+      eventHubName: 'tweets',
+      partitionId: '1',
+      sequenceNumber: 100,
+      offset: '100000',
+      enqueuedAt: '2026-11-28T12:00:00.000Z',
+    });
   });
 
   it('collapses repeated ids in one batch into one document, the later message winning', () => {
@@ -82,14 +114,28 @@ describe('consume handler with Cosmos DB and Blob Storage', () => {
     // What the Functions host does with the output binding: upsert each document.
     for (const document of documents) await services.events.items.upsert(document);
     for (const document of documents) await services.events.items.upsert(document); // a redelivery
-    const { resources: count } = await services.events.items.query<number>('SELECT VALUE COUNT(1) FROM c').fetchAll();
+    const { resources: count } = await services.events.items
+      .query<number>('SELECT VALUE COUNT(1) FROM c')
+      .fetchAll();
     expect(count).toEqual([50]);
     const { resource } = await services.events.item(events[7]!.id, events[7]!.id).read<StoredEventDocument>();
-    expect(resource).toMatchObject({ id: events[7]!.id, text: events[7]!.text, image: events[7]!.image, partitionId: '0', sequenceNumber: 507 });
+    expect(resource).toMatchObject({
+      id: events[7]!.id,
+      text: events[7]!.text,
+      image: events[7]!.image,
+      partitionId: '0',
+      sequenceNumber: 507,
+    });
 
     expect(await listBlobNames(services.blobs, CONTAINERS.deadLetters)).toEqual(['tweets/0/525.json']);
-    const letter = await services.blobs.getContainerClient(CONTAINERS.deadLetters).getBlobClient('tweets/0/525.json').downloadToBuffer();
-    expect(JSON.parse(letter.toString())).toMatchObject({ message: 'garbage', position: { partitionId: '0', sequenceNumber: 525 } });
+    const letter = await services.blobs
+      .getContainerClient(CONTAINERS.deadLetters)
+      .getBlobClient('tweets/0/525.json')
+      .downloadToBuffer();
+    expect(JSON.parse(letter.toString())).toMatchObject({
+      message: 'garbage',
+      position: { partitionId: '0', sequenceNumber: 525 },
+    });
   });
 
   it('fails the invocation (so the batch is retried) when a dead letter cannot be written', async () => {

@@ -22,7 +22,14 @@ export function tweetEvent(n: number, options: { withImage?: boolean; imageSeed?
     createdAt: new Date(Date.UTC(2017, 7, 25, 20, 5) + n * 60_000).toISOString().replace('.000Z', 'Z'),
     text: `Harvey update ${n}: water rising on the Texas coast #HurricaneHarvey`,
   };
-  const event: TweetEvent = { schemaVersion: 1, id: deriveEventId(source), ...source, retweets: n % 7, replies: n % 3, likes: n % 11 };
+  const event: TweetEvent = {
+    schemaVersion: 1,
+    id: deriveEventId(source),
+    ...source,
+    retweets: n % 7,
+    replies: n % 3,
+    likes: n % 11,
+  };
   if (options.withImage !== false) {
     event.image = {
       label: n % 2 === 0 ? 'damage' : 'no_damage',

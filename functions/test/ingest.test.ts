@@ -1,9 +1,21 @@
 import { createHash } from 'node:crypto';
-import { MAX_EVENTS_PER_REQUEST, MAX_REQUEST_BYTES, type HubEvent, HUB_EVENT_TARGET_BYTES } from '@pipeline/schemas';
+import {
+  MAX_EVENTS_PER_REQUEST,
+  MAX_REQUEST_BYTES,
+  type HubEvent,
+  HUB_EVENT_TARGET_BYTES,
+} from '@pipeline/schemas';
 import { createIngestHandler } from '../src/functions/ingest';
 import { azureIngestSinks } from '../src/lib/azure-sinks';
 import type { IngestSinks } from '../src/lib/ingest-service';
-import { CONTAINERS, listBlobNames, postRequest, quietContext, startTestServices, type TestServices } from './support';
+import {
+  CONTAINERS,
+  listBlobNames,
+  postRequest,
+  quietContext,
+  startTestServices,
+  type TestServices,
+} from './support';
 import { jpeg, tweetEvent } from './events';
 
 /**
@@ -32,7 +44,11 @@ beforeEach(async () => {
 async function post(body: unknown, headers?: Record<string, string>) {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   const response = await ingest(postRequest(text, headers), quietContext());
-  return { status: response.status, body: response.jsonBody as Record<string, unknown>, headers: response.headers as Record<string, string> };
+  return {
+    status: response.status,
+    body: response.jsonBody as Record<string, unknown>,
+    headers: response.headers as Record<string, string>,
+  };
 }
 
 async function expectNothingStored() {
@@ -50,14 +66,24 @@ describe('ingest: accepted requests', () => {
     const sha = createHash('sha256').update(jpeg(1)).digest('hex');
     expect(await listBlobNames(services.blobs, CONTAINERS.images)).toEqual([`${sha}.jpeg`]);
     expect(await listBlobNames(services.blobs, CONTAINERS.raw)).toEqual([`2017/08/25/${event.id}.json`]);
-    const raw = await services.blobs.getContainerClient(CONTAINERS.raw).getBlobClient(`2017/08/25/${event.id}.json`).downloadToBuffer();
+    const raw = await services.blobs
+      .getContainerClient(CONTAINERS.raw)
+      .getBlobClient(`2017/08/25/${event.id}.json`)
+      .downloadToBuffer();
     expect(JSON.parse(raw.toString())).toEqual(event);
-    const image = await services.blobs.getContainerClient(CONTAINERS.images).getBlobClient(`${sha}.jpeg`).downloadToBuffer();
+    const image = await services.blobs
+      .getContainerClient(CONTAINERS.images)
+      .getBlobClient(`${sha}.jpeg`)
+      .downloadToBuffer();
     expect(image.equals(jpeg(1))).toBe(true);
 
     expect(published).toHaveLength(1);
     const hubEvent = published[0]!;
-    expect(hubEvent).toMatchObject({ id: event.id, tweetId: event.tweetId, rawBlob: `2017/08/25/${event.id}.json` });
+    expect(hubEvent).toMatchObject({
+      id: event.id,
+      tweetId: event.tweetId,
+      rawBlob: `2017/08/25/${event.id}.json`,
+    });
     expect(hubEvent.image).toEqual({
       label: 'no_damage',
       longitude: event.image!.longitude,
@@ -71,7 +97,11 @@ describe('ingest: accepted requests', () => {
   });
 
   it('accepts a batch in order and stores a shared image once', async () => {
-    const events = [tweetEvent(1, { imageSeed: 9 }), tweetEvent(2, { imageSeed: 9 }), tweetEvent(3, { withImage: false })];
+    const events = [
+      tweetEvent(1, { imageSeed: 9 }),
+      tweetEvent(2, { imageSeed: 9 }),
+      tweetEvent(3, { withImage: false }),
+    ];
     const response = await post(events);
     expect(response).toMatchObject({ status: 202, body: { accepted: 3, ids: events.map((e) => e.id) } });
     expect(await listBlobNames(services.blobs, CONTAINERS.images)).toHaveLength(1);
@@ -83,40 +113,97 @@ describe('ingest: accepted requests', () => {
   it('is idempotent: the same request twice leaves the same blobs', async () => {
     const events = [tweetEvent(4), tweetEvent(5)];
     await post(events);
-    const before = [await listBlobNames(services.blobs, CONTAINERS.raw), await listBlobNames(services.blobs, CONTAINERS.images)];
+    const before = [
+      await listBlobNames(services.blobs, CONTAINERS.raw),
+      await listBlobNames(services.blobs, CONTAINERS.images),
+    ];
     expect(await post(events)).toMatchObject({ status: 202 });
-    expect([await listBlobNames(services.blobs, CONTAINERS.raw), await listBlobNames(services.blobs, CONTAINERS.images)]).toEqual(before);
+    expect([
+      await listBlobNames(services.blobs, CONTAINERS.raw),
+      await listBlobNames(services.blobs, CONTAINERS.images),
+    ]).toEqual(before);
     expect(new Set(published.map((e) => e.id)).size).toBe(2);
   });
 
   it('accepts a charset parameter and a +json media type', async () => {
-    expect((await post(tweetEvent(6), { 'content-type': 'application/json; charset=utf-8' })).status).toBe(202);
+    expect((await post(tweetEvent(6), { 'content-type': 'application/json; charset=utf-8' })).status).toBe(
+      202,
+    );
     expect((await post(tweetEvent(7), { 'content-type': 'application/vnd.harvey+json' })).status).toBe(202);
   });
 
   it('keeps every slim event under 1 KB for ASCII text, even at the longest text and largest values', async () => {
-    const longest = { ...tweetEvent(8), text: 'x'.repeat(280), retweets: 1e9, replies: 1e9, likes: 1e9, tweetId: '9'.repeat(20) };
+    const longest = {
+      ...tweetEvent(8),
+      text: 'x'.repeat(280),
+      retweets: 1e9,
+      replies: 1e9,
+      likes: 1e9,
+      tweetId: '9'.repeat(20),
+    };
     expect((await post(longest)).status).toBe(202);
     expect(Buffer.byteLength(JSON.stringify(published[0]))).toBeLessThan(HUB_EVENT_TARGET_BYTES);
   });
 });
 
 describe('ingest: rejected requests store nothing', () => {
-  const invalidCases: [string, (e: Record<string, unknown>) => unknown, { index: number; path: string; message: string }][] = [
-    ['a wrong type', (e) => ({ ...e, likes: '12' }), { index: 0, path: '$.likes', message: 'must be integer' }],
+  const invalidCases: [
+    string,
+    (e: Record<string, unknown>) => unknown,
+    { index: number; path: string; message: string },
+  ][] = [
+    [
+      'a wrong type',
+      (e) => ({ ...e, likes: '12' }),
+      { index: 0, path: '$.likes', message: 'must be integer' },
+    ],
     ['a missing field', ({ text: _t, ...e }) => e, { index: 0, path: '$.text', message: 'is required' }],
     ['an extra field', (e) => ({ ...e, user: 'x' }), { index: 0, path: '$.user', message: 'is not allowed' }],
-    ['an oversized text', (e) => ({ ...e, text: 'a'.repeat(281) }), { index: 0, path: '$.text', message: 'must NOT have more than 280 characters' }],
-    ['bad base64', (e) => ({ ...e, image: { ...(e.image as object), data: "b'\\xff\\xd8\\xff'" } }), { index: 0, path: '$.image.data', message: 'must be standard base64 (A-Z, a-z, 0-9, +, / and = padding)' }],
-    ['base64 that is not a JPEG', (e) => ({ ...e, image: { ...(e.image as object), data: Buffer.from('GIF89a....').toString('base64') } }), { index: 0, path: '$.image.data', message: 'is not a JPEG image (the bytes must start with the FF D8 FF signature)' }],
-    ['an out-of-range latitude', (e) => ({ ...e, image: { ...(e.image as object), latitude: 95 } }), { index: 0, path: '$.image.latitude', message: 'must be <= 90' }],
-    ['an out-of-range longitude', (e) => ({ ...e, image: { ...(e.image as object), longitude: 181 } }), { index: 0, path: '$.image.longitude', message: 'must be <= 180' }],
+    [
+      'an oversized text',
+      (e) => ({ ...e, text: 'a'.repeat(281) }),
+      { index: 0, path: '$.text', message: 'must NOT have more than 280 characters' },
+    ],
+    [
+      'bad base64',
+      (e) => ({ ...e, image: { ...(e.image as object), data: "b'\\xff\\xd8\\xff'" } }),
+      {
+        index: 0,
+        path: '$.image.data',
+        message: 'must be standard base64 (A-Z, a-z, 0-9, +, / and = padding)',
+      },
+    ],
+    [
+      'base64 that is not a JPEG',
+      (e) => ({
+        ...e,
+        image: { ...(e.image as object), data: Buffer.from('GIF89a....').toString('base64') },
+      }),
+      {
+        index: 0,
+        path: '$.image.data',
+        message: 'is not a JPEG image (the bytes must start with the FF D8 FF signature)',
+      },
+    ],
+    [
+      'an out-of-range latitude',
+      (e) => ({ ...e, image: { ...(e.image as object), latitude: 95 } }),
+      { index: 0, path: '$.image.latitude', message: 'must be <= 90' },
+    ],
+    [
+      'an out-of-range longitude',
+      (e) => ({ ...e, image: { ...(e.image as object), longitude: 181 } }),
+      { index: 0, path: '$.image.longitude', message: 'must be <= 180' },
+    ],
   ];
 
   it.each(invalidCases)('rejects %s with 400, its path and reason', async (_name, mutate, expected) => {
     const response = await post(mutate(tweetEvent(10) as unknown as Record<string, unknown>));
     expect(response.status).toBe(400);
-    expect(response.body).toMatchObject({ error: 'InvalidEvents', message: '1 of 1 events are invalid; none were accepted' });
+    expect(response.body).toMatchObject({
+      error: 'InvalidEvents',
+      message: '1 of 1 events are invalid; none were accepted',
+    });
     expect(response.body.errors).toContainEqual(expected);
     await expectNothingStored();
   });
@@ -131,11 +218,18 @@ describe('ingest: rejected requests store nothing', () => {
   });
 
   it('rejects an empty array and an array over the maximum', async () => {
-    expect((await post([])).body).toMatchObject({ error: 'InvalidEvents', errors: [{ path: '$', message: 'must NOT have fewer than 1 items' }] });
-    const tooMany = Array.from({ length: MAX_EVENTS_PER_REQUEST + 1 }, (_, i) => tweetEvent(100 + i, { withImage: false }));
+    expect((await post([])).body).toMatchObject({
+      error: 'InvalidEvents',
+      errors: [{ path: '$', message: 'must NOT have fewer than 1 items' }],
+    });
+    const tooMany = Array.from({ length: MAX_EVENTS_PER_REQUEST + 1 }, (_, i) =>
+      tweetEvent(100 + i, { withImage: false }),
+    );
     const response = await post(tooMany);
     expect(response.status).toBe(400);
-    expect(response.body.errors).toEqual([{ path: '$', message: `must NOT have more than ${MAX_EVENTS_PER_REQUEST} items` }]);
+    expect(response.body.errors).toEqual([
+      { path: '$', message: `must NOT have more than ${MAX_EVENTS_PER_REQUEST} items` },
+    ]);
     await expectNothingStored();
   });
 
@@ -145,12 +239,17 @@ describe('ingest: rejected requests store nothing', () => {
     expect(notJson.body.error).toBe('InvalidJson');
     const response = await ingest(postRequest(new Uint8Array([0x7b, 0xff, 0xfe, 0x7d])), quietContext());
     expect(response.status).toBe(400);
-    expect((response.jsonBody as { errors: unknown[] }).errors).toEqual([{ path: '$', message: 'is not valid UTF-8' }]);
+    expect((response.jsonBody as { errors: unknown[] }).errors).toEqual([
+      { path: '$', message: 'is not valid UTF-8' },
+    ]);
     await expectNothingStored();
   });
 
   it('rejects a wrong or missing content type with 415', async () => {
-    expect(await post(tweetEvent(14), { 'content-type': 'text/plain' })).toMatchObject({ status: 415, body: { error: 'UnsupportedMediaType' } });
+    expect(await post(tweetEvent(14), { 'content-type': 'text/plain' })).toMatchObject({
+      status: 415,
+      body: { error: 'UnsupportedMediaType' },
+    });
     expect(await post(tweetEvent(14), {})).toMatchObject({ status: 415 });
     await expectNothingStored();
   });
@@ -158,14 +257,23 @@ describe('ingest: rejected requests store nothing', () => {
   it('rejects a body over the limit with 413, declared or not', async () => {
     const big = 'x'.repeat(MAX_REQUEST_BYTES + 1);
     expect(await post(big)).toMatchObject({ status: 413, body: { error: 'PayloadTooLarge' } });
-    expect(await post('[]', { 'content-type': 'application/json', 'content-length': String(MAX_REQUEST_BYTES + 1) })).toMatchObject({ status: 413 });
+    expect(
+      await post('[]', {
+        'content-type': 'application/json',
+        'content-length': String(MAX_REQUEST_BYTES + 1),
+      }),
+    ).toMatchObject({ status: 413 });
     await expectNothingStored();
   });
 });
 
 describe('ingest: dependencies down', () => {
   it('answers 503 with Retry-After when storage fails, and publishes nothing', async () => {
-    sinks = { ...sinks, putRaw: () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })) };
+    sinks = {
+      ...sinks,
+      putRaw: () =>
+        Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })),
+    };
     const response = await post(tweetEvent(20));
     expect(response.status).toBe(503);
     expect(response.headers['retry-after']).toBe('5');

@@ -15,7 +15,10 @@ describe('deployment package', () => {
 
   it('is self-contained and registers every function with its bindings', () => {
     const zipPath = join(work, 'functions.zip');
-    execFileSync('npm', ['run', 'package', '--', '--out', zipPath], { cwd: join(__dirname, '..'), stdio: 'pipe' });
+    execFileSync('npm', ['run', 'package', '--', '--out', zipPath], {
+      cwd: join(__dirname, '..'),
+      stdio: 'pipe',
+    });
     const app = join(work, 'app');
     new AdmZip(zipPath).extractAllTo(app);
     expect(readdirSync(app).sort()).toEqual(['dist', 'host.json', 'package.json']);
@@ -34,25 +37,61 @@ describe('deployment package', () => {
          log() {},
        };`,
     );
-    const output = execFileSync(process.execPath, ['-e', `require(${JSON.stringify(join(app, 'dist/index.js'))})`], {
-      cwd: app,
-      env: { PATH: process.env.PATH, NODE_PATH: join(work, 'core') },
-      encoding: 'utf8',
-    });
-    const registered = JSON.parse(output) as { metadata: { name: string; bindings: Record<string, Record<string, unknown>>; retryOptions?: unknown }; handlerType: string }[];
+    const output = execFileSync(
+      process.execPath,
+      ['-e', `require(${JSON.stringify(join(app, 'dist/index.js'))})`],
+      {
+        cwd: app,
+        env: { PATH: process.env.PATH, NODE_PATH: join(work, 'core') },
+        encoding: 'utf8',
+      },
+    );
+    const registered = JSON.parse(output) as {
+      metadata: { name: string; bindings: Record<string, Record<string, unknown>>; retryOptions?: unknown };
+      handlerType: string;
+    }[];
     const byName = Object.fromEntries(registered.map((r) => [r.metadata.name, r]));
     expect(Object.keys(byName).sort()).toEqual(['consume', 'ingest', 'stats']);
     expect(registered.every((r) => r.handlerType === 'function')).toBe(true);
 
     const bindings = (name: string) => Object.values(byName[name]!.metadata.bindings);
-    expect(bindings('ingest')).toContainEqual(expect.objectContaining({ type: 'httpTrigger', authLevel: 'function', route: 'events', methods: ['POST'] }));
-    expect(bindings('stats')).toContainEqual(expect.objectContaining({ type: 'httpTrigger', authLevel: 'function', route: 'stats', methods: ['GET'] }));
-    expect(bindings('consume')).toContainEqual(
-      expect.objectContaining({ type: 'eventHubTrigger', connection: 'EventHub', eventHubName: '%EVENTHUB_NAME%', consumerGroup: '%EVENTHUB_CONSUMER_GROUP%', cardinality: 'many' }),
+    expect(bindings('ingest')).toContainEqual(
+      expect.objectContaining({
+        type: 'httpTrigger',
+        authLevel: 'function',
+        route: 'events',
+        methods: ['POST'],
+      }),
+    );
+    expect(bindings('stats')).toContainEqual(
+      expect.objectContaining({
+        type: 'httpTrigger',
+        authLevel: 'function',
+        route: 'stats',
+        methods: ['GET'],
+      }),
     );
     expect(bindings('consume')).toContainEqual(
-      expect.objectContaining({ type: 'cosmosDB', direction: 'out', connection: 'CosmosDb', databaseName: '%COSMOS_DATABASE%', containerName: '%COSMOS_CONTAINER%' }),
+      expect.objectContaining({
+        type: 'eventHubTrigger',
+        connection: 'EventHub',
+        eventHubName: '%EVENTHUB_NAME%',
+        consumerGroup: '%EVENTHUB_CONSUMER_GROUP%',
+        cardinality: 'many',
+      }),
     );
-    expect(byName.consume!.metadata.retryOptions).toMatchObject({ strategy: 'exponentialBackoff', maxRetryCount: -1 });
+    expect(bindings('consume')).toContainEqual(
+      expect.objectContaining({
+        type: 'cosmosDB',
+        direction: 'out',
+        connection: 'CosmosDb',
+        databaseName: '%COSMOS_DATABASE%',
+        containerName: '%COSMOS_CONTAINER%',
+      }),
+    );
+    expect(byName.consume!.metadata.retryOptions).toMatchObject({
+      strategy: 'exponentialBackoff',
+      maxRetryCount: -1,
+    });
   }, 120_000);
 });

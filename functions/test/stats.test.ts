@@ -34,7 +34,19 @@ describe('stats function on the Cosmos DB server', () => {
       retweets: 0,
       replies: 0,
       likes: i,
-      ...(i < 20 ? { image: { label: i < 12 ? 'damage' : 'no_damage', longitude: -95, latitude: 29, contentType: 'image/jpeg', blob: 'x.jpeg', sha256: 'x', bytes: 1 } } : {}),
+      ...(i < 20
+        ? {
+            image: {
+              label: i < 12 ? 'damage' : 'no_damage',
+              longitude: -95,
+              latitude: 29,
+              contentType: 'image/jpeg',
+              blob: 'x.jpeg',
+              sha256: 'x',
+              bytes: 1,
+            },
+          }
+        : {}),
       rawBlob: 'x',
       // doc i was stored i minutes ago (docs 0..29 within the last hour), 100 ms after it was enqueued.
       ingestedAt: at(i * 60_000 + 150),
@@ -42,13 +54,19 @@ describe('stats function on the Cosmos DB server', () => {
       storedAt: at(i * 60_000),
     }));
     for (const doc of docs) await services.events.items.upsert(doc);
-    await services.blobs.getContainerClient(CONTAINERS.deadLetters).getBlockBlobClient('tweets/0/1.json').upload('{}', 2);
+    await services.blobs
+      .getContainerClient(CONTAINERS.deadLetters)
+      .getBlockBlobClient('tweets/0/1.json')
+      .upload('{}', 2);
   }, 60_000);
   afterAll(() => services?.stop());
 
   async function getStats(query: Record<string, string> = {}) {
     clearStatsCache();
-    const response = await stats(new HttpRequest({ method: 'GET', url: 'http://127.0.0.1/api/stats', query }), quietContext());
+    const response = await stats(
+      new HttpRequest({ method: 'GET', url: 'http://127.0.0.1/api/stats', query }),
+      quietContext(),
+    );
     return { status: response.status, body: response.jsonBody as Stats };
   }
 

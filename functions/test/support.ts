@@ -24,10 +24,19 @@ export async function startTestServices(): Promise<TestServices> {
   process.env.CosmosDb = cosmos.connectionString;
   process.env.STATS_CACHE_MS = '0';
   const blobs = BlobServiceClient.fromConnectionString(azurite.connectionString);
-  await Promise.all(Object.values(CONTAINERS).map((name) => blobs.getContainerClient(name).createIfNotExists()));
-  const client = new CosmosClient({ endpoint: cosmos.endpoint, key: 'local', connectionPolicy: { enableEndpointDiscovery: false } });
+  await Promise.all(
+    Object.values(CONTAINERS).map((name) => blobs.getContainerClient(name).createIfNotExists()),
+  );
+  const client = new CosmosClient({
+    endpoint: cosmos.endpoint,
+    key: 'local',
+    connectionPolicy: { enableEndpointDiscovery: false },
+  });
   const { database } = await client.databases.createIfNotExists({ id: 'harvey' });
-  const { container: events } = await database.containers.createIfNotExists({ id: 'events', partitionKey: { paths: ['/id'] } });
+  const { container: events } = await database.containers.createIfNotExists({
+    id: 'events',
+    partitionKey: { paths: ['/id'] },
+  });
   return {
     azurite,
     cosmos,
@@ -46,7 +55,10 @@ export async function listBlobNames(blobs: BlobServiceClient, container: string)
   return names.sort();
 }
 
-export function postRequest(body: string | Uint8Array, headers: Record<string, string> = { 'content-type': 'application/json' }): HttpRequest {
+export function postRequest(
+  body: string | Uint8Array,
+  headers: Record<string, string> = { 'content-type': 'application/json' },
+): HttpRequest {
   return new HttpRequest({
     method: 'POST',
     url: 'http://127.0.0.1/api/events',

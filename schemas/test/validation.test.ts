@@ -22,13 +22,33 @@ describe('validateTweetEvent', () => {
   });
 
   it.each<[string, unknown, ValidationIssue]>([
-    ['a numeric tweet id', validEvent({ tweetId: Number('901234567890123456') as unknown as string }), { path: '$.tweetId', message: 'must be string' }],
+    [
+      'a numeric tweet id',
+      validEvent({ tweetId: Number('901234567890123456') as unknown as string }),
+      { path: '$.tweetId', message: 'must be string' },
+    ],
     ['a negative count', validEvent({ likes: -1 }), { path: '$.likes', message: 'must be >= 0' }],
     ['a fractional count', validEvent({ retweets: 1.5 }), { path: '$.retweets', message: 'must be integer' }],
-    ['a bad timestamp', validEvent({ createdAt: '8/25/2017 20:05' }), { path: '$.createdAt', message: 'must be a valid date-time' }],
-    ['an empty text', validEvent({ text: '' }), { path: '$.text', message: 'must NOT have fewer than 1 characters' }],
-    ['an unknown schema version', validEvent({ schemaVersion: 2 as 1 }), { path: '$.schemaVersion', message: 'must be equal to constant' }],
-    ['an id that is not hex', validEvent({ id: 'not-an-id' }), { path: '$.id', message: 'must be 32 lowercase hex characters' }],
+    [
+      'a bad timestamp',
+      validEvent({ createdAt: '8/25/2017 20:05' }),
+      { path: '$.createdAt', message: 'must be a valid date-time' },
+    ],
+    [
+      'an empty text',
+      validEvent({ text: '' }),
+      { path: '$.text', message: 'must NOT have fewer than 1 characters' },
+    ],
+    [
+      'an unknown schema version',
+      validEvent({ schemaVersion: 2 as 1 }),
+      { path: '$.schemaVersion', message: 'must be equal to constant' },
+    ],
+    [
+      'an id that is not hex',
+      validEvent({ id: 'not-an-id' }),
+      { path: '$.id', message: 'must be 32 lowercase hex characters' },
+    ],
   ])('rejects %s with its path and reason', (_name, value, expected) => {
     expect(errorsOf(value)).toContainEqual(expected);
   });
@@ -39,7 +59,9 @@ describe('validateTweetEvent', () => {
   });
 
   it('names an extra field by its own path', () => {
-    expect(errorsOf({ ...validEvent(), sentiment: 'sad' })).toEqual([{ path: '$.sentiment', message: 'is not allowed' }]);
+    expect(errorsOf({ ...validEvent(), sentiment: 'sad' })).toEqual([
+      { path: '$.sentiment', message: 'is not allowed' },
+    ]);
   });
 
   it('counts text length in characters, so 280 emoji pass and 281 fail', () => {
@@ -63,7 +85,9 @@ describe('validateTweetEvent', () => {
     expect(errorsOf(validEvent({ image: { ...image, data: "b'\\xff\\xd8'" } }))).toEqual([
       { path: '$.image.data', message: 'must be standard base64 (A-Z, a-z, 0-9, +, / and = padding)' },
     ]);
-    expect(errorsOf(validEvent({ image: { ...image, data: 'A'.repeat(MAX_IMAGE_BASE64_CHARACTERS + 4) } }))).toEqual([
+    expect(
+      errorsOf(validEvent({ image: { ...image, data: 'A'.repeat(MAX_IMAGE_BASE64_CHARACTERS + 4) } })),
+    ).toEqual([
       { path: '$.image.data', message: `must NOT have more than ${MAX_IMAGE_BASE64_CHARACTERS} characters` },
     ]);
   });

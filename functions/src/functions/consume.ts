@@ -25,10 +25,13 @@ export function createConsumeHandler(writeDeadLetters: DeadLetterWriter) {
     // whole batch is retried, and both writes are idempotent.
     if (deadLetters.length > 0) {
       await writeDeadLetters(deadLetters);
-      for (const letter of deadLetters) context.warn(`dead-lettered ${letter.blobName}: ${letter.record.reason}`);
+      for (const letter of deadLetters)
+        context.warn(`dead-lettered ${letter.blobName}: ${letter.record.reason}`);
     }
     context.extraOutputs.set(cosmosOutput, documents);
-    context.log(`consume: ${documents.length} documents, ${deadLetters.length} dead letters, partition ${positions[0]?.partitionId ?? '-'}`);
+    context.log(
+      `consume: ${documents.length} documents, ${deadLetters.length} dead letters, partition ${positions[0]?.partitionId ?? '-'}`,
+    );
   };
 }
 
@@ -37,7 +40,9 @@ async function writeDeadLettersToBlob(deadLetters: readonly DeadLetter[]): Promi
   await Promise.all(
     deadLetters.map((letter) => {
       const body = Buffer.from(JSON.stringify(letter.record, null, 2));
-      return container.getBlockBlobClient(letter.blobName).uploadData(body, { blobHTTPHeaders: { blobContentType: 'application/json' } });
+      return container
+        .getBlockBlobClient(letter.blobName)
+        .uploadData(body, { blobHTTPHeaders: { blobContentType: 'application/json' } });
     }),
   );
 }
@@ -52,6 +57,11 @@ app.eventHub('consume', {
   extraOutputs: [cosmosOutput],
   // Retry forever with backoff: a batch that cannot be stored (Cosmos down, throttled) is never
   // skipped. Poison events do not block the partition: they are dead-lettered, not thrown.
-  retry: { strategy: 'exponentialBackoff', maxRetryCount: -1, minimumInterval: { seconds: 1 }, maximumInterval: { seconds: 60 } },
+  retry: {
+    strategy: 'exponentialBackoff',
+    maxRetryCount: -1,
+    minimumInterval: { seconds: 1 },
+    maximumInterval: { seconds: 60 },
+  },
   handler: consume,
 });

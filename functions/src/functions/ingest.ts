@@ -2,7 +2,13 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 import { MAX_REQUEST_BYTES } from '@pipeline/schemas';
 import { azureIngestSinks } from '../lib/azure-sinks';
 import { DependencyError, ingestEvents, type IngestSinks } from '../lib/ingest-service';
-import { isJsonContentType, parseIngestBody, payloadTooLarge, unsupportedMediaType, type ParsedIngestRequest } from '../lib/ingest-request';
+import {
+  isJsonContentType,
+  parseIngestBody,
+  payloadTooLarge,
+  unsupportedMediaType,
+  type ParsedIngestRequest,
+} from '../lib/ingest-request';
 import { BodyTooLargeError, readBodyWithLimit } from '../lib/request-body';
 import { accepted, errorResponse, serviceUnavailable } from '../lib/responses';
 
@@ -16,7 +22,9 @@ export function createIngestHandler(sinks: () => IngestSinks) {
   return async function ingest(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
     const parsed = await parseRequest(request);
     if (!parsed.ok) {
-      context.log(`ingest rejected: ${parsed.status} ${parsed.body.error} (${parsed.body.errors?.length ?? 0} errors)`);
+      context.log(
+        `ingest rejected: ${parsed.status} ${parsed.body.error} (${parsed.body.errors?.length ?? 0} errors)`,
+      );
       return errorResponse(parsed.status, parsed.body);
     }
     try {

@@ -26,7 +26,8 @@ export async function stats(request: HttpRequest, context: InvocationContext): P
   }
   const cacheMs = Number(readSetting('STATS_CACHE_MS', '2000'));
   const key = String(latest);
-  if (cached && cached.key === key && Date.now() - cached.at < cacheMs) return json(200, cached.stats, { 'cache-control': 'no-store' });
+  if (cached && cached.key === key && Date.now() - cached.at < cacheMs)
+    return json(200, cached.stats, { 'cache-control': 'no-store' });
   try {
     const result = await queryStats(cosmosContainer(), blobContainer(containers.deadLetters()), {
       latest,

@@ -13,7 +13,10 @@ export function azureIngestSinks(): IngestSinks {
     async putImage(image) {
       try {
         await images.getBlockBlobClient(image.name).uploadData(image.bytes, {
-          blobHTTPHeaders: { blobContentType: 'image/jpeg', blobCacheControl: 'public, max-age=31536000, immutable' },
+          blobHTTPHeaders: {
+            blobContentType: 'image/jpeg',
+            blobCacheControl: 'public, max-age=31536000, immutable',
+          },
           // Content-addressed: an existing blob already holds these bytes. Not rewriting it avoids a
           // new blob version (versioning is on in Azure) for every event that shares an image.
           conditions: { ifNoneMatch: '*' },

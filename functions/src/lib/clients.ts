@@ -40,8 +40,12 @@ export function eventHubProducer(): EventHubProducerClient {
   if (producer) return producer;
   const setting = readConnection('EventHub', ['fullyQualifiedNamespace']);
   producer = setting.identityEndpoint
-    ? new EventHubProducerClient(setting.identityEndpoint, eventHubName(), managedIdentity(), { retryOptions: EVENT_HUB_RETRY })
-    : new EventHubProducerClient(setting.connectionString!, eventHubName(), { retryOptions: EVENT_HUB_RETRY });
+    ? new EventHubProducerClient(setting.identityEndpoint, eventHubName(), managedIdentity(), {
+        retryOptions: EVENT_HUB_RETRY,
+      })
+    : new EventHubProducerClient(setting.connectionString!, eventHubName(), {
+        retryOptions: EVENT_HUB_RETRY,
+      });
   return producer;
 }
 
@@ -71,7 +75,8 @@ export function parseCosmosConnectionString(connectionString: string): { endpoin
   );
   const endpoint = parts.get('accountendpoint');
   const key = parts.get('accountkey');
-  if (!endpoint || !key) throw new Error('The CosmosDb connection string needs AccountEndpoint=...;AccountKey=...');
+  if (!endpoint || !key)
+    throw new Error('The CosmosDb connection string needs AccountEndpoint=...;AccountKey=...');
   return { endpoint, key };
 }
 

@@ -43,7 +43,11 @@ export interface BatchOutcome {
  * breaks the hub contract becomes a dead letter with the reason, and the rest of the batch goes on.
  * Repeated ids in one batch collapse into one document (the later message wins).
  */
-export function processBatch(messages: readonly unknown[], positions: readonly HubPosition[], now: Date): BatchOutcome {
+export function processBatch(
+  messages: readonly unknown[],
+  positions: readonly HubPosition[],
+  now: Date,
+): BatchOutcome {
   if (messages.length !== positions.length) {
     throw new Error(`batch metadata mismatch: ${messages.length} messages but ${positions.length} positions`);
   }
@@ -59,7 +63,9 @@ export function processBatch(messages: readonly unknown[], positions: readonly H
     }
     const result = validateHubEvent(decoded.value);
     if (!result.ok) {
-      deadLetters.push(deadLetter(position, 'the event breaks the hub event contract', message, storedAt, result.errors));
+      deadLetters.push(
+        deadLetter(position, 'the event breaks the hub event contract', message, storedAt, result.errors),
+      );
       return;
     }
     documents.set(result.value.id, {
@@ -92,12 +98,22 @@ export function decodeMessage(message: unknown): Decoded {
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch (error) {
-    return { ok: false, reason: `the message body is not valid JSON: ${error instanceof Error ? error.message : String(error)}` };
+    return {
+      ok: false,
+      reason: `the message body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
+    };
   }
 }
 
-function deadLetter(position: HubPosition, reason: string, message: unknown, at: string, errors?: readonly ValidationIssue[]): DeadLetter {
-  const printable = message instanceof Uint8Array ? { base64: Buffer.from(message).toString('base64') } : message;
+function deadLetter(
+  position: HubPosition,
+  reason: string,
+  message: unknown,
+  at: string,
+  errors?: readonly ValidationIssue[],
+): DeadLetter {
+  const printable =
+    message instanceof Uint8Array ? { base64: Buffer.from(message).toString('base64') } : message;
   return {
     blobName: `${position.eventHubName}/${position.partitionId}/${position.sequenceNumber}.json`,
     record: { reason, ...(errors ? { errors } : {}), position, deadLetteredAt: at, message: printable },
@@ -105,8 +121,14 @@ function deadLetter(position: HubPosition, reason: string, message: unknown, at:
 }
 
 /** Reads each message's hub position from the Event Hubs trigger's metadata (cardinality many). */
-export function positionsFromTriggerMetadata(metadata: Record<string, unknown> | undefined, count: number): HubPosition[] {
-  const partitionContext = (metadata?.partitionContext ?? {}) as { partitionId?: string; eventHubName?: string };
+export function positionsFromTriggerMetadata(
+  metadata: Record<string, unknown> | undefined,
+  count: number,
+): HubPosition[] {
+  const partitionContext = (metadata?.partitionContext ?? {}) as {
+    partitionId?: string;
+    eventHubName?: string;
+  };
   const enqueued = asArray(metadata?.enqueuedTimeUtcArray);
   const sequenceNumbers = asArray(metadata?.sequenceNumberArray);
   const offsets = asArray(metadata?.offsetArray);
@@ -124,6 +146,8 @@ function asArray(value: unknown): unknown[] {
 }
 
 function toIso(value: unknown): string {
-  const date = new Date(typeof value === 'string' || typeof value === 'number' || value instanceof Date ? value : NaN);
+  const date = new Date(
+    typeof value === 'string' || typeof value === 'number' || value instanceof Date ? value : NaN,
+  );
   return Number.isNaN(date.getTime()) ? new Date(0).toISOString() : date.toISOString();
 }

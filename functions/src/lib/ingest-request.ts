@@ -1,4 +1,9 @@
-import { MAX_EVENTS_PER_REQUEST, MAX_REQUEST_BYTES, validateTweetEvent, type TweetEvent } from '@pipeline/schemas';
+import {
+  MAX_EVENTS_PER_REQUEST,
+  MAX_REQUEST_BYTES,
+  validateTweetEvent,
+  type TweetEvent,
+} from '@pipeline/schemas';
 import type { ErrorBody } from './responses';
 
 export type ParsedIngestRequest =
@@ -44,23 +49,31 @@ export function parseIngestBody(body: Buffer): ParsedIngestRequest {
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(body);
   } catch {
-    return invalid('InvalidJson', 'The request body is not valid UTF-8', [{ path: '$', message: 'is not valid UTF-8' }]);
+    return invalid('InvalidJson', 'The request body is not valid UTF-8', [
+      { path: '$', message: 'is not valid UTF-8' },
+    ]);
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    return invalid('InvalidJson', `The request body is not valid JSON: ${reason}`, [{ path: '$', message: `is not valid JSON: ${reason}` }]);
+    return invalid('InvalidJson', `The request body is not valid JSON: ${reason}`, [
+      { path: '$', message: `is not valid JSON: ${reason}` },
+    ]);
   }
   const items = Array.isArray(parsed) ? parsed : [parsed];
   if (items.length === 0) {
-    return invalid('InvalidEvents', 'The request holds an empty array; send 1 to 100 events', [{ path: '$', message: 'must NOT have fewer than 1 items' }]);
+    return invalid('InvalidEvents', 'The request holds an empty array; send 1 to 100 events', [
+      { path: '$', message: 'must NOT have fewer than 1 items' },
+    ]);
   }
   if (items.length > MAX_EVENTS_PER_REQUEST) {
-    return invalid('InvalidEvents', `The request holds ${items.length} events; send at most ${MAX_EVENTS_PER_REQUEST} per request`, [
-      { path: '$', message: `must NOT have more than ${MAX_EVENTS_PER_REQUEST} items` },
-    ]);
+    return invalid(
+      'InvalidEvents',
+      `The request holds ${items.length} events; send at most ${MAX_EVENTS_PER_REQUEST} per request`,
+      [{ path: '$', message: `must NOT have more than ${MAX_EVENTS_PER_REQUEST} items` }],
+    );
   }
   const events: TweetEvent[] = [];
   const errors: { index: number; path: string; message: string }[] = [];
@@ -76,7 +89,11 @@ export function parseIngestBody(body: Buffer): ParsedIngestRequest {
   });
   if (errors.length > 0) {
     const invalidCount = new Set(errors.map((e) => e.index)).size;
-    return invalid('InvalidEvents', `${invalidCount} of ${items.length} events are invalid; none were accepted`, errors);
+    return invalid(
+      'InvalidEvents',
+      `${invalidCount} of ${items.length} events are invalid; none were accepted`,
+      errors,
+    );
   }
   return { ok: true, events };
 }

@@ -17,7 +17,9 @@ export class DependencyError extends Error {
     readonly dependency: 'storage' | 'event-hubs',
     cause: unknown,
   ) {
-    super(`${dependency === 'storage' ? 'Blob Storage' : 'Event Hubs'} is unavailable: ${describe(cause)}`, { cause });
+    super(`${dependency === 'storage' ? 'Blob Storage' : 'Event Hubs'} is unavailable: ${describe(cause)}`, {
+      cause,
+    });
     this.name = 'DependencyError';
   }
 }
@@ -28,7 +30,11 @@ export class DependencyError extends Error {
  * fails the whole request (503) and the client's retry rewrites the same blobs, never duplicates.
  * Returns the accepted ids in request order.
  */
-export async function ingestEvents(events: readonly TweetEvent[], sinks: IngestSinks, now: Date): Promise<string[]> {
+export async function ingestEvents(
+  events: readonly TweetEvent[],
+  sinks: IngestSinks,
+  now: Date,
+): Promise<string[]> {
   const unique = new Map<string, TweetEvent>();
   for (const event of events) unique.set(event.id, event); // a repeated id in one request is one event
   const images = new Map<string, ImageBlob>();

@@ -1,7 +1,10 @@
 import type { HttpRequest } from '@azure/functions';
 
 export class BodyTooLargeError extends Error {
-  constructor(readonly limit: number, readonly declared?: number) {
+  constructor(
+    readonly limit: number,
+    readonly declared?: number,
+  ) {
     super(`body exceeds ${limit} bytes`);
   }
 }

@@ -8,10 +8,18 @@ export interface ErrorBody {
 }
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponseInit {
-  return { status, jsonBody: body, headers: { 'content-type': 'application/json; charset=utf-8', ...headers } };
+  return {
+    status,
+    jsonBody: body,
+    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+  };
 }
 
-export function errorResponse(status: number, body: ErrorBody, headers: Record<string, string> = {}): HttpResponseInit {
+export function errorResponse(
+  status: number,
+  body: ErrorBody,
+  headers: Record<string, string> = {},
+): HttpResponseInit {
   return json(status, body, headers);
 }
 

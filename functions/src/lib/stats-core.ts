@@ -27,8 +27,15 @@ export interface Percentiles {
 /** Nearest-rank percentiles (no interpolation: every reported value is one that was measured). */
 export function percentiles(values: readonly number[]): Percentiles {
   const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
-  const rank = (p: number) => (sorted.length ? sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]! : null);
-  return { count: sorted.length, p50: rank(50), p95: rank(95), p99: rank(99), max: sorted.length ? sorted[sorted.length - 1]! : null };
+  const rank = (p: number) =>
+    sorted.length ? sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]! : null;
+  return {
+    count: sorted.length,
+    p50: rank(50),
+    p95: rank(95),
+    p99: rank(99),
+    max: sorted.length ? sorted[sorted.length - 1]! : null,
+  };
 }
 
 /** Milliseconds between two ISO timestamps, or NaN when either is missing or unparsable. */

@@ -17,7 +17,12 @@ export interface LatestTweet {
 
 export interface Stats {
   readonly generatedAt: string;
-  readonly totals: { readonly stored: number; readonly damage: number; readonly noDamage: number; readonly withoutImage: number };
+  readonly totals: {
+    readonly stored: number;
+    readonly damage: number;
+    readonly noDamage: number;
+    readonly withoutImage: number;
+  };
   readonly perMinute: readonly { readonly minute: string; readonly count: number }[];
   readonly latest: readonly LatestTweet[];
   readonly latency: {
@@ -46,7 +51,11 @@ export interface StatsOptions {
  * roughly 63 COUNTs + 2 TOPs ≈ 200-300 RU per call, which the function caches for a few seconds so
  * any number of open dashboards cost the same.
  */
-export async function queryStats(container: Container, deadLetters: ContainerClient, options: StatsOptions): Promise<Stats> {
+export async function queryStats(
+  container: Container,
+  deadLetters: ContainerClient,
+  options: StatsOptions,
+): Promise<Stats> {
   const count = async (where: string, parameters: { name: string; value: string }[] = []) => {
     const { resources } = await container.items
       .query<number>({ query: `SELECT VALUE COUNT(1) FROM c${where ? ` WHERE ${where}` : ''}`, parameters })
@@ -92,7 +101,10 @@ export async function queryStats(container: Container, deadLetters: ContainerCli
   };
 }
 
-async function countBlobs(container: ContainerClient, cap: number): Promise<{ count: number; capped: boolean }> {
+async function countBlobs(
+  container: ContainerClient,
+  cap: number,
+): Promise<{ count: number; capped: boolean }> {
   let count = 0;
   try {
     for await (const page of container.listBlobsFlat().byPage({ maxPageSize: Math.min(cap, 5000) })) {

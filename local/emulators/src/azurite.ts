@@ -34,7 +34,15 @@ export interface RunningAzurite {
 /** Starts Azurite's blob service in a child process and resolves once it listens. */
 export async function startAzurite(options: AzuriteOptions = {}): Promise<RunningAzurite> {
   const host = options.host ?? '127.0.0.1';
-  const args = ['--blobHost', host, '--blobPort', String(options.port ?? 10000), '--disableTelemetry', '--skipApiVersionCheck', '--loose'];
+  const args = [
+    '--blobHost',
+    host,
+    '--blobPort',
+    String(options.port ?? 10000),
+    '--disableTelemetry',
+    '--skipApiVersionCheck',
+    '--loose',
+  ];
   if (options.location) {
     mkdirSync(options.location, { recursive: true });
     args.push('--location', options.location);
@@ -42,9 +50,15 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
     args.push('--inMemoryPersistence', '--extentMemoryLimit', String(options.memoryLimitMb ?? 1024));
   }
   const script = require.resolve('azurite/dist/src/blob/main.js');
-  const { child, ready } = await spawnNodeUntilReady('Azurite (blob)', script, args, /successfully listens on (http:\/\/\S+?):(\d+)/, {
-    onLine: options.onLine,
-  });
+  const { child, ready } = await spawnNodeUntilReady(
+    'Azurite (blob)',
+    script,
+    args,
+    /successfully listens on (http:\/\/\S+?):(\d+)/,
+    {
+      onLine: options.onLine,
+    },
+  );
   const port = Number(ready[2]);
   const blobEndpoint = `http://${host}:${port}/${AZURITE_ACCOUNT}`;
   return {

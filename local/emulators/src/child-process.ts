@@ -54,7 +54,9 @@ export function spawnNodeUntilReady(
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
     child.once('error', (error) => fail(new Error(`${name} could not start: ${error.message}`)));
-    child.once('exit', (code, signal) => fail(new Error(`${name} exited (${signal ?? `code ${code}`}) before it was ready${tail()}`)));
+    child.once('exit', (code, signal) =>
+      fail(new Error(`${name} exited (${signal ?? `code ${code}`}) before it was ready${tail()}`)),
+    );
   });
 }
 

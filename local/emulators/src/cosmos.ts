@@ -41,7 +41,11 @@ export async function startCosmos(options: CosmosOptions = {}): Promise<RunningC
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(new Error(`Cosmos DB emulator cannot listen on ${host}:${options.port ?? 8081}: ${error.code ?? error.message}`)),
+      reject(
+        new Error(
+          `Cosmos DB emulator cannot listen on ${host}:${options.port ?? 8081}: ${error.code ?? error.message}`,
+        ),
+      ),
     );
     server.listen(options.port ?? 8081, host, resolve);
   });
@@ -97,6 +101,8 @@ export async function startCosmosProcess(options: CosmosProcessOptions = {}): Pr
  * from its TypeScript source (under jest): child processes always run plain compiled JavaScript.
  */
 function compiledScript(name: string): string {
-  const packageRoot = __dirname.endsWith(join('dist', 'src')) ? join(__dirname, '..', '..') : join(__dirname, '..');
+  const packageRoot = __dirname.endsWith(join('dist', 'src'))
+    ? join(__dirname, '..', '..')
+    : join(__dirname, '..');
   return join(packageRoot, 'dist', 'src', name);
 }

@@ -1,6 +1,12 @@
 import { BlobServiceClient } from '@azure/storage-blob';
 import { CosmosClient } from '@azure/cosmos';
-import { startAzurite, startCosmos, startCosmosProcess, type RunningAzurite, type RunningCosmos } from '../src';
+import {
+  startAzurite,
+  startCosmos,
+  startCosmosProcess,
+  type RunningAzurite,
+  type RunningCosmos,
+} from '../src';
 
 describe('Azurite (blob)', () => {
   let azurite: RunningAzurite;
@@ -19,7 +25,9 @@ describe('Azurite (blob)', () => {
   });
 
   it('names the port when it is already taken', async () => {
-    await expect(startAzurite({ port: azurite.port })).rejects.toThrow(/Azurite \(blob\) exited .*EADDRINUSE|address already in use/s);
+    await expect(startAzurite({ port: azurite.port })).rejects.toThrow(
+      /Azurite \(blob\) exited .*EADDRINUSE|address already in use/s,
+    );
   });
 });
 
@@ -37,7 +45,10 @@ describe('Cosmos DB server', () => {
       connectionPolicy: { enableEndpointDiscovery: false },
     });
     const { database } = await client.databases.createIfNotExists({ id: 'probe' });
-    const { container } = await database.containers.createIfNotExists({ id: 'docs', partitionKey: { paths: ['/id'] } });
+    const { container } = await database.containers.createIfNotExists({
+      id: 'docs',
+      partitionKey: { paths: ['/id'] },
+    });
     await container.items.upsert({ id: 'x', n: 1 });
     await container.items.upsert({ id: 'x', n: 2 });
     await container.items.upsert({ id: 'y', n: 3 });
@@ -48,14 +59,20 @@ describe('Cosmos DB server', () => {
   });
 
   it('names the port when it is already taken', async () => {
-    await expect(startCosmos({ port: cosmos.port })).rejects.toThrow(`Cosmos DB emulator cannot listen on 127.0.0.1:${cosmos.port}: EADDRINUSE`);
+    await expect(startCosmos({ port: cosmos.port })).rejects.toThrow(
+      `Cosmos DB emulator cannot listen on 127.0.0.1:${cosmos.port}: EADDRINUSE`,
+    );
   });
 });
 
 describe('Cosmos DB server as a child process', () => {
   it('serves the real SDK and can be killed and started again on the same port', async () => {
     const first = await startCosmosProcess({ port: 0 });
-    const client = new CosmosClient({ endpoint: first.endpoint, key: 'local', connectionPolicy: { enableEndpointDiscovery: false } });
+    const client = new CosmosClient({
+      endpoint: first.endpoint,
+      key: 'local',
+      connectionPolicy: { enableEndpointDiscovery: false },
+    });
     await client.databases.createIfNotExists({ id: 'probe' });
     first.kill();
     const second = await startCosmosProcess({ port: first.port });

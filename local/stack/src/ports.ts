@@ -14,7 +14,10 @@ export type Ports = Record<ServiceName, number>;
 
 export function portsFromEnvironment(env: NodeJS.ProcessEnv = process.env): Ports {
   const ports = {} as Ports;
-  for (const [service, spec] of Object.entries(SERVICE_PORTS) as [ServiceName, (typeof SERVICE_PORTS)[ServiceName]][]) {
+  for (const [service, spec] of Object.entries(SERVICE_PORTS) as [
+    ServiceName,
+    (typeof SERVICE_PORTS)[ServiceName],
+  ][]) {
     const raw = env[spec.env];
     const port = raw === undefined || raw === '' ? spec.default : Number(raw);
     if (!Number.isInteger(port) || port < 1 || port > 65535) {
@@ -25,7 +28,10 @@ export function portsFromEnvironment(env: NodeJS.ProcessEnv = process.env): Port
   const seen = new Map<number, string>();
   for (const [service, port] of Object.entries(ports)) {
     const other = seen.get(port);
-    if (other) throw new Error(`${SERVICE_PORTS[other as ServiceName].name} and ${SERVICE_PORTS[service as ServiceName].name} are both set to port ${port}`);
+    if (other)
+      throw new Error(
+        `${SERVICE_PORTS[other as ServiceName].name} and ${SERVICE_PORTS[service as ServiceName].name} are both set to port ${port}`,
+      );
     seen.set(port, service);
   }
   return ports;
@@ -41,7 +47,9 @@ export async function assertPortsFree(host: string, ports: Ports): Promise<void>
     });
     if (!free) {
       const spec = SERVICE_PORTS[service];
-      throw new Error(`Port ${port} for the ${spec.name} is already in use on ${host}. Stop whatever uses it, or set ${spec.env} to another port.`);
+      throw new Error(
+        `Port ${port} for the ${spec.name} is already in use on ${host}. Stop whatever uses it, or set ${spec.env} to another port.`,
+      );
     }
   }
 }

@@ -10,17 +10,29 @@ export const PIPELINE_NAMES = {
   consumerGroup: 'cosmos-writer',
   cosmosDatabase: 'harvey',
   cosmosContainer: 'events',
-  containers: { raw: 'raw-events', images: 'images', deadLetters: 'dead-letters', checkpoints: 'azure-webjobs-eventhub' },
+  containers: {
+    raw: 'raw-events',
+    images: 'images',
+    deadLetters: 'dead-letters',
+    checkpoints: 'azure-webjobs-eventhub',
+  },
 } as const;
 
 export async function provisionStorage(connectionString: string): Promise<void> {
   const service = BlobServiceClient.fromConnectionString(connectionString);
-  await Promise.all(Object.values(PIPELINE_NAMES.containers).map((name) => service.getContainerClient(name).createIfNotExists()));
+  await Promise.all(
+    Object.values(PIPELINE_NAMES.containers).map((name) =>
+      service.getContainerClient(name).createIfNotExists(),
+    ),
+  );
 }
 
 export async function provisionCosmos(endpoint: string, key: string): Promise<void> {
   const client = new CosmosClient({ endpoint, key, connectionPolicy: { enableEndpointDiscovery: false } });
   const { database } = await client.databases.createIfNotExists({ id: PIPELINE_NAMES.cosmosDatabase });
-  await database.containers.createIfNotExists({ id: PIPELINE_NAMES.cosmosContainer, partitionKey: { paths: ['/id'] } });
+  await database.containers.createIfNotExists({
+    id: PIPELINE_NAMES.cosmosContainer,
+    partitionKey: { paths: ['/id'] },
+  });
   client.dispose();
 }

@@ -18,7 +18,10 @@ const randomKey = (bytes = 24) => randomBytes(bytes).toString('base64url');
 export function generateSecrets(): LocalSecrets {
   return {
     functionKey: randomKey(),
-    subscription: { primaryKey: randomBytes(16).toString('hex'), secondaryKey: randomBytes(16).toString('hex') },
+    subscription: {
+      primaryKey: randomBytes(16).toString('hex'),
+      secondaryKey: randomBytes(16).toString('hex'),
+    },
     basicAuth: { user: 'producer', password: randomKey(18) },
   };
 }

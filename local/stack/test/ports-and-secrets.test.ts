@@ -7,10 +7,20 @@ import { basicAuthHeader, loadOrCreateSecrets } from '../src/secrets';
 
 describe('ports', () => {
   it('uses the defaults, takes overrides from the environment and names a bad value', () => {
-    expect(portsFromEnvironment({})).toEqual({ gateway: 7070, functions: 7071, blob: 10000, cosmos: 8081, eventHubs: 5672 });
+    expect(portsFromEnvironment({})).toEqual({
+      gateway: 7070,
+      functions: 7071,
+      blob: 10000,
+      cosmos: 8081,
+      eventHubs: 5672,
+    });
     expect(portsFromEnvironment({ FUNCTIONS_PORT: '9071' }).functions).toBe(9071);
-    expect(() => portsFromEnvironment({ COSMOS_PORT: 'abc' })).toThrow('COSMOS_PORT must be a port number from 1 to 65535; got "abc"');
-    expect(() => portsFromEnvironment({ GATEWAY_PORT: '7071' })).toThrow('API gateway and functions host are both set to port 7071');
+    expect(() => portsFromEnvironment({ COSMOS_PORT: 'abc' })).toThrow(
+      'COSMOS_PORT must be a port number from 1 to 65535; got "abc"',
+    );
+    expect(() => portsFromEnvironment({ GATEWAY_PORT: '7071' })).toThrow(
+      'API gateway and functions host are both set to port 7071',
+    );
   });
 
   it('fails fast naming the service and the port when a port is taken', async () => {
@@ -40,13 +50,17 @@ describe('local secrets', () => {
     expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(loadOrCreateSecrets(path)).toEqual(first);
     expect(loadOrCreateSecrets(join(dir, 'other.json')).functionKey).not.toBe(first.functionKey);
-    expect(Buffer.from(basicAuthHeader(first).slice(6), 'base64').toString()).toBe(`producer:${first.basicAuth.password}`);
+    expect(Buffer.from(basicAuthHeader(first).slice(6), 'base64').toString()).toBe(
+      `producer:${first.basicAuth.password}`,
+    );
   });
 
   it('refuses an incomplete file with a message saying what to do', () => {
     const path = join(dir, 'broken.json');
     writeFileSync(path, '{"functionKey":"x"}');
-    expect(() => loadOrCreateSecrets(path)).toThrow(`${path} is incomplete; delete it and a new one will be generated`);
+    expect(() => loadOrCreateSecrets(path)).toThrow(
+      `${path} is incomplete; delete it and a new one will be generated`,
+    );
     expect(readFileSync(path, 'utf8')).toBe('{"functionKey":"x"}');
   });
 });

@@ -15,7 +15,10 @@ export type LineSink = (line: string) => void;
 export async function startWithin<T>(name: string, timeoutMs: number, start: () => Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${name} did not start within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+    timer = setTimeout(
+      () => reject(new Error(`${name} did not start within ${Math.round(timeoutMs / 1000)} s`)),
+      timeoutMs,
+    );
   });
   try {
     return await Promise.race([start(), deadline]);

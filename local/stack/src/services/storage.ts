@@ -1,5 +1,10 @@
 import { join } from 'node:path';
-import { startAzurite, startCosmosProcess, type RunningAzurite, type RunningCosmosProcess } from '@pipeline/emulators';
+import {
+  startAzurite,
+  startCosmosProcess,
+  type RunningAzurite,
+  type RunningCosmosProcess,
+} from '@pipeline/emulators';
 import type { LineSink, RunningService } from './service';
 
 export interface StorageServices {
