@@ -1,0 +1,265 @@
+import { request as httpRequest } from 'node:http';
+import { createServer, type Server } from 'node:net';
+import { deriveEventId } from '@pipeline/schemas';
+import { join } from 'node:path';
+import {
+  FIXTURE_APPS,
+  FUNCTIONS_APP,
+  listBlobNames,
+  pipelineSettings,
+  startHost,
+  startServices,
+  writeSettings,
+  type Services,
+  type SettingsFile,
+} from './support';
+
+/** A hub endpoint nothing listens on: ingest must answer 503 and publish nothing. */
+const UNREACHABLE_HUB =
+  'Endpoint=sb://127.0.0.1:9;SharedAccessKeyName=local;SharedAccessKey=local;UseDevelopmentEmulator=true';
+
+function tweet(n: number) {
+  const source = {
+    tweetId: String(901234567890000000n + BigInt(n)),
+    createdAt: new Date(Date.UTC(2017, 7, 25, 20, 5) + n * 60_000).toISOString().replace('.000Z', 'Z'),
+    text: `Harvey update ${n} #HurricaneHarvey`,
+  };
+  return { schemaVersion: 1, id: deriveEventId(source), ...source, retweets: 1, replies: 2, likes: 3 };
+}
+
+describe('HTTP triggers (the functions app and a fixture app, in a host process)', () => {
+  let services: Services;
+  let settings: SettingsFile;
+  let app: Awaited<ReturnType<typeof startHost>>;
+  let echo: Awaited<ReturnType<typeof startHost>>;
+
+  beforeAll(async () => {
+    services = await startServices();
+    settings = writeSettings(pipelineSettings(services, UNREACHABLE_HUB));
+    [app, echo] = await Promise.all([
+      startHost(FUNCTIONS_APP, settings.path),
+      startHost(join(FIXTURE_APPS, 'echo-app/index.js'), settings.path, { maxRequestBytes: 1024 }),
+    ]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.allSettled([app?.stop(), echo?.stop()]);
+    await services?.stop();
+    settings?.remove();
+  }, 30_000);
+
+  const withKey = (key: string) => ({ 'x-functions-key': key });
+
+  it('refuses a function-level route without a key or with a wrong one (401), by header and by ?code=', async () => {
+    expect((await fetch(`${app.url}/api/stats`)).status).toBe(401);
+    expect((await fetch(`${app.url}/api/stats`, { headers: withKey('wrong') })).status).toBe(401);
+    expect((await fetch(`${app.url}/api/stats?code=wrong`)).status).toBe(401);
+    const post = await fetch(`${app.url}/api/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(tweet(1)),
+    });
+    expect(post.status).toBe(401);
+    expect(app.lines.some((l) => /Rejected 'Functions.ingest' POST \/api\/events 401/.test(l))).toBe(true);
+  });
+
+  it('answers 404 for unknown routes, outside the route prefix and for methods a function did not register', async () => {
+    expect(
+      (await fetch(`${app.url}/api/nothing-here`, { headers: withKey(settings.functionKey) })).status,
+    ).toBe(404);
+    expect((await fetch(`${app.url}/stats`, { headers: withKey(settings.functionKey) })).status).toBe(404);
+    expect((await fetch(`${app.url}/api/events`, { headers: withKey(settings.functionKey) })).status).toBe(
+      404,
+    );
+  });
+
+  it('serves the stats route from Cosmos DB with the key, by header or ?code=', async () => {
+    for (const init of [{ headers: withKey(settings.functionKey) }, {}]) {
+      const url = `${app.url}/api/stats${'headers' in init ? '' : `?code=${settings.functionKey}`}`;
+      const response = await fetch(url, init);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toMatch(/application\/json/);
+      expect(response.headers.get('cache-control')).toBe('no-store');
+      const body = (await response.json()) as Record<string, unknown>;
+      expect((body as { totals: { stored: number } }).totals.stored).toBe(0);
+    }
+  });
+
+  it('runs ingest: 400 with every error for an invalid event (nothing archived)', async () => {
+    const response = await fetch(`${app.url}/api/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...withKey(settings.functionKey) },
+      body: JSON.stringify({ ...tweet(2), retweets: -1, id: 'bad' }),
+    });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { errors: { path: string }[] };
+    expect(body.errors.map((e) => e.path)).toEqual(expect.arrayContaining(['$.retweets']));
+  });
+
+  it('runs ingest to Azurite: the raw event is archived; with the hub unreachable the answer is 503, safe to retry', async () => {
+    const event = tweet(3);
+    const response = await fetch(`${app.url}/api/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...withKey(settings.functionKey) },
+      body: JSON.stringify(event),
+    });
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('5');
+    const raw = await listBlobNames(services.blobs, 'raw-events');
+    expect(raw.some((name) => name.endsWith(`/${event.id}.json`))).toBe(true);
+  }, 30_000);
+
+  it('maps the request (method, route params, query, headers, body) and the response (status, headers, jsonBody)', async () => {
+    const response = await fetch(`${echo.url}/api/echo/42/a/b%20c?x=1&y=two`, {
+      method: 'POST',
+      headers: { 'x-custom': 'hello', 'content-type': 'text/plain' },
+      body: 'payload',
+    });
+    expect(response.status).toBe(201);
+    expect(response.headers.get('x-echo')).toBe('yes');
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(body).toEqual(
+      expect.objectContaining({
+        method: 'POST',
+        params: { id: '42', rest: 'a/b c' },
+        query: { x: '1', y: 'two' },
+        header: 'hello',
+        body: 'payload',
+        functionName: 'echo',
+      }),
+    );
+    expect(body.invocationId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('answers 500 with the invocation id when a handler throws, and logs it', async () => {
+    const response = await fetch(`${echo.url}/api/boom`, { headers: withKey(settings.functionKey) });
+    expect(response.status).toBe(500);
+    const body = (await response.json()) as { invocationId: string };
+    expect(response.headers.get('x-invocation-id')).toBe(body.invocationId);
+    expect(
+      echo.lines.some(
+        (l) =>
+          l.includes(`Executed 'Functions.boom' (Failed, Id=${body.invocationId}`) &&
+          l.includes('boom: the handler failed'),
+      ),
+    ).toBe(true);
+  });
+
+  it('applies an HTTP function output binding (Cosmos DB upsert) before answering', async () => {
+    const docs = [
+      { id: 'http-output-1', value: 1 },
+      { id: 'http-output-2', value: 2 },
+    ];
+    const response = await fetch(`${echo.url}/api/store`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(docs),
+    });
+    expect(response.status).toBe(204);
+    for (const doc of docs) {
+      const { resource } = await services.events().item(doc.id, doc.id).read<{ value: number }>();
+      expect(resource?.value).toBe(doc.value);
+    }
+  });
+
+  it('refuses a body over the size limit with 413: declared by Content-Length, or streamed past it', async () => {
+    // Declared: refused before any of the body is read.
+    const declared = await rawRequest(
+      echo.port,
+      '/api/echo/1/x',
+      { 'content-length': String(200 * 1024 * 1024) },
+      'x',
+    );
+    expect(declared).toBe(413);
+    // Chunked (no Content-Length): cut off once past the limit (1 KB for this host).
+    const streamed = await rawRequest(
+      echo.port,
+      '/api/echo/1/x',
+      { 'transfer-encoding': 'chunked' },
+      'y'.repeat(4096),
+    );
+    expect(streamed).toBe(413);
+    const small = await rawRequest(
+      echo.port,
+      '/api/echo/1/x',
+      { 'transfer-encoding': 'chunked' },
+      'z'.repeat(512),
+    );
+    expect(small).toBe(201);
+  });
+
+  it('writes one line per invocation: function, outcome, id, duration, status', () => {
+    const executed = app.lines.filter((l) => l.includes("Executed 'Functions.stats'"));
+    expect(executed.length).toBeGreaterThanOrEqual(2);
+    expect(executed[0]).toMatch(
+      /Executed 'Functions\.stats' \(Succeeded, Id=[0-9a-f-]{36}, Duration=\d+ms\) GET \/api\/stats 200/,
+    );
+  });
+});
+
+describe('startup errors', () => {
+  let blocker: Server | undefined;
+  afterAll(() => new Promise<void>((done) => (blocker ? blocker.close(() => done()) : done())));
+
+  it('fails fast naming the host and the port when the port is in use', async () => {
+    blocker = createServer();
+    const port = await new Promise<number>((done) =>
+      blocker!.listen(0, '127.0.0.1', () => done((blocker!.address() as { port: number }).port)),
+    );
+    const settings = writeSettings({
+      CosmosDb: 'AccountEndpoint=http://127.0.0.1:9/;AccountKey=a2V5;',
+      COSMOS_DATABASE: 'db',
+      COSMOS_CONTAINER: 'c',
+    });
+    try {
+      await expect(
+        startHost(join(FIXTURE_APPS, 'echo-app/index.js'), settings.path, { port }),
+      ).rejects.toThrow(`Functions host cannot listen on 127.0.0.1:${port}: the port is already in use`);
+    } finally {
+      settings.remove();
+    }
+  });
+
+  it('refuses an unsupported trigger, naming the function and the binding', async () => {
+    const settings = writeSettings({});
+    try {
+      await expect(startHost(join(FIXTURE_APPS, 'timer-app/index.js'), settings.path)).rejects.toThrow(
+        /function "tick", binding "timerTrigger\w*": trigger type "timerTrigger" is not supported/,
+      );
+    } finally {
+      settings.remove();
+    }
+  });
+
+  it('refuses a binding whose %SETTING% is not set, naming the function, the binding and the setting', async () => {
+    const settings = writeSettings({ CosmosDb: 'AccountEndpoint=http://127.0.0.1:9/;AccountKey=a2V5;' });
+    try {
+      await expect(startHost(join(FIXTURE_APPS, 'echo-app/index.js'), settings.path)).rejects.toThrow(
+        /function "store", binding "cosmosDBOutput\w*" \(cosmosDB\): the app setting "COSMOS_DATABASE" \(from "%COSMOS_DATABASE%"\) is not set/,
+      );
+    } finally {
+      settings.remove();
+    }
+  });
+});
+
+/** A raw HTTP request, so the test controls Content-Length and chunking; resolves with the status. */
+function rawRequest(
+  port: number,
+  path: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, method: 'POST', headers }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      // The host may close the connection right after answering 413 while the body is still going out.
+      if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE') reject(error);
+    });
+    req.write(body);
+    req.end();
+  });
+}

@@ -1,0 +1,153 @@
+import { CosmosClient, type Container } from '@azure/cosmos';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { startAzurite, startCosmos, type RunningAzurite, type RunningCosmos } from '@pipeline/emulators';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnFunctionsHost, type SpawnedFunctionsHost } from '../src/spawn';
+
+/** The functions app as tsc builds it (`tsc -b` runs before jest in `npm test`). */
+export const FUNCTIONS_APP = join(__dirname, '../../../functions/dist/src/index.js');
+export const FIXTURE_APPS = join(__dirname, 'fixtures');
+
+export const NAMES = {
+  database: 'harvey',
+  container: 'events',
+  hub: 'tweets',
+  consumerGroup: 'cosmos-writer',
+  containers: ['raw-events', 'images', 'dead-letters'],
+} as const;
+
+export interface Services {
+  azurite: RunningAzurite;
+  cosmos: RunningCosmos;
+  blobs: BlobServiceClient;
+  events: () => Container;
+  /** Starts the Cosmos DB server again on the same port (it keeps data in memory only) and provisions. */
+  restartCosmos(): Promise<void>;
+  stopCosmos(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startServices(): Promise<Services> {
+  const [azurite, firstCosmos] = await Promise.all([startAzurite({ port: 0 }), startCosmos({ port: 0 })]);
+  let cosmos = firstCosmos;
+  let cosmosRunning = true;
+  const blobs = BlobServiceClient.fromConnectionString(azurite.connectionString);
+  await Promise.all(NAMES.containers.map((name) => blobs.getContainerClient(name).createIfNotExists()));
+  const client = new CosmosClient({
+    endpoint: cosmos.endpoint,
+    key: 'local',
+    connectionPolicy: { enableEndpointDiscovery: false },
+  });
+  const provision = async () => {
+    const { database } = await client.databases.createIfNotExists({ id: NAMES.database });
+    await database.containers.createIfNotExists({ id: NAMES.container, partitionKey: { paths: ['/id'] } });
+  };
+  await provision();
+  return {
+    azurite,
+    get cosmos() {
+      return cosmos;
+    },
+    blobs,
+    events: () => client.database(NAMES.database).container(NAMES.container),
+    async stopCosmos() {
+      await cosmos.stop();
+      cosmosRunning = false;
+    },
+    async restartCosmos() {
+      cosmos = await startCosmos({ port: cosmos.port });
+      cosmosRunning = true;
+      await provision();
+    },
+    async stop() {
+      client.dispose();
+      await Promise.all([azurite.stop(), cosmosRunning ? cosmos.stop() : Promise.resolve()]);
+    },
+  };
+}
+
+export interface SettingsFile {
+  readonly path: string;
+  readonly functionKey: string;
+  remove(): void;
+}
+
+/** Writes a local.settings.json-style file for the host, pointing at the given services. */
+export function writeSettings(
+  values: Record<string, string>,
+  functionKey = 'test-key-0123456789',
+): SettingsFile {
+  const dir = mkdtempSync(join(tmpdir(), 'functions-host-'));
+  const path = join(dir, 'local.settings.json');
+  writeFileSync(
+    path,
+    JSON.stringify({ IsEncrypted: false, Values: values, FunctionKeys: { default: functionKey } }, null, 2),
+  );
+  return { path, functionKey, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function pipelineSettings(services: Services, eventHubConnection: string): Record<string, string> {
+  return {
+    FUNCTIONS_WORKER_RUNTIME: 'node',
+    AzureWebJobsStorage: services.azurite.connectionString,
+    PipelineStorage: services.azurite.connectionString,
+    CosmosDb: services.cosmos.connectionString,
+    EventHub: eventHubConnection,
+    EVENTHUB_NAME: NAMES.hub,
+    EVENTHUB_CONSUMER_GROUP: NAMES.consumerGroup,
+    COSMOS_DATABASE: NAMES.database,
+    COSMOS_CONTAINER: NAMES.container,
+    STATS_CACHE_MS: '0',
+  };
+}
+
+/** Spawns the host CLI on a free port and keeps its log lines for assertions. */
+export async function startHost(
+  appEntry: string,
+  settingsFile: string,
+  extra: { maxRequestBytes?: number; port?: number } = {},
+): Promise<SpawnedFunctionsHost & { lines: string[] }> {
+  const lines: string[] = [];
+  const host = await spawnFunctionsHost({
+    appEntry,
+    settingsFile,
+    port: extra.port ?? 0,
+    ...(extra.maxRequestBytes ? { maxRequestBytes: extra.maxRequestBytes } : {}),
+    onLine: (line) => {
+      lines.push(line);
+      if (process.env.FUNCTIONS_HOST_TEST_LOG) process.stdout.write(`host: ${line}\n`);
+    },
+  });
+  return Object.assign(host, { lines });
+}
+
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+  intervalMs = 200,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+export async function listBlobNames(blobs: BlobServiceClient, container: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const blob of blobs.getContainerClient(container).listBlobsFlat()) names.push(blob.name);
+  return names.sort();
+}
