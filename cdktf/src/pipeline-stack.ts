@@ -1,0 +1,354 @@
+import type { Construct } from 'constructs';
+import { Fn, LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
+import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
+import { CosmosdbSqlRoleAssignment } from '@cdktf/provider-azurerm/lib/cosmosdb-sql-role-assignment';
+import { DataAzurermClientConfig } from '@cdktf/provider-azurerm/lib/data-azurerm-client-config';
+import { DataAzurermFunctionAppHostKeys } from '@cdktf/provider-azurerm/lib/data-azurerm-function-app-host-keys';
+import { KeyVaultSecret } from '@cdktf/provider-azurerm/lib/key-vault-secret';
+import { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group';
+import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
+import { RandomProvider } from '@cdktf/provider-random/lib/provider';
+import { Password } from '@cdktf/provider-random/lib/password';
+import { toDraft07 } from './apim-schema';
+import { AzapiProvider } from './azapi';
+import type { RemoteStateSettings } from './backend';
+import { useRemoteState } from './backend';
+import type { EnvironmentConfig } from './config';
+import { validateConfig } from './config';
+import { Alerts } from './constructs/alerts';
+import { ApiManagement, APIM_NAMES } from './constructs/api-management';
+import { Cosmos } from './constructs/cosmos';
+import { EventHubs } from './constructs/event-hubs';
+import { FunctionApp } from './constructs/function-app';
+import { KeyVault } from './constructs/key-vault';
+import { Monitoring } from './constructs/monitoring';
+import { SecureStorage } from './constructs/storage';
+import { Naming, standardTags } from './naming';
+import type { PolicySet } from './policy-files';
+import { tierProblems } from './policy-files';
+
+/** Names the functions, the workflows and the local stack agree on (see DESIGN.md). */
+export const PIPELINE_NAMES = {
+  eventHub: 'tweets',
+  consumerGroup: 'cosmos-writer',
+  cosmosDatabase: 'harvey',
+  cosmosContainer: 'events',
+  partitionKey: '/id',
+  rawContainer: 'raw-events',
+  imagesContainer: 'images',
+  deadLetterContainer: 'dead-letters',
+  captureContainer: 'capture',
+  deploymentContainer: 'deployments',
+  basicAuthUser: 'producer',
+  secrets: {
+    basicAuthHeader: 'basic-auth-header',
+    basicAuthCredential: 'basic-auth-credential',
+    subscriptionKey: 'apim-subscription-key',
+    functionKey: 'ingest-function-key',
+  },
+} as const;
+
+export const COSMOS_DATA_CONTRIBUTOR_ROLE = '00000000-0000-0000-0000-000000000002';
+
+export interface PipelineStackProps {
+  readonly config: EnvironmentConfig;
+  /** Subscription the stack deploys into (drives the name token). */
+  readonly subscriptionId: string;
+  /** `owner/name` of the repository, for tags. */
+  readonly repository: string;
+  /** Policy XML from `policies/`. */
+  readonly policies: PolicySet;
+  /** The message contract (schemas/tweet-event.schema.json, parsed). */
+  readonly contract: Record<string, unknown>;
+  /** Remote state; local state when undefined. */
+  readonly remoteState?: RemoteStateSettings;
+  /** Overrides the name token. */
+  readonly nameToken?: string;
+}
+
+/** The whole pipeline of one environment. */
+export class PipelineStack extends TerraformStack {
+  readonly naming: Naming;
+  readonly resourceGroup: ResourceGroup;
+  readonly monitoring: Monitoring;
+  readonly dataStorage: SecureStorage;
+  readonly hostStorage: SecureStorage;
+  readonly eventHubs: EventHubs;
+  readonly cosmos: Cosmos;
+  readonly keyVault: KeyVault;
+  readonly functionApp: FunctionApp;
+  readonly apiManagement: ApiManagement;
+
+  constructor(scope: Construct, id: string, props: PipelineStackProps) {
+    super(scope, id);
+    const config = validateConfig(props.config);
+    const problems = tierProblems(props.policies, config.apiManagement.sku);
+    if (problems.length > 0) throw new Error(`API Management tier cannot run the policies:\n  - ${problems.join('\n  - ')}`);
+
+    // Local state sits next to the stack's JSON (relative, so synthesis is machine-independent).
+    if (props.remoteState) useRemoteState(this, id, props.remoteState);
+    else new LocalBackend(this, { path: 'terraform.tfstate' });
+    new AzurermProvider(this, 'azurerm', {
+      features: [{ keyVault: [{ purgeSoftDeleteOnDestroy: false, recoverSoftDeletedKeyVaults: true }] }],
+      // Storage data-plane calls use Entra ID: the accounts accept no shared keys.
+      storageUseAzuread: true,
+    });
+    const azapi = new AzapiProvider(this, 'azapi');
+    new RandomProvider(this, 'random');
+
+    const naming = new Naming({
+      subscriptionId: props.subscriptionId,
+      environment: config.name,
+      location: config.location,
+      workload: config.workload,
+      tokenOverride: props.nameToken,
+    });
+    this.naming = naming;
+    const tags = standardTags(config.name, config.workload, props.repository);
+    const location = config.location;
+    const client = new DataAzurermClientConfig(this, 'client');
+
+    this.resourceGroup = new ResourceGroup(this, 'resource-group', { name: naming.resourceGroup, location, tags });
+    const resourceGroupName = this.resourceGroup.name;
+    const base = { resourceGroupName, location, tags };
+
+    this.monitoring = new Monitoring(this, 'monitoring', {
+      ...base,
+      logAnalyticsName: naming.name('logAnalytics'),
+      applicationInsightsName: naming.name('applicationInsights'),
+      actionGroupName: naming.name('actionGroup'),
+      retentionDays: config.monitoring.logRetentionDays,
+      dailyQuotaGb: config.monitoring.dailyQuotaGb,
+      alertEmails: config.monitoring.alertEmails,
+    });
+    const workspaceId = this.monitoring.workspace.id;
+
+    this.dataStorage = new SecureStorage(this, 'data-storage', {
+      ...base,
+      name: naming.name('storageAccount'),
+      replication: config.storage.replication,
+      containers: [
+        PIPELINE_NAMES.rawContainer,
+        PIPELINE_NAMES.imagesContainer,
+        PIPELINE_NAMES.deadLetterContainer,
+        PIPELINE_NAMES.captureContainer,
+      ],
+      softDeleteRetentionDays: config.storage.softDeleteRetentionDays,
+      deleteVersionsAfterDays: 30,
+      tiering: [
+        {
+          prefix: `${PIPELINE_NAMES.rawContainer}/`,
+          coolAfterDays: config.storage.rawToCoolAfterDays,
+          archiveAfterDays: config.storage.rawToArchiveAfterDays,
+        },
+        {
+          prefix: `${PIPELINE_NAMES.captureContainer}/`,
+          coolAfterDays: config.storage.rawToCoolAfterDays,
+          archiveAfterDays: config.storage.rawToArchiveAfterDays,
+        },
+      ],
+      logAnalyticsWorkspaceId: workspaceId,
+    });
+    // The Functions host keeps leases, keys and Event Hubs checkpoints in its own storage and needs
+    // Blob Data Owner there; a separate account keeps that broad role away from pipeline data.
+    this.hostStorage = new SecureStorage(this, 'host-storage', {
+      ...base,
+      name: naming.name('functionStorageAccount'),
+      replication: config.storage.replication === 'LRS' ? 'LRS' : 'ZRS',
+      containers: [PIPELINE_NAMES.deploymentContainer],
+      softDeleteRetentionDays: 7,
+      deleteVersionsAfterDays: 7,
+      logAnalyticsWorkspaceId: workspaceId,
+    });
+
+    this.eventHubs = new EventHubs(this, 'event-hubs', {
+      ...base,
+      namespaceName: naming.name('eventHubsNamespace'),
+      hubName: PIPELINE_NAMES.eventHub,
+      consumerGroup: PIPELINE_NAMES.consumerGroup,
+      partitions: config.eventHubs.partitions,
+      retentionDays: config.eventHubs.retentionDays,
+      throughputUnits: config.eventHubs.throughputUnits,
+      autoInflateMaxThroughputUnits: config.eventHubs.autoInflateMaxThroughputUnits,
+      capture: {
+        storageAccountId: this.dataStorage.account.id,
+        container: PIPELINE_NAMES.captureContainer,
+        containerScope: this.dataStorage.containerScope(PIPELINE_NAMES.captureContainer),
+        intervalSeconds: config.eventHubs.captureIntervalSeconds,
+      },
+      azapi,
+      logAnalyticsWorkspaceId: workspaceId,
+    });
+
+    this.cosmos = new Cosmos(this, 'cosmos', {
+      ...base,
+      accountName: naming.name('cosmosAccount'),
+      databaseName: PIPELINE_NAMES.cosmosDatabase,
+      containerName: PIPELINE_NAMES.cosmosContainer,
+      partitionKeyPath: PIPELINE_NAMES.partitionKey,
+      throughput: config.cosmos.throughput,
+      defaultTtlSeconds: config.cosmos.defaultTtlSeconds,
+      backupTier: config.cosmos.backupTier,
+      logAnalyticsWorkspaceId: workspaceId,
+    });
+
+    this.keyVault = new KeyVault(this, 'key-vault', {
+      ...base,
+      name: naming.name('keyVault'),
+      tenantId: client.tenantId,
+      softDeleteRetentionDays: config.keyVault.softDeleteRetentionDays,
+      deployerObjectId: client.objectId,
+      logAnalyticsWorkspaceId: workspaceId,
+    });
+
+    const functionAppName = naming.name('functionApp');
+    this.functionApp = new FunctionApp(this, 'function-app', {
+      ...base,
+      name: functionAppName,
+      planName: naming.name('servicePlan'),
+      nodeVersion: config.functions.nodeVersion,
+      maximumInstanceCount: config.functions.maximumInstanceCount,
+      instanceMemoryMb: config.functions.instanceMemoryMb,
+      hostStorageBlobEndpoint: this.hostStorage.account.primaryBlobEndpoint,
+      hostStorageAccountName: this.hostStorage.account.name,
+      deploymentContainer: PIPELINE_NAMES.deploymentContainer,
+      applicationInsightsConnectionString: this.monitoring.applicationInsights.connectionString,
+      appSettings: {
+        PipelineStorage__blobServiceUri: this.dataStorage.account.primaryBlobEndpoint,
+        EventHub__fullyQualifiedNamespace: `${this.eventHubs.namespace.name}.servicebus.windows.net`,
+        EVENTHUB_NAME: PIPELINE_NAMES.eventHub,
+        EVENTHUB_CONSUMER_GROUP: PIPELINE_NAMES.consumerGroup,
+        CosmosDb__accountEndpoint: this.cosmos.account.endpoint,
+        COSMOS_DATABASE: PIPELINE_NAMES.cosmosDatabase,
+        COSMOS_CONTAINER: PIPELINE_NAMES.cosmosContainer,
+        RAW_CONTAINER: PIPELINE_NAMES.rawContainer,
+        IMAGES_CONTAINER: PIPELINE_NAMES.imagesContainer,
+        DEADLETTER_CONTAINER: PIPELINE_NAMES.deadLetterContainer,
+      },
+      corsAllowedOrigins: [],
+      logAnalyticsWorkspaceId: workspaceId,
+    });
+    const app = this.functionApp.app;
+    const functionPrincipal = app.identity.principalId;
+
+    // Least privilege, each at the narrowest scope the service allows.
+    const assign = (id: string, scope: string, role: string, description: string): RoleAssignment =>
+      new RoleAssignment(this, id, {
+        scope,
+        roleDefinitionName: role,
+        principalId: functionPrincipal,
+        principalType: 'ServicePrincipal',
+        description,
+      });
+    assign('function-eventhub-sender', this.eventHubs.hub.id, 'Azure Event Hubs Data Sender', 'ingest publishes to the tweets hub');
+    assign('function-eventhub-receiver', this.eventHubs.hub.id, 'Azure Event Hubs Data Receiver', 'consume reads the tweets hub');
+    for (const container of [PIPELINE_NAMES.rawContainer, PIPELINE_NAMES.imagesContainer, PIPELINE_NAMES.deadLetterContainer]) {
+      assign(
+        `function-blob-${container}`,
+        this.dataStorage.containerScope(container),
+        'Storage Blob Data Contributor',
+        `the functions write the ${container} container`,
+      );
+    }
+    const hostStorageAccess = assign(
+      'function-host-storage',
+      this.hostStorage.account.id,
+      'Storage Blob Data Owner',
+      'the Functions host: deployment package, leases, keys and checkpoints',
+    );
+    new CosmosdbSqlRoleAssignment(this, 'function-cosmos-writer', {
+      resourceGroupName,
+      accountName: this.cosmos.account.name,
+      roleDefinitionId: `${this.cosmos.account.id}/sqlRoleDefinitions/${COSMOS_DATA_CONTRIBUTOR_ROLE}`,
+      principalId: functionPrincipal,
+      scope: this.cosmos.databaseScope,
+    });
+
+    // Secrets: generated here, stored only in Key Vault (and the encrypted remote state).
+    const secretBase = { keyVaultId: this.keyVault.vault.id, dependsOn: [this.keyVault.deployerAccess], contentType: 'text/plain' };
+    const basicAuthPassword = new Password(this, 'basic-auth-password', { length: 32, special: false });
+    const credential = `${PIPELINE_NAMES.basicAuthUser}:${basicAuthPassword.result}`;
+    new KeyVaultSecret(this, 'secret-basic-auth-credential', {
+      ...secretBase,
+      name: PIPELINE_NAMES.secrets.basicAuthCredential,
+      value: credential,
+    });
+    const basicAuthHeader = new KeyVaultSecret(this, 'secret-basic-auth-header', {
+      ...secretBase,
+      name: PIPELINE_NAMES.secrets.basicAuthHeader,
+      value: `Basic ${Fn.base64encode(credential)}`,
+    });
+    const hostKeys = new DataAzurermFunctionAppHostKeys(this, 'function-keys', {
+      name: app.name,
+      resourceGroupName,
+      dependsOn: [hostStorageAccess],
+    });
+    const functionKey = new KeyVaultSecret(this, 'secret-function-key', {
+      ...secretBase,
+      name: PIPELINE_NAMES.secrets.functionKey,
+      value: hostKeys.defaultFunctionKey,
+    });
+
+    const functionBaseUrl = `https://${app.defaultHostname}/api`;
+    this.apiManagement = new ApiManagement(this, 'api-management', {
+      ...base,
+      name: naming.name('apiManagement'),
+      sku: config.apiManagement.sku,
+      publisherName: config.apiManagement.publisherName,
+      publisherEmail: config.apiManagement.publisherEmail,
+      functionBaseUrl,
+      functionAppId: app.id,
+      basicAuthSecret: basicAuthHeader,
+      functionKeySecret: functionKey,
+      dashboardOrigin: `https://${app.defaultHostname}`,
+      policies: props.policies,
+      schemaJson: JSON.stringify(toDraft07(props.contract as never), null, 2),
+      applicationInsightsId: this.monitoring.applicationInsights.id,
+      applicationInsightsConnectionString: this.monitoring.applicationInsights.connectionString,
+      samplingPercentage: config.apiManagement.samplingPercentage,
+      logAnalyticsWorkspaceId: workspaceId,
+    });
+    new KeyVaultSecret(this, 'secret-subscription-key', {
+      ...secretBase,
+      name: PIPELINE_NAMES.secrets.subscriptionKey,
+      value: this.apiManagement.subscription.primaryKey,
+    });
+
+    new Alerts(this, 'alerts', {
+      resourceGroupName,
+      tags,
+      namePrefix: naming.name('alert'),
+      actionGroupId: this.monitoring.actionGroup.id,
+      applicationInsightsId: this.monitoring.applicationInsights.id,
+      eventHubsNamespaceId: this.eventHubs.namespace.id,
+      eventHubName: PIPELINE_NAMES.eventHub,
+      cosmosAccountId: this.cosmos.account.id,
+      apiManagementId: this.apiManagement.service.id,
+    });
+
+    const outputs: Record<string, string> = {
+      ENVIRONMENT: config.name,
+      AZURE_LOCATION: location,
+      RESOURCE_GROUP: resourceGroupName,
+      API_BASE_URL: this.apiManagement.apiBaseUrl,
+      APIM_NAME: this.apiManagement.service.name,
+      FUNCTION_APP_NAME: app.name,
+      FUNCTION_APP_URL: `https://${app.defaultHostname}`,
+      COSMOS_ENDPOINT: this.cosmos.account.endpoint,
+      COSMOS_DATABASE: PIPELINE_NAMES.cosmosDatabase,
+      COSMOS_CONTAINER: PIPELINE_NAMES.cosmosContainer,
+      KEY_VAULT_NAME: this.keyVault.vault.name,
+      EVENTHUB_NAMESPACE: this.eventHubs.namespace.name,
+      EVENTHUB_NAME: PIPELINE_NAMES.eventHub,
+      STORAGE_ACCOUNT: this.dataStorage.account.name,
+      APPLICATION_INSIGHTS_NAME: this.monitoring.applicationInsights.name,
+      APIM_SUBSCRIPTION_KEY_SECRET: PIPELINE_NAMES.secrets.subscriptionKey,
+      BASIC_AUTH_SECRET: PIPELINE_NAMES.secrets.basicAuthCredential,
+      BASIC_AUTH_HEADER_SECRET: PIPELINE_NAMES.secrets.basicAuthHeader,
+      APIM_OPERATION: `POST /${APIM_NAMES.apiPath}/events`,
+    };
+    for (const [name, value] of Object.entries(outputs)) {
+      new TerraformOutput(this, name, { value, staticId: true });
+    }
+  }
+}

@@ -1,0 +1,86 @@
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+
+/**
+ * The APIM policy files, read verbatim from `policies/` at synth time: the same files the local
+ * gateway enforces, so what is tested locally is what is deployed.
+ */
+export const POLICY_FILES = {
+  global: { file: 'global.xml', required: true },
+  product: { file: 'product-ingest.xml', required: true },
+  api: { file: 'api-ingest.xml', required: true },
+  operation: { file: 'operation-ingest-post-events.xml', required: false },
+} as const;
+
+export type PolicyScope = keyof typeof POLICY_FILES;
+export type PolicySet = { readonly [K in PolicyScope]?: string };
+
+export class MissingPolicyFileError extends Error {}
+
+/** The repository root (cdktf/src or cdktf/dist/src -> two or three levels up). */
+export function repositoryRoot(): string {
+  let dir = __dirname;
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(path.join(dir, 'schemas', 'tweet-event.schema.json'))) return dir;
+    dir = path.dirname(dir);
+  }
+  throw new Error(`Cannot find the repository root (schemas/tweet-event.schema.json) above ${__dirname}`);
+}
+
+export function readPolicies(policiesDir = path.join(repositoryRoot(), 'policies')): PolicySet {
+  const result: { [K in PolicyScope]?: string } = {};
+  for (const [scope, { file, required }] of Object.entries(POLICY_FILES) as [PolicyScope, { file: string; required: boolean }][]) {
+    const fullPath = path.join(policiesDir, file);
+    if (!existsSync(fullPath)) {
+      if (required) {
+        throw new MissingPolicyFileError(`Missing required APIM policy file policies/${file} (looked in ${fullPath})`);
+      }
+      continue;
+    }
+    result[scope] = readFileSync(fullPath, 'utf8');
+  }
+  return result;
+}
+
+/**
+ * Policies that some API Management tiers cannot run. Synthesis fails when a policy file uses one
+ * the configured tier lacks, instead of failing at apply time (or worse, at the first request).
+ * Source: the "Applies to" line of each policy's reference page on Microsoft Learn (2026-11).
+ */
+export const POLICIES_NOT_IN_CONSUMPTION = [
+  'rate-limit-by-key',
+  'quota-by-key',
+  'cache-lookup',
+  'cache-store',
+  'cache-lookup-value',
+  'cache-store-value',
+  'cache-remove-value',
+  'azure-openai-token-limit',
+  'llm-token-limit',
+] as const;
+
+/** Element names used in a policy document (a tolerant scan; the XML is not interpreted). */
+export function policyElements(xml: string): Set<string> {
+  const withoutComments = xml.replace(/<!--[\s\S]*?-->/g, '');
+  const names = new Set<string>();
+  for (const match of withoutComments.matchAll(/<([a-zA-Z][\w-]*)[\s/>]/g)) names.add(match[1]!);
+  return names;
+}
+
+/** Problems running these policies on the given SKU (empty when all are supported). */
+export function tierProblems(policies: PolicySet, sku: string): string[] {
+  if (!sku.startsWith('Consumption')) return [];
+  const problems: string[] = [];
+  for (const [scope, xml] of Object.entries(policies)) {
+    if (xml === undefined) continue;
+    const used = policyElements(xml);
+    for (const name of POLICIES_NOT_IN_CONSUMPTION) {
+      if (used.has(name)) {
+        problems.push(
+          `policies/${POLICY_FILES[scope as PolicyScope].file} uses <${name}>, which the Consumption tier does not support; choose another apiManagement.sku (e.g. BasicV2_1) or change the policy`,
+        );
+      }
+    }
+  }
+  return problems;
+}
