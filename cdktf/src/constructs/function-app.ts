@@ -49,7 +49,7 @@ export class FunctionApp extends Construct {
       skuName: 'FC1',
       tags: props.tags,
     });
-    this.app = new FunctionAppFlexConsumption(this, 'app', {
+    this.app = new FunctionAppFlexConsumption(this, 'site', {
       name: props.name,
       resourceGroupName: props.resourceGroupName,
       location: props.location,
