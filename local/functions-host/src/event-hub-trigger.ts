@@ -3,7 +3,6 @@ import {
   earliestEventPosition,
   latestEventPosition,
   type EventPosition,
-  type PartitionContext,
   type ReceivedEventData,
   type Subscription,
 } from '@azure/event-hubs';
@@ -105,19 +104,23 @@ export function createEventHubListener(options: EventHubTriggerOptions): EventHu
     throw new Error(`${where}: "connection" is required`);
   const hubConnection = connectionString(binding.connection, values, where);
   const storageConnection = connectionString('AzureWebJobsStorage', values, `${where} (checkpoints)`);
-  const many = binding.cardinality === 'many';
-  const binary = binding.dataType === 'binary';
-  const retry = retryPolicyOf(fn);
-  const namespace = fullyQualifiedNamespace(hubConnection);
   const description = `${name} <- ${eventHubName}/${consumerGroup}`;
 
   let client: EventHubConsumerClient | undefined;
   let subscription: Subscription | undefined;
-  let stopping = false;
-  const stopController = new AbortController();
-  const inFlight = new Set<Promise<void>>();
-  const batchesSinceCheckpoint = new Map<string, number>();
   let lastReceiveError = '';
+  const delivery = createBatchDelivery({
+    fn,
+    bindingName: options.bindingName,
+    many: binding.cardinality === 'many',
+    binary: binding.dataType === 'binary',
+    namespace: fullyQualifiedNamespace(hubConnection),
+    description,
+    config,
+    outputs: options.outputs,
+    registry: options.registry,
+    logger,
+  });
 
   const startPosition = (): EventPosition => {
     const offset = config.initialOffset;
@@ -126,7 +129,96 @@ export function createEventHubListener(options: EventHubTriggerOptions): EventHu
     return earliestEventPosition;
   };
 
-  async function processBatch(events: ReceivedEventData[], context: PartitionContext): Promise<void> {
+  return {
+    description,
+    async start() {
+      const checkpoints: ContainerClient =
+        BlobServiceClient.fromConnectionString(storageConnection).getContainerClient(CHECKPOINT_CONTAINER);
+      await checkpoints.createIfNotExists();
+      client = new EventHubConsumerClient(
+        consumerGroup,
+        hubConnection,
+        eventHubName,
+        new BlobCheckpointStore(checkpoints),
+        {
+          loadBalancingOptions: {
+            strategy: 'balanced',
+            updateIntervalInMs: options.loadBalancingIntervalMs ?? 2_000,
+            partitionOwnershipExpirationIntervalInMs: options.ownershipExpiryMs ?? 10_000,
+          },
+        },
+      );
+      subscription = client.subscribe(
+        {
+          processEvents: (events, context) => delivery.process(events, context),
+          processError: (error, context) => {
+            const text = `${description}: receiving from partition ${context.partitionId || '-'} failed: ${errorText(error)}`;
+            // A hub that is down produces the same error on every reconnect: log it once per change.
+            if (text !== lastReceiveError) logger.warn(text);
+            lastReceiveError = text;
+            return Promise.resolve();
+          },
+        },
+        {
+          maxBatchSize: config.maxEventBatchSize,
+          maxWaitTimeInSeconds: Math.max(1, config.maxWaitTimeMs / 1000),
+          prefetchCount: Math.max(config.prefetchCount, config.maxEventBatchSize),
+          startPosition: startPosition(),
+          // The host hands the worker the raw bytes (as strings for JSON); parsing is the library's job.
+          skipParsingBodyAsJson: true,
+        },
+      );
+    },
+    async stop() {
+      await delivery.stop();
+      await subscription?.close();
+      await client?.close();
+    },
+  };
+}
+
+/** What the delivery needs of a received event (the SDK's ReceivedEventData). */
+export type DeliveredEvent = Pick<
+  ReceivedEventData,
+  'body' | 'sequenceNumber' | 'offset' | 'enqueuedTimeUtc' | 'partitionKey' | 'properties'
+>;
+
+/** What the delivery needs of the SDK's PartitionContext. */
+export interface BatchContext {
+  readonly partitionId: string;
+  readonly eventHubName: string;
+  readonly consumerGroup: string;
+  updateCheckpoint(event: DeliveredEvent): Promise<void>;
+}
+
+export interface BatchDeliveryOptions {
+  readonly fn: RegisteredFunction;
+  readonly bindingName: string;
+  readonly many: boolean;
+  readonly binary: boolean;
+  readonly namespace: string;
+  readonly description: string;
+  readonly config: EventHubsConfig;
+  readonly outputs: readonly OutputBinding[];
+  readonly registry: Registry;
+  readonly logger: HostLogger;
+}
+
+/**
+ * One partition batch at a time, as the Functions host hands it to the worker: invoke (with the
+ * trigger metadata Azure sends), apply the output bindings, retry with the function's retry policy,
+ * and checkpoint only once all of that succeeded.
+ */
+export function createBatchDelivery(options: BatchDeliveryOptions) {
+  const { fn, many, binary, namespace, description, config, logger } = options;
+  const name = fn.metadata.name;
+  const retry = retryPolicyOf(fn);
+  let stopping = false;
+  const stopController = new AbortController();
+  const inFlight = new Set<Promise<void>>();
+  const batchesSinceCheckpoint = new Map<string, number>();
+
+  async function processBatch(events: DeliveredEvent[], context: BatchContext): Promise<void> {
     if (events.length === 0 || stopping) return;
     const invocations = many ? [events] : events.map((event) => [event]);
     for (const group of invocations) {
@@ -150,7 +242,7 @@ export function createEventHubListener(options: EventHubTriggerOptions): EventHu
   }
 
   /** Invokes until success; false when the host is stopping. Follows the Azure host for finite policies. */
-  async function deliverWithRetry(events: ReceivedEventData[], context: PartitionContext): Promise<boolean> {
+  async function deliverWithRetry(events: DeliveredEvent[], context: BatchContext): Promise<boolean> {
     let lastError: unknown;
     for (let retryCount = 0; ; retryCount++) {
       if (stopping) return false;
@@ -176,8 +268,8 @@ export function createEventHubListener(options: EventHubTriggerOptions): EventHu
   }
 
   async function invokeOnce(
-    events: ReceivedEventData[],
-    context: PartitionContext,
+    events: DeliveredEvent[],
+    context: BatchContext,
     retryCount: number,
     lastError: unknown,
   ): Promise<void> {
@@ -235,55 +327,16 @@ export function createEventHubListener(options: EventHubTriggerOptions): EventHu
   }
 
   return {
-    description,
-    async start() {
-      const checkpoints: ContainerClient =
-        BlobServiceClient.fromConnectionString(storageConnection).getContainerClient(CHECKPOINT_CONTAINER);
-      await checkpoints.createIfNotExists();
-      client = new EventHubConsumerClient(
-        consumerGroup,
-        hubConnection,
-        eventHubName,
-        new BlobCheckpointStore(checkpoints),
-        {
-          loadBalancingOptions: {
-            strategy: 'balanced',
-            updateIntervalInMs: options.loadBalancingIntervalMs ?? 2_000,
-            partitionOwnershipExpirationIntervalInMs: options.ownershipExpiryMs ?? 10_000,
-          },
-        },
-      );
-      subscription = client.subscribe(
-        {
-          processEvents: (events, context) => {
-            const work = processBatch(events, context);
-            inFlight.add(work);
-            return work.finally(() => inFlight.delete(work));
-          },
-          processError: (error, context) => {
-            const text = `${description}: receiving from partition ${context.partitionId || '-'} failed: ${errorText(error)}`;
-            // A hub that is down produces the same error on every reconnect: log it once per change.
-            if (text !== lastReceiveError) logger.warn(text);
-            lastReceiveError = text;
-            return Promise.resolve();
-          },
-        },
-        {
-          maxBatchSize: many ? config.maxEventBatchSize : Math.max(1, config.maxEventBatchSize),
-          maxWaitTimeInSeconds: Math.max(1, config.maxWaitTimeMs / 1000),
-          prefetchCount: Math.max(config.prefetchCount, config.maxEventBatchSize),
-          startPosition: startPosition(),
-          // The host hands the worker the raw bytes (as strings for JSON); parsing is the library's job.
-          skipParsingBodyAsJson: true,
-        },
-      );
+    process(events: DeliveredEvent[], context: BatchContext): Promise<void> {
+      const work = processBatch(events, context);
+      inFlight.add(work);
+      return work.finally(() => inFlight.delete(work));
     },
-    async stop() {
+    /** No new invocations; a batch waiting to retry is abandoned unchecked; waits for the one running. */
+    async stop(): Promise<void> {
       stopping = true;
       stopController.abort();
       await Promise.allSettled([...inFlight]);
-      await subscription?.close();
-      await client?.close();
     },
   };
 }
@@ -297,7 +350,7 @@ function eventBody(body: unknown): Buffer {
 
 const json = (value: unknown): RpcTypedData => ({ json: JSON.stringify(value) });
 
-function systemProperties(event: ReceivedEventData) {
+function systemProperties(event: DeliveredEvent) {
   return {
     SequenceNumber: event.sequenceNumber,
     Offset: event.offset,
@@ -308,7 +361,7 @@ function systemProperties(event: ReceivedEventData) {
 
 /** The trigger metadata the Azure host sends for `cardinality: many` (PascalCase: the library camel-cases it). */
 function batchMetadata(
-  events: ReceivedEventData[],
+  events: DeliveredEvent[],
   partitionContext: object,
   method: string,
 ): Record<string, RpcTypedData> {
@@ -325,7 +378,7 @@ function batchMetadata(
 }
 
 function singleMetadata(
-  event: ReceivedEventData,
+  event: DeliveredEvent,
   partitionContext: object,
   method: string,
 ): Record<string, RpcTypedData> {

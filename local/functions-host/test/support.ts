@@ -125,7 +125,7 @@ export async function startHost(
 
 export async function waitFor<T>(
   what: string,
-  probe: () => Promise<T | undefined>,
+  probe: () => Promise<T | undefined> | T | undefined,
   timeoutMs = 30_000,
   intervalMs = 200,
 ): Promise<T> {

@@ -1,0 +1,256 @@
+/**
+ * The Event Hubs trigger's delivery, in process: the real functions app (tsc output) registered through
+ * this host's `@azure/functions-core`, the real `consume` handler and @azure/functions invocation model,
+ * the Cosmos DB output binding against the Cosmos DB server, dead letters and checkpoints (the real
+ * BlobCheckpointStore) in Azurite. Only the receiving side is not here: batches are handed over the way
+ * the SDK's EventHubConsumerClient hands them to `processEvents` (the end-to-end tests with the Event
+ * Hubs emulator cover that).
+ */
+import { BlobCheckpointStore } from '@azure/eventhubs-checkpointstore-blob';
+import { Registry } from '../src/core-module';
+import {
+  createBatchDelivery,
+  CHECKPOINT_CONTAINER,
+  type BatchContext,
+  type DeliveredEvent,
+} from '../src/event-hub-trigger';
+import { readHostConfig } from '../src/host-json';
+import type { HostLogger } from '../src/logger';
+import { createOutputBinding, SdkClients } from '../src/outputs';
+import {
+  FUNCTIONS_APP,
+  NAMES,
+  listBlobNames,
+  pipelineSettings,
+  startServices,
+  waitFor,
+  type Services,
+} from './support';
+import { join } from 'node:path';
+import { deriveEventId } from '@pipeline/schemas';
+
+const mockRegistry = new Registry(() => {});
+jest.mock('@azure/functions-core', () => mockRegistry.coreApi(), { virtual: true });
+
+const HUB_CONNECTION =
+  'Endpoint=sb://127.0.0.1:5672;SharedAccessKeyName=local;SharedAccessKey=local;UseDevelopmentEmulator=true';
+
+function hubEvent(n: number) {
+  const source = {
+    tweetId: String(901234567890000000n + BigInt(n)),
+    createdAt: '2017-08-25T20:05:00Z',
+    text: `Harvey update ${n}`,
+  };
+  const id = deriveEventId(source);
+  return {
+    schemaVersion: 1,
+    id,
+    ...source,
+    retweets: 1,
+    replies: 2,
+    likes: 3,
+    rawBlob: `2017/08/25/${id}.json`,
+    ingestedAt: '2026-11-28T12:00:00.000Z',
+  };
+}
+
+function received(bodies: (object | string)[], firstSequenceNumber: number): DeliveredEvent[] {
+  return bodies.map((body, i) => ({
+    body: Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),
+    sequenceNumber: firstSequenceNumber + i,
+    offset: String((firstSequenceNumber + i) * 512),
+    enqueuedTimeUtc: new Date(Date.UTC(2026, 10, 28, 12, 0, 0, firstSequenceNumber + i)),
+    partitionKey: null,
+    properties: {},
+  }));
+}
+
+describe('Event Hubs batch delivery (consume, in process)', () => {
+  let services: Services;
+  let clients: SdkClients;
+  let store: BlobCheckpointStore;
+  const lines: string[] = [];
+  const logger: HostLogger = {
+    info: (l) => {
+      lines.push(l);
+      if (process.env.FH_DEBUG) console.log(l);
+    },
+    warn: (l) => {
+      lines.push(`warn: ${l}`);
+      if (process.env.FH_DEBUG) console.log(l);
+    },
+    error: (l) => {
+      lines.push(`error: ${l}`);
+      if (process.env.FH_DEBUG) console.log(l);
+    },
+    debug: () => {},
+  };
+
+  beforeAll(async () => {
+    services = await startServices();
+    Object.assign(process.env, pipelineSettings(services, HUB_CONNECTION));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require(FUNCTIONS_APP);
+    mockRegistry.completeStartup();
+    clients = new SdkClients();
+    const checkpoints = services.blobs.getContainerClient(CHECKPOINT_CONTAINER);
+    await checkpoints.createIfNotExists();
+    store = new BlobCheckpointStore(checkpoints);
+  }, 60_000);
+
+  afterAll(async () => {
+    await clients?.close();
+    const { closeClients } = jest.requireActual<{ closeClients(): Promise<void> }>(
+      join(FUNCTIONS_APP, '../lib/clients.js'),
+    );
+    await closeClients();
+    await services?.stop();
+  }, 30_000);
+
+  function delivery() {
+    const fn = mockRegistry.functions.get('consume')!;
+    const [bindingName, binding] = Object.entries(fn.metadata.bindings).find(
+      ([, b]) => b.type === 'eventHubTrigger',
+    )!;
+    const [outputName, output] = Object.entries(fn.metadata.bindings).find(([, b]) => b.type === 'cosmosDB')!;
+    return createBatchDelivery({
+      fn,
+      bindingName,
+      many: binding.cardinality === 'many',
+      binary: false,
+      namespace: '127.0.0.1',
+      description: 'consume <- tweets/cosmos-writer',
+      config: readHostConfig(join(FUNCTIONS_APP, '../../../host.json')).eventHubs,
+      outputs: [createOutputBinding('consume', outputName, output, process.env, clients)],
+      registry: mockRegistry,
+      logger,
+    });
+  }
+
+  function partition(partitionId: string): BatchContext & { checkpoints: number[] } {
+    const checkpoints: number[] = [];
+    return {
+      partitionId,
+      eventHubName: NAMES.hub,
+      consumerGroup: NAMES.consumerGroup,
+      checkpoints,
+      async updateCheckpoint(event) {
+        await store.updateCheckpoint({
+          fullyQualifiedNamespace: '127.0.0.1',
+          eventHubName: NAMES.hub,
+          consumerGroup: NAMES.consumerGroup,
+          partitionId,
+          sequenceNumber: event.sequenceNumber,
+          offset: event.offset,
+        });
+        checkpoints.push(event.sequenceNumber);
+      },
+    };
+  }
+
+  async function storedCheckpoint(partitionId: string): Promise<number | undefined> {
+    const all = await store.listCheckpoints('127.0.0.1', NAMES.hub, NAMES.consumerGroup);
+    return all.find((c) => c.partitionId === partitionId)?.sequenceNumber;
+  }
+
+  it('registers consume with its trigger, Cosmos DB output and retry policy from the real app', () => {
+    expect([...mockRegistry.functions.keys()]).toEqual(
+      expect.arrayContaining(['consume', 'ingest', 'stats']),
+    );
+    expect(mockRegistry.functions.get('consume')!.metadata.retryOptions).toMatchObject({ maxRetryCount: -1 });
+  });
+
+  it('stores every event of a batch with its hub position, dead-letters poison, then checkpoints', async () => {
+    const valid = Array.from({ length: 40 }, (_, i) => hubEvent(i));
+    const bodies: (object | string)[] = [
+      ...valid.slice(0, 20),
+      'not json {',
+      { ...hubEvent(99), likes: 'many' },
+      ...valid.slice(20),
+    ];
+    const context = partition('0');
+    await delivery().process(received(bodies, 1000), context);
+
+    const { resources } = await services
+      .events()
+      .items.query<{ id: string; partitionId: string; sequenceNumber: number; enqueuedAt: string }>(
+        'SELECT c.id, c.partitionId, c.sequenceNumber, c.enqueuedAt FROM c',
+      )
+      .fetchAll();
+    expect(resources.map((r) => r.id).sort()).toEqual(valid.map((e) => e.id).sort());
+    const twentyFirst = resources.find((r) => r.id === valid[20]!.id)!;
+    // Position 22 of the batch (two poison messages before it): sequence 1022, enqueued at +1022 ms.
+    expect(twentyFirst).toMatchObject({
+      partitionId: '0',
+      sequenceNumber: 1022,
+      enqueuedAt: '2026-11-28T12:00:01.022Z',
+    });
+
+    const deadLetters = await listBlobNames(services.blobs, 'dead-letters');
+    expect(deadLetters).toEqual(expect.arrayContaining(['tweets/0/1020.json', 'tweets/0/1021.json']));
+    const poison = JSON.parse(
+      (
+        await services.blobs
+          .getContainerClient('dead-letters')
+          .getBlobClient('tweets/0/1020.json')
+          .downloadToBuffer()
+      ).toString(),
+    ) as { reason: string; message: unknown };
+    expect(poison.reason).toMatch(/not valid JSON/);
+    expect(poison.message).toBe('not json {');
+
+    expect(context.checkpoints).toEqual([1041]);
+    expect(await storedCheckpoint('0')).toBe(1041);
+    expect(
+      lines.some((l) =>
+        /Executed 'Functions.consume' \(Succeeded, Id=[0-9a-f-]{36}, Duration=\d+ms\) partition 0, 42 events/.test(
+          l,
+        ),
+      ),
+    ).toBe(true);
+  }, 30_000);
+
+  it('retries a batch while Cosmos DB is down, checkpoints only after it is stored, and skips nothing', async () => {
+    const batch = Array.from({ length: 25 }, (_, i) => hubEvent(500 + i));
+    const context = partition('1');
+    await services.stopCosmos();
+    const outageStarted = Date.now();
+    const delivered = delivery().process(received(batch, 7000), context);
+    await waitFor(
+      'a retry to be scheduled',
+      () => (lines.some((l) => /retry 2 of partition 1, sequence 7000-7024/.test(l)) ? true : undefined),
+      30_000,
+    );
+    expect(context.checkpoints).toEqual([]);
+    expect(await storedCheckpoint('1')).toBeUndefined();
+    await services.restartCosmos();
+    await delivered;
+    const outageMs = Date.now() - outageStarted;
+
+    const { resources } = await services.events().items.query<string>('SELECT VALUE c.id FROM c').fetchAll();
+    expect(resources.sort()).toEqual(batch.map((e) => e.id).sort());
+    expect(context.checkpoints).toEqual([7024]);
+    expect(await storedCheckpoint('1')).toBe(7024);
+    expect(
+      lines.filter((l) => l.includes("Executed 'Functions.consume' (Failed")).length,
+    ).toBeGreaterThanOrEqual(2);
+    expect(outageMs).toBeLessThan(60_000);
+  }, 90_000);
+
+  it('abandons a failing batch unchecked when the host stops, so it is delivered again after a restart', async () => {
+    await services.stopCosmos();
+    const context = partition('2');
+    const running = delivery();
+    const delivered = running.process(received([hubEvent(900)], 50), context);
+    await waitFor(
+      'a retry to be scheduled',
+      () => (lines.some((l) => /retry 1 of partition 2/.test(l)) ? true : undefined),
+      30_000,
+    );
+    await running.stop();
+    await delivered;
+    expect(context.checkpoints).toEqual([]);
+    expect(await storedCheckpoint('2')).toBeUndefined();
+    await services.restartCosmos();
+  }, 60_000);
+});
