@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type { Server, Socket } from 'node:net';
 import { join } from 'node:path';
-import { create_container, types, type AmqpError, type Connection, type Delivery, type EventContext, type Message, type Receiver, type Sender } from 'rhea';
+import { create_container, message as rheaMessage, types, type AmqpError, type Connection, type Delivery, type EventContext, type Message, type Receiver, type Sender } from 'rhea';
 import { DecodeError, runtimeInfoSection, unpackTransfer } from './amqp-codec';
 import type { ResolvedConfig, ResolvedHub } from './config';
 import type { Logger } from './log';
@@ -94,7 +94,7 @@ function asArray(v: string | string[] | undefined): string[] {
  */
 export class Broker {
   private readonly hubs = new Map<string, Hub>();
-  private readonly container = create_container({ id: 'eventhubs-emulator', autoaccept: false, credit_window: 0 } as never);
+  private readonly container = create_container({ id: 'eventhubs-emulator', autoaccept: false, credit_window: 0 });
   private readonly connections = new Set<Connection>();
   private readonly sockets = new Set<Socket>();
   private readonly replyLinks = new WeakMap<Connection, Map<string, Sender>>();
@@ -338,12 +338,16 @@ export class Broker {
   private startPosition(sender: Sender, log: PartitionLog): number | AmqpError {
     const filter = (sender.source as { filter?: Record<string, unknown> } | undefined)?.filter;
     const raw = filter?.[SELECTOR_FILTER];
-    const expression = typeof raw === 'string' ? raw : (raw as { value?: unknown } | undefined)?.value;
+    const value0 = typeof raw === 'string' ? raw : (raw as { value?: unknown } | undefined)?.value;
+    const expression = typeof value0 === 'string' ? value0 : undefined;
     const latest = log.lastSequenceNumber + 1;
+    if (value0 !== undefined && expression === undefined) {
+      return { condition: Condition.argumentError, description: 'The selector filter must be a string.' };
+    }
     if (expression === undefined) return latest;
-    const m = /^\s*amqp\.annotation\.x-opt-(offset|sequence-number|enqueued-time)\s*(>=|>)\s*'([^']*)'\s*$/i.exec(String(expression));
+    const m = /^\s*amqp\.annotation\.x-opt-(offset|sequence-number|enqueued-time)\s*(>=|>)\s*'([^']*)'\s*$/i.exec(expression);
     if (!m) {
-      return { condition: Condition.argumentError, description: `The filter expression '${String(expression)}' is not supported by the emulator.` };
+      return { condition: Condition.argumentError, description: `The filter expression '${expression}' is not supported by the emulator.` };
     }
     const kind = m[1]!.toLowerCase();
     const inclusive = m[2] === '>=';
@@ -498,7 +502,7 @@ export class Broker {
       this.reply(ctx, request, 501, `The operation ${JSON.stringify(props.operation)} is not supported by the emulator.`);
       return;
     }
-    const name = String(props.name ?? '');
+    const name = typeof props.name === 'string' ? props.name : '';
     const hub = this.hubs.get(name.toLowerCase());
     if (!hub) {
       this.reply(ctx, request, 404, notFound(this.config.namespace, `eventhub:${name}`).description!);
@@ -515,7 +519,7 @@ export class Broker {
       return;
     }
     if (props.type === 'com.microsoft:partition') {
-      const id = String(props.partition ?? '');
+      const id = typeof props.partition === 'string' ? props.partition : String(props.partition);
       const partition = hub.partitions.find((p) => p.id === id);
       if (!partition) {
         this.reply(ctx, request, 400, `The specified partition is invalid for an EventHub partition sender or receiver. It should be between 0 and ${hub.partitions.length - 1}. Parameter name: PartitionId`);
@@ -546,7 +550,7 @@ export class Broker {
       receiver.add_credit(1);
     };
     // rhea hands format-0 messages over decoded; re-encode them to keep one code path.
-    const payload = Buffer.isBuffer(raw) ? raw : Buffer.from(messageEncode(raw as Message));
+    const payload = Buffer.isBuffer(raw) ? raw : rheaMessage.encode(raw);
     if (payload.length > this.config.maxMessageBytes) {
       reject({
         condition: Condition.messageSizeExceeded,
@@ -592,6 +596,3 @@ export class Broker {
   }
 }
 
-function messageEncode(msg: Message): Buffer {
-  return (require('rhea') as { message: { encode(m: Message): Buffer } }).message.encode(msg);
-}

@@ -113,7 +113,9 @@ export function resolveConfig(input: unknown, source = 'options'): ResolvedConfi
   const problems: string[] = [];
   const cfg = (input ?? {}) as Partial<EmulatorConfig>;
   if (typeof input !== 'object' || input === null) problems.push('expected an object');
-  const hubsIn = Array.isArray(cfg.eventHubs) ? cfg.eventHubs : [];
+  const hubsIn: readonly (Partial<EventHubConfig> | null)[] = Array.isArray(cfg.eventHubs)
+    ? (cfg.eventHubs as readonly (Partial<EventHubConfig> | null)[])
+    : [];
   if (!Array.isArray(cfg.eventHubs) || hubsIn.length === 0) {
     problems.push('eventHubs: expected a non-empty array');
   }
