@@ -1,0 +1,139 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { CosmosClient, type Container } from '@azure/cosmos';
+import { COSMOS_EMULATOR_KEY } from '@pipeline/emulators';
+import { ServiceLogs } from './logs';
+import { assertPortsFree, type Ports } from './ports';
+import { PIPELINE_NAMES, provisionCosmos, provisionStorage } from './provision';
+import { loadOrCreateSecrets, type LocalSecrets } from './secrets';
+import { functionsSettings, writeJson } from './settings';
+import { startEventHubsService, type EventHubsService } from './services/eventhubs';
+import { startFunctionsService, type FunctionsHostService } from './services/functions';
+import { startWithin, type RunningService } from './services/service';
+import { startStorageServices, type StorageServices } from './services/storage';
+
+export interface StackOptions {
+  readonly host?: string;
+  /** Port 0 picks a free port (tests); other ports are checked before anything starts. */
+  readonly ports: Ports;
+  /** Generated secrets and settings, logs, and (unless `inMemory`) the emulators' data. */
+  readonly dataDir: string;
+  /** Keep blobs and hub events in memory (Cosmos DB always is). */
+  readonly inMemory?: boolean;
+  readonly appEntry: string;
+  /** Echo every service's log lines to stderr. */
+  readonly debug?: boolean;
+  /** One line per milestone ("✓ Azurite (Blob Storage) on http://..."). */
+  readonly say?: (line: string) => void;
+  readonly startTimeoutMs?: number;
+}
+
+export interface RunningStack {
+  readonly secrets: LocalSecrets;
+  readonly storage: StorageServices;
+  readonly eventHubs: EventHubsService;
+  readonly functions: FunctionsHostService;
+  readonly urls: { readonly functions: string; readonly dashboard: string };
+  readonly settingsFile: string;
+  readonly logs: ServiceLogs;
+  /** The Cosmos DB container the consumer writes to (a client of the stack's emulator). */
+  eventsContainer(): Container;
+  /** Restarts the functions host (after a test killed it), with the same settings and port. */
+  restartFunctions(): Promise<FunctionsHostService>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts every service of the pipeline on loopback, each in its own process, provisions what the
+ * infrastructure would create in Azure, and returns once all of them are ready. A service that fails
+ * to start stops the ones already running, and the error names it.
+ */
+export async function startStack(options: StackOptions): Promise<RunningStack> {
+  const host = options.host ?? '127.0.0.1';
+  const say = options.say ?? (() => undefined);
+  const timeoutMs = options.startTimeoutMs ?? 60_000;
+  const fixedPorts = Object.fromEntries(Object.entries(options.ports).filter(([, port]) => port !== 0)) as Ports;
+  await assertPortsFree(host, fixedPorts);
+
+  mkdirSync(options.dataDir, { recursive: true });
+  const secrets = loadOrCreateSecrets(join(options.dataDir, 'secrets.json'));
+  const logs = new ServiceLogs(join(options.dataDir, 'logs'), options.debug ?? false);
+  const started: RunningService[] = [];
+  const stopAll = async () => {
+    for (const service of started.reverse()) await service.stop().catch(() => undefined);
+    started.length = 0;
+    await logs.close();
+  };
+  const timed = async <T extends RunningService>(name: string, start: () => Promise<T>): Promise<T> => {
+    const begin = Date.now();
+    const service = await startWithin(name, timeoutMs, start);
+    started.push(service);
+    say(`✓ ${service.name} on ${service.url} (${Date.now() - begin} ms)`);
+    return service;
+  };
+
+  try {
+    const dataDir = options.inMemory ? undefined : options.dataDir;
+    const [storage, eventHubs] = await Promise.all([
+      startWithin('Azurite and the Cosmos DB emulator', timeoutMs, () =>
+        startStorageServices({ host, blobPort: options.ports.blob, cosmosPort: options.ports.cosmos, dataDir, log: (s) => logs.sink(s) }),
+      ).then((s) => {
+        started.push(s.azurite, s.cosmos);
+        say(`✓ ${s.azurite.name} on ${s.azurite.url}`);
+        say(`✓ ${s.cosmos.name} on ${s.cosmos.url} (in memory)`);
+        return s;
+      }),
+      timed('Event Hubs emulator', () =>
+        startEventHubsService({ host, port: options.ports.eventHubs, dataDir, log: logs.sink('eventhubs') }),
+      ),
+    ]);
+    await provisionStorage(storage.azurite.connectionString);
+    const cosmos = { endpoint: storage.cosmos.endpoint, key: COSMOS_EMULATOR_KEY };
+    await provisionCosmos(cosmos.endpoint, cosmos.key);
+
+    const settingsFile = join(options.dataDir, 'functions.settings.json');
+    writeJson(
+      settingsFile,
+      functionsSettings(
+        {
+          storageConnectionString: storage.azurite.connectionString,
+          cosmosConnectionString: storage.cosmos.connectionString,
+          eventHubsConnectionString: eventHubs.connectionString,
+        },
+        secrets,
+      ),
+    );
+    const startFunctions = (port: number) =>
+      startFunctionsService({ host, port, appEntry: options.appEntry, settingsFile, debug: options.debug ?? false, log: logs.sink('functions') });
+    let functions = await timed('Functions host', () => startFunctions(options.ports.functions));
+
+    const cosmosClient = new CosmosClient({ ...cosmos, connectionPolicy: { enableEndpointDiscovery: false } });
+    const container = cosmosClient.database(PIPELINE_NAMES.cosmosDatabase).container(PIPELINE_NAMES.cosmosContainer);
+    return {
+      secrets,
+      storage,
+      eventHubs,
+      get functions() {
+        return functions;
+      },
+      urls: { functions: `${functions.url}/api`, dashboard: `${functions.url}/` },
+      settingsFile,
+      logs,
+      eventsContainer: () => container,
+      async restartFunctions() {
+        const index = started.indexOf(functions);
+        await functions.stop().catch(() => undefined);
+        functions = await startWithin('Functions host', timeoutMs, () => startFunctions(functions.port));
+        started[index] = functions;
+        return functions;
+      },
+      async stop() {
+        cosmosClient.dispose();
+        await stopAll();
+      },
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
