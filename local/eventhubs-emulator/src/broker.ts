@@ -449,7 +449,7 @@ export class Broker {
     this.onEvents(ctx, receiver, delivery);
   }
 
-  private reply(ctx: EventContext, request: Message, status: number, description: string, body?: unknown): void {
+  private reply(ctx: EventContext, request: Message, status: number, description: string, body?: unknown, condition?: string): void {
     const links = this.replyLinks.get(ctx.connection);
     const to = request.reply_to;
     const link = to === undefined ? undefined : links?.get(to);
@@ -459,7 +459,11 @@ export class Broker {
     }
     link.send({
       correlation_id: request.message_id,
-      application_properties: { 'status-code': status, 'status-description': description },
+      application_properties: {
+        'status-code': status,
+        'status-description': description,
+        ...(condition === undefined ? {} : { 'error-condition': condition }),
+      },
       ...(body === undefined ? {} : { body }),
     } as Message);
   }
@@ -505,7 +509,7 @@ export class Broker {
     const name = typeof props.name === 'string' ? props.name : '';
     const hub = this.hubs.get(name.toLowerCase());
     if (!hub) {
-      this.reply(ctx, request, 404, notFound(this.config.namespace, `eventhub:${name}`).description!);
+      this.reply(ctx, request, 404, notFound(this.config.namespace, `eventhub:${name}`).description!, undefined, Condition.notFound);
       return;
     }
     if (props.type === 'com.microsoft:eventhub') {
@@ -522,7 +526,7 @@ export class Broker {
       const id = typeof props.partition === 'string' ? props.partition : String(props.partition);
       const partition = hub.partitions.find((p) => p.id === id);
       if (!partition) {
-        this.reply(ctx, request, 400, `The specified partition is invalid for an EventHub partition sender or receiver. It should be between 0 and ${hub.partitions.length - 1}. Parameter name: PartitionId`);
+        this.reply(ctx, request, 400, `The specified partition is invalid for an EventHub partition sender or receiver. It should be between 0 and ${hub.partitions.length - 1}. Parameter name: PartitionId`, undefined, Condition.argumentOutOfRange);
         return;
       }
       const log = partition.log;
