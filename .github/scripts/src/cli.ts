@@ -1,0 +1,389 @@
+/**
+ * The scripts the workflows call, one command each:
+ *
+ *   smoke          send a few events through the API and wait until the stats show them stored
+ *   plan-summary   `terraform show -json` -> markdown (job summary, PR comment) and step outputs
+ *   pr-comment     create or update the plan comment on a pull request
+ *   tf-outputs     `terraform output -json` -> step outputs (sensitive ones masked)
+ *   infra-changed  does a list of changed files touch the infrastructure?
+ *   report         the producer's --json report -> job summary
+ *   azure-ready    can this job sign in to Azure and reach the Terraform state?
+ *
+ * Run with `node .github/scripts/dist/src/cli.js <command> --help`. Exit codes: 0 success,
+ * 1 the check failed (smoke test, missing outputs), 2 bad options.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { annotation, appendStepSummary, maskCommands, setOutput } from './github';
+import { renderPlan, planMarker, summarizePlan, type TerraformPlanJson } from './plan-summary';
+import { upsertComment } from './pr-comment';
+import { renderProducerReport, renderSmoke } from './report';
+import { runSmoke } from './smoke';
+import type { ProducerRunner } from './producer';
+import { DEPLOY_OUTPUTS, parseOutputs, resolveOutputs } from './tf-outputs';
+import { touchesInfrastructure } from './changed-paths';
+import { azureReadiness, readinessMessage } from './azure-ready';
+
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+  /** Replaces the producer (tests). */
+  readonly producer?: ProducerRunner;
+  readonly fetch?: typeof fetch;
+}
+
+export class UsageError extends Error {}
+
+/** The repository root: this file is .github/scripts/src/cli.ts or .github/scripts/dist/src/cli.js. */
+function repositoryRoot(): string {
+  return resolve(__dirname, basename(dirname(__dirname)) === 'dist' ? '../../../..' : '../../..');
+}
+
+const HELP: Record<string, string> = {
+  smoke: `Usage: smoke --url <api base> --input <events.ndjson> [options]
+
+Sends the first --count events through the API with the producer, then polls the stats endpoint
+until every one of them is stored (stored after the test began), or fails after --timeout.
+
+  --url <url>            ingest API base; the producer posts to <url>/events (env SMOKE_API_URL)
+  --stats-url <url>      stats endpoint (default <url>/stats; env SMOKE_STATS_URL)
+  --input <file>         NDJSON events (env SMOKE_INPUT)
+  --count <n>            events to send, 1..100 (default 10)
+  --rate <n>             events per second (default 5)
+  --timeout <s>          seconds to wait for arrival after sending (default 180)
+  --warmup <s>           seconds the stats endpoint may take to answer first (default 120)
+  --interval <ms>        poll interval (default 2000)
+  --producer <file>      the producer CLI (default producer/dist/src/cli.js)
+  --secrets-file <file>  the local stack's secrets JSON (functionKey, subscription, basicAuth)
+  --report-file <file>   write the result as JSON
+  --json                 print the result as JSON on stdout
+
+Credentials come from the environment, never from arguments: API_SUBSCRIPTION_KEY,
+API_BASIC_USER, API_BASIC_PASSWORD (or API_BASIC_CREDENTIAL as user:password), and
+STATS_FUNCTION_KEY for a stats endpoint behind a function key (otherwise the API credentials
+are sent when the stats URL is under the API base). In GitHub Actions the result is also
+appended to the job summary.`,
+  'plan-summary': `Usage: plan-summary --plan-json <file> --stack <name> [--out <file>] [--run-url <url>]
+
+Reads \`terraform show -json <planfile>\` and writes markdown (names and actions, never values)
+to --out and the job summary; sets the outputs has_changes, add, change, destroy, data_loss and
+digest (of the change set). With --expect-digest <hex>, fails when the change set differs from the
+reviewed one.`,
+  'pr-comment': `Usage: pr-comment --body-file <file> --stack <name> --pr <number>
+
+Creates or updates the pull request's plan comment for <stack>. Env: GITHUB_TOKEN,
+GITHUB_REPOSITORY, GITHUB_API_URL.`,
+  'tf-outputs': `Usage: tf-outputs --json-file <file> [--require A,B,...] [--all]
+
+Reads \`terraform output -json\` and sets each required output as a step output (default: the
+deploy outputs). Sensitive outputs are masked first. Fails naming every missing output.`,
+  'infra-changed': `Usage: infra-changed --files <file>
+
+Reads changed paths (one per line) and sets the output infra=true|false.`,
+  'azure-ready': `Usage: azure-ready [--require]
+
+Sets the output ready=true when the OIDC identifiers, the state backend variables and an OIDC token
+are all available to the job; otherwise ready=false with a notice naming what is missing. With
+--require, a missing setting is an error (exit 1).`,
+  report: `Usage: report --producer-report <file> [--title <text>]
+
+Renders the producer's --json report to the job summary (and stdout).`,
+};
+
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || !(command in HELP)) {
+    io.stderr(`Usage: cli.js <${Object.keys(HELP).join('|')}> [--help]\n`);
+    return command && command !== '--help' && command !== '-h' ? 2 : 0;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout(`${HELP[command]}\n`);
+    return 0;
+  }
+  try {
+    switch (command) {
+      case 'smoke':
+        return await smokeCommand(rest, io);
+      case 'plan-summary':
+        return planSummaryCommand(rest, io);
+      case 'pr-comment':
+        return await prCommentCommand(rest, io);
+      case 'tf-outputs':
+        return tfOutputsCommand(rest, io);
+      case 'infra-changed':
+        return infraChangedCommand(rest, io);
+      case 'azure-ready': {
+        const { values } = parseArgs({
+          args: rest,
+          options: { require: { type: 'boolean', default: false } },
+          strict: true,
+        });
+        const readiness = azureReadiness(io.env);
+        setOutput('ready', String(readiness.ready), io.env);
+        if (values.require && !readiness.ready) {
+          io.stderr(`${annotation('error', readinessMessage(readiness, true), io.env)}\n`);
+          return 1;
+        }
+        io.stdout(`${annotation('notice', readinessMessage(readiness), io.env)}\n`);
+        return 0;
+      }
+      default:
+        return reportCommand(rest, io);
+    }
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.stderr(`${command}: ${(error as Error).message}\n${HELP[command]}\n`);
+      return 2;
+    }
+    io.stderr(
+      `${annotation('error', `${command}: ${error instanceof Error ? error.message : String(error)}`, io.env)}\n`,
+    );
+    return 1;
+  }
+}
+
+function positiveNumber(name: string, raw: string | undefined, fallback: number, integer = false): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+    throw new UsageError(
+      `--${name} must be a positive ${integer ? 'integer' : 'number'}; got ${JSON.stringify(raw)}`,
+    );
+  }
+  return value;
+}
+
+async function smokeCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      url: { type: 'string' },
+      'stats-url': { type: 'string' },
+      input: { type: 'string' },
+      count: { type: 'string' },
+      rate: { type: 'string' },
+      timeout: { type: 'string' },
+      warmup: { type: 'string' },
+      interval: { type: 'string' },
+      producer: { type: 'string' },
+      'secrets-file': { type: 'string' },
+      'report-file': { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const env = io.env;
+  const apiUrl = (values.url ?? env.SMOKE_API_URL)?.replace(/\/+$/, '');
+  if (!apiUrl) throw new UsageError('--url is required');
+  if (!/^https?:\/\//.test(apiUrl))
+    throw new UsageError(`--url must be an http(s) URL; got ${JSON.stringify(apiUrl)}`);
+  const input = values.input ?? env.SMOKE_INPUT;
+  if (!input) throw new UsageError('--input is required');
+  const statsUrl = (values['stats-url'] ?? env.SMOKE_STATS_URL ?? `${apiUrl}/stats`).replace(/\/+$/, '');
+  if (!/^https?:\/\//.test(statsUrl)) throw new UsageError(`--stats-url must be an http(s) URL`);
+
+  let subscriptionKey = env.API_SUBSCRIPTION_KEY || undefined;
+  let [basicUser, basicPassword] = [env.API_BASIC_USER || undefined, env.API_BASIC_PASSWORD || undefined];
+  if (env.API_BASIC_CREDENTIAL && !basicUser) {
+    const at = env.API_BASIC_CREDENTIAL.indexOf(':');
+    if (at < 1) throw new UsageError('API_BASIC_CREDENTIAL must be user:password');
+    basicUser = env.API_BASIC_CREDENTIAL.slice(0, at);
+    basicPassword = env.API_BASIC_CREDENTIAL.slice(at + 1);
+  }
+  let functionKey = env.STATS_FUNCTION_KEY || undefined;
+  if (values['secrets-file']) {
+    const secrets = JSON.parse(readFileSync(resolve(io.cwd, values['secrets-file']), 'utf8')) as {
+      functionKey?: string;
+      subscription?: { primaryKey?: string };
+      basicAuth?: { user?: string; password?: string };
+    };
+    subscriptionKey ??= secrets.subscription?.primaryKey;
+    basicUser ??= secrets.basicAuth?.user;
+    basicPassword ??= secrets.basicAuth?.password;
+    functionKey ??= secrets.functionKey;
+  }
+  const headers: Record<string, string> = {};
+  if (functionKey && !statsUrl.startsWith(`${apiUrl}/`)) {
+    headers['x-functions-key'] = functionKey;
+  } else if (statsUrl.startsWith(`${apiUrl}/`)) {
+    if (subscriptionKey) headers['Ocp-Apim-Subscription-Key'] = subscriptionKey;
+    if (basicUser && basicPassword)
+      headers.authorization = `Basic ${Buffer.from(`${basicUser}:${basicPassword}`).toString('base64')}`;
+  }
+
+  const result = await runSmoke(
+    {
+      apiUrl,
+      stats: { url: statsUrl, headers, requestTimeoutMs: 15_000 },
+      input: resolve(io.cwd, input),
+      count: positiveNumber('count', values.count, 10, true),
+      rate: positiveNumber('rate', values.rate, 5),
+      credentials: { subscriptionKey, basicUser, basicPassword },
+      producerCli: resolve(io.cwd, values.producer ?? resolve(repositoryRoot(), 'producer/dist/src/cli.js')),
+      arrivalTimeoutMs: positiveNumber('timeout', values.timeout, 180) * 1000,
+      warmupTimeoutMs: positiveNumber('warmup', values.warmup, 120) * 1000,
+      pollIntervalMs: positiveNumber('interval', values.interval, 2000),
+      log: (line) => io.stderr(`${line}\n`),
+    },
+    io.producer,
+  );
+  const markdown = renderSmoke(result, apiUrl);
+  appendStepSummary(markdown, io.env);
+  if (values['report-file'])
+    writeFileSync(resolve(io.cwd, values['report-file']), JSON.stringify(result, null, 2) + '\n');
+  if (values.json) io.stdout(JSON.stringify(result) + '\n');
+  else io.stdout(markdown);
+  if (!result.ok) io.stderr(`${annotation('error', `smoke test failed: ${result.message}`, io.env)}\n`);
+  return result.ok ? 0 : 1;
+}
+
+function planSummaryCommand(args: readonly string[], io: CliIo): number {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      'plan-json': { type: 'string' },
+      stack: { type: 'string' },
+      out: { type: 'string' },
+      'run-url': { type: 'string' },
+      sha: { type: 'string' },
+      'expect-digest': { type: 'string' },
+    },
+    strict: true,
+  });
+  if (!values['plan-json']) throw new UsageError('--plan-json is required');
+  if (!values.stack) throw new UsageError('--stack is required');
+  const plan = JSON.parse(readFileSync(resolve(io.cwd, values['plan-json']), 'utf8')) as TerraformPlanJson;
+  const summary = summarizePlan(plan);
+  const markdown = renderPlan(summary, {
+    stack: values.stack,
+    runUrl: values['run-url'],
+    sha: values.sha ?? io.env.GITHUB_SHA,
+  });
+  if (values.out) writeFileSync(resolve(io.cwd, values.out), markdown);
+  appendStepSummary(markdown, io.env);
+  setOutput('has_changes', String(summary.hasChanges), io.env);
+  setOutput('add', String(summary.counts.add), io.env);
+  setOutput('change', String(summary.counts.change), io.env);
+  setOutput('destroy', String(summary.counts.destroy), io.env);
+  setOutput('data_loss', String(summary.dataLoss.length > 0), io.env);
+  setOutput('digest', summary.digest, io.env);
+  io.stdout(markdown);
+  const expected = values['expect-digest'];
+  if (expected !== undefined && expected !== summary.digest) {
+    io.stderr(
+      `${annotation('error', `the plan differs from the reviewed one (reviewed change set ${expected.slice(0, 16)}, now ${summary.digest.slice(0, 16)}): the infrastructure or the code changed after review; re-run the deployment to review the new plan`, io.env)}\n`,
+    );
+    return 1;
+  }
+  return 0;
+}
+
+async function prCommentCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: { 'body-file': { type: 'string' }, stack: { type: 'string' }, pr: { type: 'string' } },
+    strict: true,
+  });
+  if (!values['body-file'] || !values.stack || !values.pr)
+    throw new UsageError('--body-file, --stack and --pr are required');
+  const token = io.env.GITHUB_TOKEN;
+  const repository = io.env.GITHUB_REPOSITORY;
+  if (!token || !repository) throw new UsageError('GITHUB_TOKEN and GITHUB_REPOSITORY must be set');
+  const result = await upsertComment(
+    {
+      apiUrl: io.env.GITHUB_API_URL || 'https://api.github.com',
+      repository,
+      issueNumber: positiveNumber('pr', values.pr, 0, true),
+      token,
+    },
+    planMarker(values.stack),
+    readFileSync(resolve(io.cwd, values['body-file']), 'utf8'),
+    io.fetch,
+  );
+  io.stdout(`${result.action} ${result.url}\n`);
+  return 0;
+}
+
+function tfOutputsCommand(args: readonly string[], io: CliIo): number {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      'json-file': { type: 'string' },
+      require: { type: 'string' },
+      all: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (!values['json-file']) throw new UsageError('--json-file is required');
+  const outputs = parseOutputs(readFileSync(resolve(io.cwd, values['json-file']), 'utf8'));
+  const required = values.all
+    ? Object.keys(outputs).sort()
+    : values.require
+      ? values.require
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : [...DEPLOY_OUTPUTS];
+  const resolved = resolveOutputs(outputs, required);
+  for (const output of resolved) {
+    if (output.sensitive) for (const line of maskCommands(output.value)) io.stdout(`${line}\n`);
+  }
+  for (const output of resolved) {
+    setOutput(output.name, output.value, io.env);
+    io.stdout(`${output.name}=${output.sensitive ? '***' : output.value}\n`);
+  }
+  return 0;
+}
+
+function infraChangedCommand(args: readonly string[], io: CliIo): number {
+  const { values } = parseArgs({ args: [...args], options: { files: { type: 'string' } }, strict: true });
+  if (!values.files) throw new UsageError('--files is required');
+  const changed = readFileSync(resolve(io.cwd, values.files), 'utf8').split('\n');
+  const matches = touchesInfrastructure(changed);
+  setOutput('infra', String(matches.length > 0), io.env);
+  io.stdout(
+    matches.length
+      ? `infrastructure changes:\n${matches.map((m) => `  ${m}`).join('\n')}\n`
+      : 'no infrastructure changes\n',
+  );
+  return 0;
+}
+
+function reportCommand(args: readonly string[], io: CliIo): number {
+  const { values } = parseArgs({
+    args: [...args],
+    options: { 'producer-report': { type: 'string' }, title: { type: 'string' } },
+    strict: true,
+  });
+  if (!values['producer-report']) throw new UsageError('--producer-report is required');
+  const text = readFileSync(resolve(io.cwd, values['producer-report']), 'utf8').trim();
+  let report: unknown;
+  try {
+    report = text ? JSON.parse(text) : undefined;
+  } catch {
+    report = undefined;
+  }
+  const markdown = renderProducerReport(report, values.title ?? 'Replay report');
+  appendStepSummary(markdown, io.env);
+  io.stdout(markdown);
+  return 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2), {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    env: process.env,
+    cwd: process.cwd(),
+  }).then(
+    (code) => (process.exitCode = code),
+    (error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
