@@ -1,13 +1,19 @@
 import { CosmosClient, type Container } from '@azure/cosmos';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { startAzurite, startCosmos, type RunningAzurite, type RunningCosmos } from '@pipeline/emulators';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { deriveEventId } from '@pipeline/schemas';
 import { spawnFunctionsHost, type SpawnedFunctionsHost } from '../src/spawn';
 
-/** The functions app as tsc builds it (`tsc -b` runs before jest in `npm test`). */
+/**
+ * The functions app as tsc builds it. Not a project reference (the host runs whatever app it is
+ * given and imports none of its code); the root `tsc -b` in `npm test` builds it before jest runs.
+ */
 export const FUNCTIONS_APP = join(__dirname, '../../../functions/dist/src/index.js');
+if (!existsSync(FUNCTIONS_APP))
+  throw new Error(`${FUNCTIONS_APP} is missing: build the functions app first (npx tsc -b)`);
 export const FIXTURE_APPS = join(__dirname, 'fixtures');
 
 export const NAMES = {
@@ -150,4 +156,20 @@ export async function listBlobNames(blobs: BlobServiceClient, container: string)
   const names: string[] = [];
   for await (const blob of blobs.getContainerClient(container).listBlobsFlat()) names.push(blob.name);
   return names.sort();
+}
+
+/** A contract-valid producer event (no image) for tweet number `n`. */
+export function tweet(n: number) {
+  const source = {
+    tweetId: String(901234567890000000n + BigInt(n)),
+    createdAt: new Date(Date.UTC(2017, 7, 25, 20, 5) + n * 60_000).toISOString().replace('.000Z', 'Z'),
+    text: `Harvey update ${n} #HurricaneHarvey`,
+  };
+  return { schemaVersion: 1, id: deriveEventId(source), ...source, retweets: 1, replies: 2, likes: 3 };
+}
+
+/** A contract-valid hub event (what ingest publishes) for tweet number `n`. */
+export function hubEvent(n: number) {
+  const { id, ...rest } = tweet(n);
+  return { id, ...rest, rawBlob: `2017/08/25/${id}.json`, ingestedAt: '2026-11-28T12:00:00.000Z' };
 }
