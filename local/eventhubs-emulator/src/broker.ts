@@ -17,6 +17,8 @@ const MAX_NON_EPOCH_RECEIVERS = 5;
 const SENDER_CREDIT = 50;
 /** Bytes read from a partition per delivery pass. */
 const READ_BYTES = 1024 * 1024;
+/** Events per delivery pass, so that one busy receiver does not starve the others. */
+const MAX_PER_PASS = 1000;
 
 /** AMQP error conditions the SDK maps to its MessagingError codes. */
 const Condition = {
@@ -64,6 +66,7 @@ interface Outbound {
 interface OutgoingState {
   next_delivery_id: number;
   next_pending_delivery: number;
+  deliveries: { available(): number };
 }
 interface LinkInternals {
   local: { attach: { max_message_size?: number; snd_settle_mode?: number; offered_capabilities?: string[]; source?: unknown; target?: unknown } };
@@ -402,8 +405,11 @@ export class Broker {
   private pump(out: Outbound): void {
     if (out.closed || !out.sender.is_open()) return;
     const outgoing = (out.sender as unknown as LinkInternals).session.outgoing;
+    // Credit minus what rhea still holds unsent, and never more than its delivery buffer
+    // (2048 per session) has room for: rhea throws rather than block when that overflows.
     const queued = outgoing.next_delivery_id - outgoing.next_pending_delivery;
-    const budget = (out.sender as unknown as { credit: number }).credit - queued;
+    const credit = (out.sender as unknown as { credit: number }).credit;
+    const budget = Math.min(credit - queued, outgoing.deliveries.available() - 16, MAX_PER_PASS);
     if (budget <= 0) return;
     const log = out.partition.log;
     const events = log.read(out.nextSeq, budget, READ_BYTES);
@@ -414,7 +420,7 @@ export class Broker {
       out.sender.send(info ? Buffer.concat([info, e.payload]) : e.payload, undefined, 0);
     }
     out.nextSeq = events[events.length - 1]!.sequenceNumber + 1;
-    if (events.length < budget && out.nextSeq <= log.lastSequenceNumber) this.schedule(out);
+    if (out.nextSeq <= log.lastSequenceNumber) this.schedule(out);
   }
 
   private onReceiverOpen(ctx: EventContext): void {

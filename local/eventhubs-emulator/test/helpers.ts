@@ -105,8 +105,8 @@ export function spawnUntil(
         resolve({ child, match: m });
       }
     };
-    createInterface({ input: child.stdout! }).on('line', onData);
-    createInterface({ input: child.stderr! }).on('line', onData);
+    createInterface({ input: child.stdout }).on('line', onData);
+    createInterface({ input: child.stderr }).on('line', onData);
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
       reject(new Error(`${command} exited (${code ?? signal}) before it was ready:\n${output.join('\n')}`));

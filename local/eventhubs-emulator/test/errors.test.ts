@@ -1,0 +1,174 @@
+import { createServer, type Server } from 'node:net';
+import { EventHubConsumerClient, EventHubProducerClient, earliestEventPosition, type MessagingError } from '@azure/event-hubs';
+import { connect, type Connection, type EventContext, type Message } from 'rhea';
+import { ConfigError, startEmulator, type RunningEmulator } from '../src';
+import { captureLogs, receive, sleep, waitFor } from './helpers';
+
+jest.setTimeout(60_000);
+
+let emulator: RunningEmulator;
+const noRetry = { retryOptions: { maxRetries: 0, timeoutInMs: 10_000 } };
+
+beforeAll(async () => {
+  emulator = await startEmulator({ port: 0, logger: captureLogs().sink, config: { eventHubs: [{ name: 'tweets', consumerGroups: ['cosmos-writer'] }] } });
+});
+
+afterAll(async () => {
+  await emulator?.stop();
+});
+
+describe('errors the SDK surfaces as it does against the service', () => {
+  it('an event over 1 MB: MessageTooLargeError, and createBatch refuses it from the link size', async () => {
+    const producer = new EventHubProducerClient(emulator.connectionString('tweets'), noRetry);
+    try {
+      const big = { body: Buffer.alloc(1024 * 1024 + 10, 1) };
+      await expect(producer.sendBatch([big])).rejects.toMatchObject({ name: 'MessagingError', code: 'MessageTooLargeError' });
+      const batch = await producer.createBatch();
+      expect(batch.maxSizeInBytes).toBe(1024 * 1024);
+      expect(batch.tryAdd(big)).toBe(false);
+      // The link is still usable afterwards.
+      await producer.sendBatch([{ body: 'small' }]);
+    } finally {
+      await producer.close();
+    }
+  });
+
+  it('an unknown hub: MessagingEntityNotFoundError for properties and for sends', async () => {
+    const producer = new EventHubProducerClient(emulator.connectionString('nope'), noRetry);
+    try {
+      await expect(producer.getEventHubProperties()).rejects.toMatchObject({ code: 'MessagingEntityNotFoundError', retryable: false });
+      await expect(producer.sendBatch([{ body: 1 }])).rejects.toMatchObject({ code: 'MessagingEntityNotFoundError' });
+    } finally {
+      await producer.close();
+    }
+  });
+
+  it('an unknown partition: ArgumentOutOfRangeError for sends, receives and properties', async () => {
+    const producer = new EventHubProducerClient(emulator.connectionString('tweets'), noRetry);
+    try {
+      await expect(producer.sendBatch([{ body: 1 }], { partitionId: '7' })).rejects.toMatchObject({ code: 'ArgumentOutOfRangeError' });
+      await expect(producer.getPartitionProperties('7')).rejects.toMatchObject({ code: 'ArgumentOutOfRangeError' });
+      await expect(receive(emulator.connectionString('tweets'), { count: 1, partitionId: '7', startPosition: earliestEventPosition })).rejects.toMatchObject({
+        code: 'ArgumentOutOfRangeError',
+      });
+    } finally {
+      await producer.close();
+    }
+  });
+
+  it('an unknown consumer group: MessagingEntityNotFoundError', async () => {
+    await expect(
+      receive(emulator.connectionString('tweets'), { count: 1, partitionId: '0', consumerGroup: 'nobody', startPosition: earliestEventPosition }),
+    ).rejects.toMatchObject({ code: 'MessagingEntityNotFoundError' });
+  });
+
+  it('owner level: a higher one takes the partition over, a lower or a non-epoch one is refused', async () => {
+    const cs = emulator.connectionString('tweets');
+    const errors: Record<string, MessagingError[]> = { low: [], high: [], lower: [], none: [] };
+    const clients: EventHubConsumerClient[] = [];
+    const subscribe = (name: keyof typeof errors, ownerLevel?: number) => {
+      const client = new EventHubConsumerClient('cosmos-writer', cs);
+      clients.push(client);
+      return client.subscribe(
+        '1',
+        {
+          processEvents: () => Promise.resolve(),
+          processError: (err) => {
+            errors[name]!.push(err as MessagingError);
+            return Promise.resolve();
+          },
+        },
+        { startPosition: earliestEventPosition, ...(ownerLevel === undefined ? {} : { ownerLevel }) },
+      );
+    };
+    try {
+      const low = subscribe('low', 1);
+      await sleep(500);
+      const high = subscribe('high', 2);
+      await waitFor('the owner-level-1 receiver to be disconnected', () => errors.low!.length > 0);
+      expect(errors.low![0]).toMatchObject({ code: 'ReceiverDisconnectedError' });
+      expect(errors.low![0]!.message).toMatch(/higher epoch of '2'/);
+      await low.close();
+      subscribe('lower', 1);
+      subscribe('none');
+      await waitFor('the lower and the non-epoch receivers to be refused', () => errors.lower!.length > 0 && errors.none!.length > 0);
+      expect(errors.lower![0]).toMatchObject({ code: 'ReceiverDisconnectedError' });
+      expect(errors.none![0]).toMatchObject({ code: 'ReceiverDisconnectedError' });
+      expect(errors.none![0]!.message).toMatch(/non-epoch receiver is not allowed/);
+      expect(errors.high).toEqual([]);
+      await high.close();
+    } finally {
+      for (const c of clients) await c.close();
+    }
+  });
+});
+
+describe('$cbs', () => {
+  let connection: Connection;
+
+  beforeAll(async () => {
+    connection = connect({ host: '127.0.0.1', port: emulator.port, reconnect: false });
+    await new Promise((resolve) => connection.once('connection_open', resolve));
+  });
+
+  afterAll(() => connection?.close());
+
+  /** Sends one put-token request on fresh links and returns the reply's application properties. */
+  async function putToken(props: Record<string, unknown>, body: unknown): Promise<Record<string, unknown>> {
+    const replyTo = `cbs-reply-${Math.random().toString(36).slice(2)}`;
+    const receiver = connection.open_receiver({ source: { address: '$cbs' }, name: replyTo, credit_window: 10 });
+    const sender = connection.open_sender({ target: { address: '$cbs' } });
+    await new Promise((resolve) => sender.once('sendable', resolve));
+    const reply = new Promise<Message>((resolve) => receiver.once('message', (ctx: EventContext) => resolve(ctx.message!)));
+    sender.send({ message_id: 'req-1', reply_to: replyTo, application_properties: props, body });
+    const msg = await reply;
+    expect(msg.correlation_id).toBe('req-1');
+    sender.close();
+    receiver.close();
+    return msg.application_properties as Record<string, unknown>;
+  }
+
+  const audience = 'sb://127.0.0.1/tweets';
+  const future = Math.floor(Date.now() / 1000) + 3600;
+  const sas = (se: number) => `SharedAccessSignature sr=${encodeURIComponent(audience)}&sig=abc&se=${se}&skn=RootManageSharedAccessKey`;
+
+  it('accepts a well-formed SAS token with 202', async () => {
+    const reply = await putToken({ operation: 'put-token', name: audience, type: 'servicebus.windows.net:sastoken' }, sas(future));
+    expect(reply['status-code']).toBe(202);
+  });
+
+  it('rejects a malformed request with 400 and says why', async () => {
+    const reply = await putToken({ operation: 'put-token', type: 'servicebus.windows.net:sastoken' }, 'not a token');
+    expect(reply['status-code']).toBe(400);
+    expect(reply['status-description']).toMatch(/audience/);
+    expect(reply['status-description']).toMatch(/malformed/);
+  });
+
+  it('rejects an expired token with 401', async () => {
+    const reply = await putToken({ operation: 'put-token', name: audience, type: 'servicebus.windows.net:sastoken' }, sas(1000));
+    expect(reply['status-code']).toBe(401);
+  });
+});
+
+describe('startup errors', () => {
+  it('a port in use', async () => {
+    const blocker: Server = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      await expect(startEmulator({ port, logger: captureLogs().sink })).rejects.toThrow(`port ${port} on 127.0.0.1 is already in use`);
+    } finally {
+      await new Promise((r) => blocker.close(r));
+    }
+  });
+
+  it('a bad config lists every problem', async () => {
+    const attempt = startEmulator({
+      port: 0,
+      logger: captureLogs().sink,
+      config: { eventHubs: [{ name: 'bad name', partitionCount: 0, consumerGroups: ['ok', ''] }] },
+    });
+    await expect(attempt).rejects.toBeInstanceOf(ConfigError);
+    await expect(attempt).rejects.toThrow(/eventHubs\[0\]\.name.*partitionCount.*consumerGroups/);
+  });
+});
