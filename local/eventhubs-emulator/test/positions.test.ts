@@ -33,7 +33,7 @@ async function from(startPosition: Parameters<typeof receive>[1]['startPosition'
 
 describe('start positions', () => {
   it('earliest returns every event', () => {
-    expect(stored.map((e) => e.body)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(stored.map((e) => Number(e.body))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
   it('sequence number, inclusive and exclusive', async () => {
