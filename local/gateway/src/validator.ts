@@ -1,0 +1,23 @@
+import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import { toIssue, type ValidationIssue } from '@pipeline/schemas';
+
+/** Compiles APIM schemas once at startup, as the gateway's stand-in for APIM's JSON validation engine. */
+export function compileSchemas(schemas: ReadonlyMap<string, object>): Map<string, ValidateFunction> {
+  const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false });
+  addFormats(ajv, ['date-time']);
+  const compiled = new Map<string, ValidateFunction>();
+  for (const [id, schema] of schemas) {
+    try {
+      compiled.set(id, ajv.compile(schema));
+    } catch (error) {
+      throw new Error(`APIM schema "${id}" does not compile: ${(error as Error).message}`);
+    }
+  }
+  return compiled;
+}
+
+/** The errors of a failed validation as `$[0].likes: must be >= 0`, without the if/then bookkeeping. */
+export function describeErrors(errors: readonly ErrorObject[] | null | undefined): ValidationIssue[] {
+  return (errors ?? []).filter((error) => error.keyword !== 'if').map(toIssue);
+}
