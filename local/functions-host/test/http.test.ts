@@ -263,3 +263,32 @@ function rawRequest(
     req.end();
   });
 }
+
+describe('graceful stop', () => {
+  it('on SIGTERM finishes the invocation in flight, then exits', async () => {
+    const settings = writeSettings({
+      CosmosDb: 'AccountEndpoint=http://127.0.0.1:9/;AccountKey=a2V5;',
+      COSMOS_DATABASE: 'db',
+      COSMOS_CONTAINER: 'c',
+    });
+    const host = await startHost(join(FIXTURE_APPS, 'echo-app/index.js'), settings.path);
+    try {
+      const started = Date.now();
+      const inFlight = fetch(`${host.url}/api/slow?ms=1500`);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const stopped = host.stop().then(() => Date.now());
+      const response = await inFlight;
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ finished: true });
+      const answeredAt = Date.now();
+      expect(answeredAt - started).toBeGreaterThanOrEqual(1400);
+      expect(await stopped).toBeGreaterThanOrEqual(answeredAt - 50);
+      expect(host.lines.some((l) => l.includes('SIGTERM: stopping'))).toBe(true);
+      expect(host.lines.some((l) => l.includes("Executed 'Functions.slow' (Succeeded"))).toBe(true);
+      expect(host.lines.at(-1)).toMatch(/Functions host stopped$/);
+    } finally {
+      await host.kill();
+      settings.remove();
+    }
+  }, 30_000);
+});
