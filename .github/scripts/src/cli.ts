@@ -8,6 +8,9 @@
  *   infra-changed  does a list of changed files touch the infrastructure?
  *   report         the producer's --json report -> job summary
  *   azure-ready    can this job sign in to Azure and reach the Terraform state?
+ *   replay-inputs  check the replay workflow's inputs
+ *   dataset        get the events to replay: the committed sample, a generated one, or a download
+ *   replay         run the producer against the API and report to the job summary
  *
  * Run with `node .github/scripts/dist/src/cli.js <command> --help`. Exit codes: 0 success,
  * 1 the check failed (smoke test, missing outputs), 2 bad options.
@@ -20,10 +23,13 @@ import { renderPlan, planMarker, summarizePlan, type TerraformPlanJson } from '.
 import { upsertComment } from './pr-comment';
 import { renderProducerReport, renderSmoke } from './report';
 import { runSmoke } from './smoke';
-import type { ProducerRunner } from './producer';
+import { runProducer, type ApiCredentials, type ProducerRunner } from './producer';
 import { DEPLOY_OUTPUTS, parseOutputs, resolveOutputs } from './tf-outputs';
 import { touchesInfrastructure } from './changed-paths';
 import { azureReadiness, readinessMessage } from './azure-ready';
+import { downloadNdjson } from './dataset';
+import { parseReplayInputs, type ReplayInputs } from './replay-inputs';
+import { prepareCommittedSample, prepareGeneratedSample } from './sample';
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
@@ -88,10 +94,26 @@ Reads changed paths (one per line) and sets the output infra=true|false.`,
 Sets the output ready=true when the OIDC identifiers, the state backend variables and an OIDC token
 are all available to the job; otherwise ready=false with a notice naming what is missing. With
 --require, a missing setting is an error (exit 1).`,
+  'replay-inputs': `Usage: replay-inputs
+
+Checks the replay workflow's inputs from the environment (SOURCE, EVENTS, DATASET_URL, RATE, COUNT,
+DURATION) and reports every problem at once.`,
+  dataset: `Usage: dataset --out <file.ndjson> [--source committed-sample|generated|url] [--events N] [--url URL]
+
+Writes the events to replay: the committed sample prepared by the producer, a generated sample of N
+tweets, or an NDJSON downloaded from an https URL (an Azure Blob URL is read with the bearer token in
+AZURE_STORAGE_TOKEN). Defaults come from SOURCE, EVENTS and DATASET_URL.`,
+  replay: `Usage: replay --url <api base> --input <file.ndjson> [--report-file <file>]
+
+Runs the producer at RATE events/s (COUNT events or DURATION, from the environment), with the API
+credentials from API_SUBSCRIPTION_KEY and API_BASIC_CREDENTIAL (user:password), and writes its report
+to the job summary. Exits with the producer's exit code.`,
   report: `Usage: report --producer-report <file> [--title <text>]
 
 Renders the producer's --json report to the job summary (and stdout).`,
 };
+
+export const COMMANDS: readonly string[] = Object.keys(HELP);
 
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
@@ -130,6 +152,12 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         io.stdout(`${annotation('notice', readinessMessage(readiness), io.env)}\n`);
         return 0;
       }
+      case 'replay-inputs':
+        return replayInputsCommand(rest, io);
+      case 'dataset':
+        return await datasetCommand(rest, io);
+      case 'replay':
+        return await replayCommand(rest, io);
       default:
         return reportCommand(rest, io);
     }
@@ -186,14 +214,7 @@ async function smokeCommand(args: readonly string[], io: CliIo): Promise<number>
   const statsUrl = (values['stats-url'] ?? env.SMOKE_STATS_URL ?? `${apiUrl}/stats`).replace(/\/+$/, '');
   if (!/^https?:\/\//.test(statsUrl)) throw new UsageError(`--stats-url must be an http(s) URL`);
 
-  let subscriptionKey = env.API_SUBSCRIPTION_KEY || undefined;
-  let [basicUser, basicPassword] = [env.API_BASIC_USER || undefined, env.API_BASIC_PASSWORD || undefined];
-  if (env.API_BASIC_CREDENTIAL && !basicUser) {
-    const at = env.API_BASIC_CREDENTIAL.indexOf(':');
-    if (at < 1) throw new UsageError('API_BASIC_CREDENTIAL must be user:password');
-    basicUser = env.API_BASIC_CREDENTIAL.slice(0, at);
-    basicPassword = env.API_BASIC_CREDENTIAL.slice(at + 1);
-  }
+  let { subscriptionKey, basicUser, basicPassword } = credentialsFromEnv(env);
   let functionKey = env.STATS_FUNCTION_KEY || undefined;
   if (values['secrets-file']) {
     const secrets = JSON.parse(readFileSync(resolve(io.cwd, values['secrets-file']), 'utf8')) as {
@@ -239,6 +260,115 @@ async function smokeCommand(args: readonly string[], io: CliIo): Promise<number>
   else io.stdout(markdown);
   if (!result.ok) io.stderr(`${annotation('error', `smoke test failed: ${result.message}`, io.env)}\n`);
   return result.ok ? 0 : 1;
+}
+
+/** The API credentials from the environment (names in the smoke help). */
+export function credentialsFromEnv(env: NodeJS.ProcessEnv): ApiCredentials {
+  let [basicUser, basicPassword] = [env.API_BASIC_USER || undefined, env.API_BASIC_PASSWORD || undefined];
+  if (env.API_BASIC_CREDENTIAL && !basicUser) {
+    const at = env.API_BASIC_CREDENTIAL.indexOf(':');
+    if (at < 1) throw new UsageError('API_BASIC_CREDENTIAL must be user:password');
+    basicUser = env.API_BASIC_CREDENTIAL.slice(0, at);
+    basicPassword = env.API_BASIC_CREDENTIAL.slice(at + 1);
+  }
+  return { subscriptionKey: env.API_SUBSCRIPTION_KEY || undefined, basicUser, basicPassword };
+}
+
+function replayInputs(env: NodeJS.ProcessEnv): ReplayInputs {
+  const { inputs, errors } = parseReplayInputs(env);
+  if (!inputs) throw new UsageError(`bad replay inputs:\n${errors.map((e) => `  - ${e}`).join('\n')}`);
+  return inputs;
+}
+
+function replayInputsCommand(args: readonly string[], io: CliIo): number {
+  parseArgs({ args: [...args], options: {}, strict: true });
+  const inputs = replayInputs(io.env);
+  io.stdout(`replay inputs: ${JSON.stringify(inputs)}\n`);
+  return 0;
+}
+
+async function datasetCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      out: { type: 'string' },
+      source: { type: 'string' },
+      events: { type: 'string' },
+      url: { type: 'string' },
+      producer: { type: 'string' },
+    },
+    strict: true,
+  });
+  if (!values.out) throw new UsageError('--out is required');
+  const inputs = replayInputs({
+    ...io.env,
+    ...(values.source !== undefined ? { SOURCE: values.source } : {}),
+    ...(values.events !== undefined ? { EVENTS: values.events } : {}),
+    ...(values.url !== undefined ? { DATASET_URL: values.url } : {}),
+  });
+  const out = resolve(io.cwd, values.out);
+  const producerCli = resolve(
+    io.cwd,
+    values.producer ?? resolve(repositoryRoot(), 'producer/dist/src/cli.js'),
+  );
+  let lines: number;
+  if (inputs.source === 'url') {
+    const result = await downloadNdjson(inputs.url!, out, {
+      storageToken: io.env.AZURE_STORAGE_TOKEN,
+      maxBytes: 20 * 1024 ** 3,
+      timeoutMs: 30 * 60_000,
+    });
+    lines = result.lines;
+    io.stdout(`downloaded ${result.bytes} bytes (${result.lines} events) to ${out}\n`);
+  } else if (inputs.source === 'generated') {
+    lines = await prepareGeneratedSample(producerCli, inputs.events, out, (t) => io.stderr(t));
+  } else {
+    lines = await prepareCommittedSample(producerCli, repositoryRoot(), out, (t) => io.stderr(t));
+  }
+  if (lines === 0) throw new Error(`the dataset ${out} holds no events`);
+  setOutput('events', String(lines), io.env);
+  io.stdout(`${lines} event(s) in ${out}\n`);
+  return 0;
+}
+
+async function replayCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      url: { type: 'string' },
+      input: { type: 'string' },
+      'report-file': { type: 'string' },
+      producer: { type: 'string' },
+    },
+    strict: true,
+  });
+  if (!values.url || !/^https?:\/\//.test(values.url)) throw new UsageError('--url must be an http(s) URL');
+  if (!values.input) throw new UsageError('--input is required');
+  const inputs = replayInputs({ SOURCE: 'committed-sample', ...io.env });
+  const runner = io.producer ?? runProducer;
+  const outcome = await runner({
+    cli: resolve(io.cwd, values.producer ?? resolve(repositoryRoot(), 'producer/dist/src/cli.js')),
+    input: resolve(io.cwd, values.input),
+    url: values.url.replace(/\/+$/, ''),
+    rate: inputs.rate,
+    count: inputs.count || undefined,
+    duration: inputs.duration,
+    credentials: credentialsFromEnv(io.env),
+    timeoutMs: 6 * 3600_000,
+  });
+  if (values['report-file'] && outcome.report !== undefined) {
+    writeFileSync(resolve(io.cwd, values['report-file']), JSON.stringify(outcome.report, null, 2) + '\n');
+  }
+  const markdown = renderProducerReport(outcome.report, 'Replay report');
+  appendStepSummary(markdown, io.env);
+  io.stdout(markdown);
+  if (outcome.exitCode !== 0) {
+    io.stderr(
+      `${annotation('error', `the producer exited with ${outcome.exitCode ?? outcome.signal}${outcome.timedOut ? ' (timed out)' : ''}`, io.env)}\n${outcome.stderrTail}\n`,
+    );
+    return outcome.exitCode ?? 1;
+  }
+  return 0;
 }
 
 function planSummaryCommand(args: readonly string[], io: CliIo): number {
@@ -378,7 +508,8 @@ if (require.main === module) {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
     env: process.env,
-    cwd: process.cwd(),
+    // `npm run smoke -- ...` runs in the workspace folder; relative paths mean the caller's folder.
+    cwd: process.env.INIT_CWD || process.cwd(),
   }).then(
     (code) => (process.exitCode = code),
     (error: unknown) => {
