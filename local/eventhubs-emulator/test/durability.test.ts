@@ -67,8 +67,8 @@ describe('the on-disk log', () => {
     expect(await properties(second, '0')).toEqual(before);
     expect((await properties(second, '1')).lastEnqueuedSequenceNumber).toBe(199);
     const eventsAfter = await receive(second.connectionString('tweets'), { count: 300, partitionId: '0', startPosition: earliestEventPosition });
-    expect(eventsAfter.map((r) => [r.event.body, r.event.sequenceNumber, r.event.offset, r.event.enqueuedTimeUtc.getTime()])).toEqual(
-      eventsBefore.map((r) => [r.event.body, r.event.sequenceNumber, r.event.offset, r.event.enqueuedTimeUtc.getTime()]),
+    expect(eventsAfter.map((r) => [r.event.body as number, r.event.sequenceNumber, r.event.offset, r.event.enqueuedTimeUtc.getTime()])).toEqual(
+      eventsBefore.map((r) => [r.event.body as number, r.event.sequenceNumber, r.event.offset, r.event.enqueuedTimeUtc.getTime()]),
     );
     await send(second, '0', [300]);
     const after = await properties(second, '0');
@@ -92,7 +92,7 @@ describe('the on-disk log', () => {
     expect(line).toMatchObject({ level: 'warn', partition: 'tweets/0', droppedBytes: garbage.length, lastSequenceNumber: 19 });
     expect(readFileSync(path).length).toBe(goodSize);
     const events = await receive(second.connectionString('tweets'), { count: 20, partitionId: '0', startPosition: earliestEventPosition });
-    expect(events.map((r) => r.event.body)).toEqual(range(0, 20));
+    expect(events.map((r) => r.event.body as number)).toEqual(range(0, 20));
     await send(second, '0', [20]);
     expect((await properties(second, '0')).lastEnqueuedSequenceNumber).toBe(20);
   });
@@ -112,7 +112,7 @@ describe('the on-disk log', () => {
     const second = await start(undefined, logs);
     expect(logs.lines.find((l) => l.msg === 'truncated a torn or corrupt tail')).toMatchObject({ droppedBytes: bytes.length - lastOffset, lastSequenceNumber: 8 });
     const events = await receive(second.connectionString('tweets'), { count: 9, partitionId: '0', startPosition: earliestEventPosition });
-    expect(events.map((r) => r.event.body)).toEqual(range(0, 9));
+    expect(events.map((r) => r.event.body as number)).toEqual(range(0, 9));
   });
 
   it('retention deletes expired segments; sequence numbers go on, also after a restart', async () => {
@@ -128,7 +128,7 @@ describe('the on-disk log', () => {
     const second = await start(config);
     await send(second, '0', [100]);
     const events = await receive(second.connectionString('tweets'), { count: 1, partitionId: '0', startPosition: earliestEventPosition });
-    expect(events.map((r) => [r.event.body, r.event.sequenceNumber])).toEqual([[100, 100]]);
+    expect(events.map((r) => [r.event.body as number, r.event.sequenceNumber])).toEqual([[100, 100]]);
     await sleep(10);
   });
 });
