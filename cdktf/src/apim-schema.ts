@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { repositoryRoot } from './policy-files';
 
@@ -35,7 +35,29 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export class SchemaConversionError extends Error {}
 
 export function readContract(root = repositoryRoot()): Record<string, Json> {
-  return JSON.parse(readFileSync(path.join(root, 'schemas', 'tweet-event.schema.json'), 'utf8')) as Record<string, Json>;
+  return JSON.parse(readFileSync(path.join(root, 'schemas', 'tweet-event.schema.json'), 'utf8')) as Record<
+    string,
+    Json
+  >;
+}
+
+/** Where the gateway workspace writes the request-body schema generated from the contract. */
+export const REQUEST_SCHEMA_PATH = path.join('policies', 'schemas', 'tweet-event.json');
+
+/**
+ * The schema validate-content enforces for `POST /events`: the request body, one TweetEvent or
+ * an array of 1 to 100, as generated from the contract into policies/schemas/ (the local gateway
+ * enforces the same file). Falls back to the single-event contract when that file is absent.
+ */
+export function readRequestSchema(root = repositoryRoot()): { schema: Record<string, Json>; source: string } {
+  const generated = path.join(root, REQUEST_SCHEMA_PATH);
+  if (existsSync(generated)) {
+    return {
+      schema: JSON.parse(readFileSync(generated, 'utf8')) as Record<string, Json>,
+      source: REQUEST_SCHEMA_PATH,
+    };
+  }
+  return { schema: readContract(root), source: path.join('schemas', 'tweet-event.schema.json') };
 }
 
 function mapRefs(value: Json, from: string, to: string, at: string): Json {
@@ -44,10 +66,22 @@ function mapRefs(value: Json, from: string, to: string, at: string): Json {
   const out: { [key: string]: Json } = {};
   for (const [key, child] of Object.entries(value)) {
     if ((KEYWORDS_WITHOUT_DRAFT07_EQUIVALENT as readonly string[]).includes(key)) {
-      throw new SchemaConversionError(`${at}/${key}: '${key}' has no draft-07 equivalent; APIM cannot enforce it`);
+      throw new SchemaConversionError(
+        `${at}/${key}: '${key}' has no draft-07 equivalent; APIM cannot enforce it`,
+      );
+    }
+    if (
+      key === '$ref' &&
+      Object.keys(value).some((k) => !['$ref', 'description', 'title', '$comment'].includes(k))
+    ) {
+      // Draft-07 ignores every keyword next to $ref; 2020-12 applies them. Refuse the difference.
+      throw new SchemaConversionError(
+        `${at}: keywords next to $ref are ignored by draft-07; wrap them in allOf`,
+      );
     }
     if (key === '$ref' && typeof child === 'string') {
-      if (!child.startsWith('#')) throw new SchemaConversionError(`${at}/$ref: only local references are supported (got ${child})`);
+      if (!child.startsWith('#'))
+        throw new SchemaConversionError(`${at}/$ref: only local references are supported (got ${child})`);
       out[key] = child.startsWith(`#/${from}/`) ? `#/${to}/${child.slice(from.length + 3)}` : child;
     } else {
       out[key === from ? to : key] = mapRefs(child, from, to, `${at}/${key}`);
@@ -59,7 +93,9 @@ function mapRefs(value: Json, from: string, to: string, at: string): Json {
 /** The contract as a draft-07 document (throws when that would lose a constraint). */
 export function toDraft07(schema: Record<string, Json>): Record<string, Json> {
   if (schema.$schema !== DRAFT_2020_12) {
-    throw new SchemaConversionError(`expected $schema ${DRAFT_2020_12} (got ${JSON.stringify(schema.$schema)})`);
+    throw new SchemaConversionError(
+      `expected $schema ${DRAFT_2020_12} (got ${JSON.stringify(schema.$schema)})`,
+    );
   }
   if ('definitions' in schema && '$defs' in schema) {
     throw new SchemaConversionError('the contract must not use both $defs and definitions');

@@ -17,16 +17,26 @@ export function remoteStateFromEnv(env: NodeJS.ProcessEnv = process.env): Remote
   if (!storageAccountName) return undefined;
   const resourceGroupName = env.TF_STATE_RESOURCE_GROUP?.trim();
   if (!resourceGroupName) {
-    throw new Error('TF_STATE_STORAGE_ACCOUNT is set but TF_STATE_RESOURCE_GROUP is not: set both, or neither for local state');
+    throw new Error(
+      'TF_STATE_STORAGE_ACCOUNT is set but TF_STATE_RESOURCE_GROUP is not: set both, or neither for local state',
+    );
   }
-  return { resourceGroupName, storageAccountName, containerName: env.TF_STATE_CONTAINER?.trim() || 'tfstate' };
+  return {
+    resourceGroupName,
+    storageAccountName,
+    containerName: env.TF_STATE_CONTAINER?.trim() || 'tfstate',
+  };
 }
 
 /**
  * The azurerm backend with Entra ID auth (the state account has shared keys disabled) and OIDC
  * (GitHub's token; the tenant, client and subscription come from ARM_* variables at init).
  */
-export function useRemoteState(stack: TerraformStack, stateKey: string, settings: RemoteStateSettings): AzurermBackend {
+export function useRemoteState(
+  stack: TerraformStack,
+  stateKey: string,
+  settings: RemoteStateSettings,
+): AzurermBackend {
   return new AzurermBackend(stack, {
     resourceGroupName: settings.resourceGroupName,
     storageAccountName: settings.storageAccountName,

@@ -13,6 +13,8 @@ import { StorageAccount } from '@cdktf/provider-azurerm/lib/storage-account';
 import { StorageContainer } from '@cdktf/provider-azurerm/lib/storage-container';
 import { ABBREVIATIONS, nameToken, standardTags } from './naming';
 
+export const STATE_CONTAINER = 'tfstate';
+
 /** Roles the pipeline stack assigns; the deployer may assign these and nothing else. */
 export const ASSIGNABLE_ROLES = {
   'Azure Event Hubs Data Sender': '2b629674-e913-4c01-ae53-ef4638d8f975',
@@ -61,15 +63,20 @@ export class BootstrapStack extends TerraformStack {
     if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(props.repository)) {
       throw new Error(`repository must be owner/name (got ${JSON.stringify(props.repository)})`);
     }
-    // The state account does not exist yet: this stack's own state is local. Keep the file.
-    new LocalBackend(this, { path: 'terraform.tfstate' });
+    // The state account does not exist yet: this stack's own state is local, kept outside
+    // cdktf.out (cdktf/bootstrap.tfstate, git-ignored) so cleaning the output never loses it.
+    new LocalBackend(this, { path: '../../../bootstrap.tfstate' });
     new AzurermProvider(this, 'azurerm', { features: [{}], storageUseAzuread: true });
     new AzureadProvider(this, 'azuread', {});
     const client = new DataAzurermClientConfig(this, 'client');
     const subscription = new DataAzurermSubscription(this, 'subscription', {});
     const tags = standardTags('shared', 'tfstate', props.repository);
 
-    const group = new ResourceGroup(this, 'state-group', { name: `${ABBREVIATIONS.resourceGroup}tfstate`, location: props.location, tags });
+    const group = new ResourceGroup(this, 'state-group', {
+      name: `${ABBREVIATIONS.resourceGroup}tfstate`,
+      location: props.location,
+      tags,
+    });
     const account = new StorageAccount(this, 'state-account', {
       name: `${ABBREVIATIONS.stateStorageAccount}${nameToken(props.subscriptionId, 'tfstate', props.location)}`,
       resourceGroupName: group.name,
@@ -91,7 +98,7 @@ export class BootstrapStack extends TerraformStack {
       tags,
     });
     const container = new StorageContainer(this, 'state-container', {
-      name: 'tfstate',
+      name: STATE_CONTAINER,
       storageAccountId: account.id,
       containerAccessType: 'private',
     });
@@ -102,8 +109,13 @@ export class BootstrapStack extends TerraformStack {
       owners: [client.objectId],
       signInAudience: 'AzureADMyOrg',
     });
-    const principal = new ServicePrincipal(this, 'github-sp', { clientId: application.clientId, owners: [client.objectId] });
-    for (const [name, subject] of Object.entries(federatedSubjects(props.repository, props.githubEnvironment))) {
+    const principal = new ServicePrincipal(this, 'github-sp', {
+      clientId: application.clientId,
+      owners: [client.objectId],
+    });
+    for (const [name, subject] of Object.entries(
+      federatedSubjects(props.repository, props.githubEnvironment),
+    )) {
       new ApplicationFederatedIdentityCredential(this, `federated-${name}`, {
         applicationId: application.id,
         displayName: `github-${name}`,
@@ -114,8 +126,15 @@ export class BootstrapStack extends TerraformStack {
       });
     }
 
-    const grant = (id: string, scope: string, role: string, condition?: string): RoleAssignment =>
+    const grant = (
+      id: string,
+      scope: string,
+      role: string,
+      condition?: string,
+      dependsOn?: StorageContainer[],
+    ): RoleAssignment =>
       new RoleAssignment(this, id, {
+        dependsOn,
         scope,
         roleDefinitionName: role,
         principalId: principal.objectId,
@@ -124,8 +143,19 @@ export class BootstrapStack extends TerraformStack {
         conditionVersion: condition ? '2.0' : undefined,
       });
     grant('deployer-contributor', subscription.id, 'Contributor');
-    grant('deployer-rbac-admin', subscription.id, 'Role Based Access Control Administrator', assignableRolesCondition());
-    grant('deployer-state', `${account.id}/blobServices/default/containers/${container.name}`, 'Storage Blob Data Contributor');
+    grant(
+      'deployer-rbac-admin',
+      subscription.id,
+      'Role Based Access Control Administrator',
+      assignableRolesCondition(),
+    );
+    grant(
+      'deployer-state',
+      `${account.id}/blobServices/default/containers/${STATE_CONTAINER}`,
+      'Storage Blob Data Contributor',
+      undefined,
+      [container],
+    );
 
     const outputs: Record<string, string> = {
       AZURE_CLIENT_ID: application.clientId,
@@ -144,6 +174,7 @@ export class BootstrapStack extends TerraformStack {
         `gh variable set AZURE_LOCATION --repo ${props.repository} --body ${props.location}`,
       ].join('\n'),
     };
-    for (const [name, value] of Object.entries(outputs)) new TerraformOutput(this, name, { value, staticId: true });
+    for (const [name, value] of Object.entries(outputs))
+      new TerraformOutput(this, name, { value, staticId: true });
   }
 }

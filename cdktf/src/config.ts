@@ -23,8 +23,7 @@ export type StorageReplication = (typeof STORAGE_REPLICATIONS)[number];
 export const FLEX_MEMORY_SIZES = [512, 2048, 4096] as const;
 
 export type CosmosThroughput =
-  | { readonly mode: 'serverless' }
-  | { readonly mode: 'autoscale'; readonly maxThroughput: number };
+  { readonly mode: 'serverless' } | { readonly mode: 'autoscale'; readonly maxThroughput: number };
 
 export interface EnvironmentConfig {
   /** Environment name: lowercase letters and digits, 2 to 8 characters (dev, prod). */
@@ -52,6 +51,8 @@ export interface EnvironmentConfig {
     readonly partitions: number;
     /** Message retention in days (Standard: 1 to 7). */
     readonly retentionDays: number;
+    /** Archive every event to Blob Storage in Avro (Standard: billed per TU-hour). */
+    readonly captureEnabled: boolean;
     /** Capture window in seconds (60 to 900). */
     readonly captureIntervalSeconds: number;
   };
@@ -96,15 +97,25 @@ export const ENVIRONMENTS: Readonly<Record<'dev' | 'prod', EnvironmentConfig>> =
     name: 'dev',
     location: 'swedencentral',
     workload: 'harvey',
-    storage: { replication: 'LRS', rawToCoolAfterDays: 30, rawToArchiveAfterDays: 90, softDeleteRetentionDays: 7 },
+    storage: {
+      replication: 'LRS',
+      rawToCoolAfterDays: 30,
+      rawToArchiveAfterDays: 90,
+      softDeleteRetentionDays: 7,
+    },
     eventHubs: {
       throughputUnits: 1,
       autoInflateMaxThroughputUnits: 0,
       partitions: 2,
       retentionDays: 1,
+      captureEnabled: true,
       captureIntervalSeconds: 300,
     },
-    cosmos: { throughput: { mode: 'serverless' }, defaultTtlSeconds: 30 * 24 * 3600, backupTier: 'Continuous7Days' },
+    cosmos: {
+      throughput: { mode: 'serverless' },
+      defaultTtlSeconds: 30 * 24 * 3600,
+      backupTier: 'Continuous7Days',
+    },
     functions: { maximumInstanceCount: 40, instanceMemoryMb: 2048, nodeVersion: '20' },
     apiManagement: {
       sku: 'Consumption_0',
@@ -119,12 +130,18 @@ export const ENVIRONMENTS: Readonly<Record<'dev' | 'prod', EnvironmentConfig>> =
     name: 'prod',
     location: 'swedencentral',
     workload: 'harvey',
-    storage: { replication: 'GRS', rawToCoolAfterDays: 30, rawToArchiveAfterDays: 180, softDeleteRetentionDays: 30 },
+    storage: {
+      replication: 'GRS',
+      rawToCoolAfterDays: 30,
+      rawToArchiveAfterDays: 180,
+      softDeleteRetentionDays: 30,
+    },
     eventHubs: {
       throughputUnits: 1,
       autoInflateMaxThroughputUnits: 4,
       partitions: 4,
       retentionDays: 3,
+      captureEnabled: true,
       captureIntervalSeconds: 300,
     },
     cosmos: { throughput: { mode: 'autoscale', maxThroughput: 6000 }, backupTier: 'Continuous30Days' },
@@ -171,10 +188,14 @@ export function configProblems(config: EnvironmentConfig): string[] {
     problems.push(`name must be 2 to 8 lowercase letters or digits (got ${JSON.stringify(config.name)})`);
   }
   if (typeof config.location !== 'string' || !REGION.test(config.location)) {
-    problems.push(`location must be an Azure region name like 'swedencentral' (got ${JSON.stringify(config.location)})`);
+    problems.push(
+      `location must be an Azure region name like 'swedencentral' (got ${JSON.stringify(config.location)})`,
+    );
   }
   if (typeof config.workload !== 'string' || !/^[a-z][a-z0-9]{1,11}$/.test(config.workload)) {
-    problems.push(`workload must be 2 to 12 lowercase letters or digits (got ${JSON.stringify(config.workload)})`);
+    problems.push(
+      `workload must be 2 to 12 lowercase letters or digits (got ${JSON.stringify(config.workload)})`,
+    );
   }
 
   const s = config.storage;
@@ -200,6 +221,7 @@ export function configProblems(config: EnvironmentConfig): string[] {
   intIn('eventHubs.partitions', e.partitions, 1, 32);
   intIn('eventHubs.retentionDays', e.retentionDays, 1, 7);
   intIn('eventHubs.captureIntervalSeconds', e.captureIntervalSeconds, 60, 900);
+  if (typeof e.captureEnabled !== 'boolean') problems.push('eventHubs.captureEnabled must be true or false');
 
   const c = config.cosmos;
   if (c.throughput.mode === 'autoscale') {
@@ -210,7 +232,8 @@ export function configProblems(config: EnvironmentConfig): string[] {
   } else if ((c.throughput as { mode: unknown }).mode !== 'serverless') {
     problems.push(`cosmos.throughput.mode must be 'serverless' or 'autoscale'`);
   }
-  if (c.defaultTtlSeconds !== undefined) intIn('cosmos.defaultTtlSeconds', c.defaultTtlSeconds, 1, 2_147_483_647);
+  if (c.defaultTtlSeconds !== undefined)
+    intIn('cosmos.defaultTtlSeconds', c.defaultTtlSeconds, 1, 2_147_483_647);
   oneOf('cosmos.backupTier', c.backupTier, ['Continuous7Days', 'Continuous30Days']);
 
   const f = config.functions;
@@ -224,7 +247,9 @@ export function configProblems(config: EnvironmentConfig): string[] {
     problems.push('apiManagement.publisherName must not be empty');
   }
   if (typeof a.publisherEmail !== 'string' || !EMAIL.test(a.publisherEmail)) {
-    problems.push(`apiManagement.publisherEmail must be an e-mail address (got ${JSON.stringify(a.publisherEmail)})`);
+    problems.push(
+      `apiManagement.publisherEmail must be an e-mail address (got ${JSON.stringify(a.publisherEmail)})`,
+    );
   }
   intIn('apiManagement.samplingPercentage', a.samplingPercentage, 0, 100);
 
@@ -233,10 +258,13 @@ export function configProblems(config: EnvironmentConfig): string[] {
   const m = config.monitoring;
   intIn('monitoring.logRetentionDays', m.logRetentionDays, 30, 730);
   if (m.dailyQuotaGb !== -1 && !(typeof m.dailyQuotaGb === 'number' && m.dailyQuotaGb > 0)) {
-    problems.push(`monitoring.dailyQuotaGb must be -1 (no cap) or a positive number (got ${JSON.stringify(m.dailyQuotaGb)})`);
+    problems.push(
+      `monitoring.dailyQuotaGb must be -1 (no cap) or a positive number (got ${JSON.stringify(m.dailyQuotaGb)})`,
+    );
   }
   m.alertEmails.forEach((address, i) => {
-    if (!EMAIL.test(address)) problems.push(`monitoring.alertEmails[${i}] is not an e-mail address (got ${JSON.stringify(address)})`);
+    if (!EMAIL.test(address))
+      problems.push(`monitoring.alertEmails[${i}] is not an e-mail address (got ${JSON.stringify(address)})`);
   });
   return problems;
 }
@@ -250,14 +278,15 @@ export function validateConfig(config: EnvironmentConfig): EnvironmentConfig {
 
 /**
  * The config of a named environment with the overrides a fork sets as GitHub variables
- * (`AZURE_LOCATION`, `APIM_SKU`, `APIM_PUBLISHER_EMAIL`, `ALERT_EMAILS`), validated.
+ * (`AZURE_LOCATION`, `APIM_SKU`, `APIM_PUBLISHER_EMAIL`, `ALERT_EMAILS`, `EVENTHUB_CAPTURE`), validated.
  */
 export function loadConfig(name: string, env: NodeJS.ProcessEnv = process.env): EnvironmentConfig {
   if (!Object.prototype.hasOwnProperty.call(ENVIRONMENTS, name)) {
     throw new ConfigError(name, [`name must be one of ${Object.keys(ENVIRONMENTS).join(', ')}`]);
   }
   const base = ENVIRONMENTS[name as keyof typeof ENVIRONMENTS];
-  const nonEmpty = (v: string | undefined): string | undefined => (v && v.trim() !== '' ? v.trim() : undefined);
+  const nonEmpty = (v: string | undefined): string | undefined =>
+    v && v.trim() !== '' ? v.trim() : undefined;
   const alertEmails = nonEmpty(env.ALERT_EMAILS);
   return validateConfig({
     ...base,
@@ -266,6 +295,12 @@ export function loadConfig(name: string, env: NodeJS.ProcessEnv = process.env): 
       ...base.apiManagement,
       sku: (nonEmpty(env.APIM_SKU) as ApimSku | undefined) ?? base.apiManagement.sku,
       publisherEmail: nonEmpty(env.APIM_PUBLISHER_EMAIL) ?? base.apiManagement.publisherEmail,
+    },
+    eventHubs: {
+      ...base.eventHubs,
+      captureEnabled: nonEmpty(env.EVENTHUB_CAPTURE)
+        ? env.EVENTHUB_CAPTURE!.trim() !== 'false'
+        : base.eventHubs.captureEnabled,
     },
     monitoring: {
       ...base.monitoring,

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { App } from 'cdktf';
-import { readContract } from './apim-schema';
+import { readRequestSchema } from './apim-schema';
 import { remoteStateFromEnv } from './backend';
 import { BootstrapStack } from './bootstrap-stack';
 import { ENVIRONMENTS, loadConfig } from './config';
@@ -26,15 +26,19 @@ export function synthesize(env: NodeJS.ProcessEnv = process.env, outdir?: string
   // The cdktf CLI passes CDKTF_OUTDIR relative to where it ran (npm's INIT_CWD), not to this workspace.
   const out =
     outdir ??
-    (env.CDKTF_OUTDIR ? path.resolve(env.INIT_CWD ?? process.cwd(), env.CDKTF_OUTDIR) : path.join(__dirname, '..', '..', 'cdktf.out'));
+    (env.CDKTF_OUTDIR
+      ? path.resolve(env.INIT_CWD ?? process.cwd(), env.CDKTF_OUTDIR)
+      : path.join(__dirname, '..', '..', 'cdktf.out'));
   const app = new App({ outdir: out, stackTraces: false });
   const subscriptionId = env.ARM_SUBSCRIPTION_ID || env.AZURE_SUBSCRIPTION_ID || UNSET_SUBSCRIPTION;
   if (subscriptionId === UNSET_SUBSCRIPTION) {
-    process.stderr.write('note: ARM_SUBSCRIPTION_ID is not set; names use a placeholder subscription (fine for tests, not for deploying)\n');
+    process.stderr.write(
+      'note: ARM_SUBSCRIPTION_ID is not set; names use a placeholder subscription (fine for tests, not for deploying)\n',
+    );
   }
   const repository = env.GITHUB_REPOSITORY || 'local/harvey-streaming-pipeline';
   const policies = readPolicies(env.POLICIES_DIR || undefined);
-  const contract = readContract();
+  const { schema: requestSchema } = readRequestSchema();
   const remoteState = remoteStateFromEnv(env);
   const stacks: string[] = [];
   for (const name of Object.keys(ENVIRONMENTS)) {
@@ -44,7 +48,7 @@ export function synthesize(env: NodeJS.ProcessEnv = process.env, outdir?: string
       subscriptionId,
       repository,
       policies,
-      contract,
+      requestSchema,
       remoteState,
       nameToken: env.NAME_TOKEN || undefined,
     });
@@ -76,7 +80,9 @@ if (require.main === module) {
       failed ||= violations.length > 0;
     }
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    process.stdout.write(`synthesized ${result.stacks.join(', ')} into ${result.outdir} in ${ms.toFixed(0)} ms\n`);
+    process.stdout.write(
+      `synthesized ${result.stacks.join(', ')} into ${result.outdir} in ${ms.toFixed(0)} ms\n`,
+    );
     if (failed) {
       process.stderr.write('security rules failed: see above\n');
       process.exitCode = 1;

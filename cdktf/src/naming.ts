@@ -47,7 +47,9 @@ export class Naming {
 
   constructor(readonly input: NamingInput) {
     if (input.tokenOverride !== undefined && !/^[a-z0-9]{4,13}$/.test(input.tokenOverride)) {
-      throw new Error(`NAME_TOKEN must be 4 to 13 lowercase letters or digits (got ${JSON.stringify(input.tokenOverride)})`);
+      throw new Error(
+        `NAME_TOKEN must be 4 to 13 lowercase letters or digits (got ${JSON.stringify(input.tokenOverride)})`,
+      );
     }
     this.token = input.tokenOverride ?? nameToken(input.subscriptionId, input.environment, input.location);
   }
@@ -67,6 +69,10 @@ export class Naming {
 }
 
 /** Tags on every resource: who owns it, which environment, and where its code lives. */
-export function standardTags(environment: string, workload: string, repository: string): Record<string, string> {
+export function standardTags(
+  environment: string,
+  workload: string,
+  repository: string,
+): Record<string, string> {
   return { environment, workload, repository, 'managed-by': 'terraform-cdktf' };
 }

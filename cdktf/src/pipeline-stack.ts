@@ -58,8 +58,8 @@ export interface PipelineStackProps {
   readonly repository: string;
   /** Policy XML from `policies/`. */
   readonly policies: PolicySet;
-  /** The message contract (schemas/tweet-event.schema.json, parsed). */
-  readonly contract: Record<string, unknown>;
+  /** The request-body schema derived from the contract (see readRequestSchema), parsed. */
+  readonly requestSchema: Record<string, unknown>;
   /** Remote state; local state when undefined. */
   readonly remoteState?: RemoteStateSettings;
   /** Overrides the name token. */
@@ -83,7 +83,8 @@ export class PipelineStack extends TerraformStack {
     super(scope, id);
     const config = validateConfig(props.config);
     const problems = tierProblems(props.policies, config.apiManagement.sku);
-    if (problems.length > 0) throw new Error(`API Management tier cannot run the policies:\n  - ${problems.join('\n  - ')}`);
+    if (problems.length > 0)
+      throw new Error(`API Management tier cannot run the policies:\n  - ${problems.join('\n  - ')}`);
 
     // Local state sits next to the stack's JSON (relative, so synthesis is machine-independent).
     if (props.remoteState) useRemoteState(this, id, props.remoteState);
@@ -108,7 +109,11 @@ export class PipelineStack extends TerraformStack {
     const location = config.location;
     const client = new DataAzurermClientConfig(this, 'client');
 
-    this.resourceGroup = new ResourceGroup(this, 'resource-group', { name: naming.resourceGroup, location, tags });
+    this.resourceGroup = new ResourceGroup(this, 'resource-group', {
+      name: naming.resourceGroup,
+      location,
+      tags,
+    });
     const resourceGroupName = this.resourceGroup.name;
     const base = { resourceGroupName, location, tags };
 
@@ -170,12 +175,14 @@ export class PipelineStack extends TerraformStack {
       retentionDays: config.eventHubs.retentionDays,
       throughputUnits: config.eventHubs.throughputUnits,
       autoInflateMaxThroughputUnits: config.eventHubs.autoInflateMaxThroughputUnits,
-      capture: {
-        storageAccountId: this.dataStorage.account.id,
-        container: PIPELINE_NAMES.captureContainer,
-        containerScope: this.dataStorage.containerScope(PIPELINE_NAMES.captureContainer),
-        intervalSeconds: config.eventHubs.captureIntervalSeconds,
-      },
+      capture: config.eventHubs.captureEnabled
+        ? {
+            storageAccountId: this.dataStorage.account.id,
+            container: PIPELINE_NAMES.captureContainer,
+            containerScope: this.dataStorage.containerScope(PIPELINE_NAMES.captureContainer),
+            intervalSeconds: config.eventHubs.captureIntervalSeconds,
+          }
+        : undefined,
       azapi,
       logAnalyticsWorkspaceId: workspaceId,
     });
@@ -240,9 +247,23 @@ export class PipelineStack extends TerraformStack {
         principalType: 'ServicePrincipal',
         description,
       });
-    assign('function-eventhub-sender', this.eventHubs.hub.id, 'Azure Event Hubs Data Sender', 'ingest publishes to the tweets hub');
-    assign('function-eventhub-receiver', this.eventHubs.hub.id, 'Azure Event Hubs Data Receiver', 'consume reads the tweets hub');
-    for (const container of [PIPELINE_NAMES.rawContainer, PIPELINE_NAMES.imagesContainer, PIPELINE_NAMES.deadLetterContainer]) {
+    assign(
+      'function-eventhub-sender',
+      this.eventHubs.hub.id,
+      'Azure Event Hubs Data Sender',
+      'ingest publishes to the tweets hub',
+    );
+    assign(
+      'function-eventhub-receiver',
+      this.eventHubs.hub.id,
+      'Azure Event Hubs Data Receiver',
+      'consume reads the tweets hub',
+    );
+    for (const container of [
+      PIPELINE_NAMES.rawContainer,
+      PIPELINE_NAMES.imagesContainer,
+      PIPELINE_NAMES.deadLetterContainer,
+    ]) {
       assign(
         `function-blob-${container}`,
         this.dataStorage.containerScope(container),
@@ -265,7 +286,11 @@ export class PipelineStack extends TerraformStack {
     });
 
     // Secrets: generated here, stored only in Key Vault (and the encrypted remote state).
-    const secretBase = { keyVaultId: this.keyVault.vault.id, dependsOn: [this.keyVault.deployerAccess], contentType: 'text/plain' };
+    const secretBase = {
+      keyVaultId: this.keyVault.vault.id,
+      dependsOn: [this.keyVault.deployerAccess],
+      contentType: 'text/plain',
+    };
     const basicAuthPassword = new Password(this, 'basic-auth-password', { length: 32, special: false });
     const credential = `${PIPELINE_NAMES.basicAuthUser}:${basicAuthPassword.result}`;
     new KeyVaultSecret(this, 'secret-basic-auth-credential', {
@@ -302,7 +327,7 @@ export class PipelineStack extends TerraformStack {
       functionKeySecret: functionKey,
       dashboardOrigin: `https://${app.defaultHostname}`,
       policies: props.policies,
-      schemaJson: JSON.stringify(toDraft07(props.contract as never), null, 2),
+      schemaJson: JSON.stringify(toDraft07(props.requestSchema as never), null, 2),
       applicationInsightsId: this.monitoring.applicationInsights.id,
       applicationInsightsConnectionString: this.monitoring.applicationInsights.connectionString,
       samplingPercentage: config.apiManagement.samplingPercentage,

@@ -29,11 +29,16 @@ export function repositoryRoot(): string {
 
 export function readPolicies(policiesDir = path.join(repositoryRoot(), 'policies')): PolicySet {
   const result: { [K in PolicyScope]?: string } = {};
-  for (const [scope, { file, required }] of Object.entries(POLICY_FILES) as [PolicyScope, { file: string; required: boolean }][]) {
+  for (const [scope, { file, required }] of Object.entries(POLICY_FILES) as [
+    PolicyScope,
+    { file: string; required: boolean },
+  ][]) {
     const fullPath = path.join(policiesDir, file);
     if (!existsSync(fullPath)) {
       if (required) {
-        throw new MissingPolicyFileError(`Missing required APIM policy file policies/${file} (looked in ${fullPath})`);
+        throw new MissingPolicyFileError(
+          `Missing required APIM policy file policies/${file} (looked in ${fullPath})`,
+        );
       }
       continue;
     }

@@ -55,8 +55,10 @@ export class SizingError extends Error {}
 
 export function size(input: SizingInput): Sizing {
   const { eventsPerSecond: rate, eventSizeBytes: bytes } = input;
-  if (!(Number.isFinite(rate) && rate > 0)) throw new SizingError(`eventsPerSecond must be > 0 (got ${rate})`);
-  if (!(Number.isFinite(bytes) && bytes > 0)) throw new SizingError(`eventSizeBytes must be > 0 (got ${bytes})`);
+  if (!(Number.isFinite(rate) && rate > 0))
+    throw new SizingError(`eventsPerSecond must be > 0 (got ${rate})`);
+  if (!(Number.isFinite(bytes) && bytes > 0))
+    throw new SizingError(`eventSizeBytes must be > 0 (got ${bytes})`);
   const readers = input.consumerGroups ?? 1;
   const perConsumer = input.eventsPerSecondPerConsumer ?? 500;
   const perRequest = input.eventsPerRequest ?? 100;

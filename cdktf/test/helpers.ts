@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Testing } from 'cdktf';
-import { readContract } from '../src/apim-schema';
+import { readRequestSchema } from '../src/apim-schema';
 import type { EnvironmentConfig } from '../src/config';
 import { ENVIRONMENTS } from '../src/config';
 import { PipelineStack } from '../src/pipeline-stack';
@@ -41,14 +41,17 @@ export interface Synthesized {
   readonly tf: TerraformJson & { terraform?: Record<string, unknown>; provider?: Record<string, unknown> };
 }
 
-export function synthPipeline(config: EnvironmentConfig = ENVIRONMENTS.dev, policies: PolicySet = testPolicies()): Synthesized {
+export function synthPipeline(
+  config: EnvironmentConfig = ENVIRONMENTS.dev,
+  policies: PolicySet = testPolicies(),
+): Synthesized {
   const app = Testing.app();
   const stack = new PipelineStack(app, `pipeline-${config.name}`, {
     config,
     subscriptionId: SUBSCRIPTION,
     repository: REPOSITORY,
     policies,
-    contract: readContract(),
+    requestSchema: readRequestSchema().schema,
   });
   const json = Testing.synth(stack);
   return { stack, json, tf: JSON.parse(json) as Synthesized['tf'] };
@@ -72,7 +75,10 @@ function matchesPath(logicalName: string, pathSuffix: string): boolean {
 export function resource(tf: TerraformJson, type: string, pathSuffix?: string): Attrs {
   const all = Object.entries(resources(tf, type));
   const matches = pathSuffix ? all.filter(([name]) => matchesPath(name, pathSuffix)) : all;
-  if (matches.length !== 1) throw new Error(`expected one ${type}${pathSuffix ? ` at */${pathSuffix}` : ''}, found ${matches.length}`);
+  if (matches.length !== 1)
+    throw new Error(
+      `expected one ${type}${pathSuffix ? ` at */${pathSuffix}` : ''}, found ${matches.length}`,
+    );
   return matches[0]![1];
 }
 

@@ -24,7 +24,12 @@ describe('resource group, naming and tags', () => {
   });
 
   test('every resource is in the configured region', () => {
-    for (const type of ['azurerm_resource_group', 'azurerm_storage_account', 'azurerm_cosmosdb_account', 'azurerm_api_management']) {
+    for (const type of [
+      'azurerm_resource_group',
+      'azurerm_storage_account',
+      'azurerm_cosmosdb_account',
+      'azurerm_api_management',
+    ]) {
       for (const attrs of Object.values(resources(tf, type))) expect(attrs.location).toBe(dev.location);
     }
   });
@@ -42,7 +47,10 @@ describe('storage', () => {
         min_tls_version: 'TLS1_2',
         https_traffic_only_enabled: true,
         allow_nested_items_to_be_public: false,
-        blob_properties: { versioning_enabled: true, delete_retention_policy: { days: expect.any(Number) as number } },
+        blob_properties: {
+          versioning_enabled: true,
+          delete_retention_policy: { days: expect.any(Number) as number },
+        },
       });
     }
   });
@@ -50,7 +58,10 @@ describe('storage', () => {
   test('the data account holds the pipeline containers; the host account holds the deployment package', () => {
     const containers = Object.values(resources(tf, 'azurerm_storage_container'));
     const byAccount = (account: string) =>
-      containers.filter((c) => c.storage_account_id === ref(tf, 'azurerm_storage_account', account)).map((c) => c.name).sort();
+      containers
+        .filter((c) => c.storage_account_id === ref(tf, 'azurerm_storage_account', account))
+        .map((c) => c.name)
+        .sort();
     expect(byAccount('data-storage/account')).toEqual(['capture', 'dead-letters', 'images', 'raw-events']);
     expect(byAccount('host-storage/account')).toEqual(['deployments']);
     for (const c of containers) expect(c.container_access_type).toBe('private');
@@ -58,7 +69,10 @@ describe('storage', () => {
 
   test('raw events move to cool and then archive', () => {
     const policy = resource(tf, 'azurerm_storage_management_policy', 'data-storage/lifecycle');
-    const rules = policy.rule as { filters: { prefix_match?: string[] }; actions: { base_blob?: Record<string, number> } }[];
+    const rules = policy.rule as {
+      filters: { prefix_match?: string[] };
+      actions: { base_blob?: Record<string, number> };
+    }[];
     const raw = rules.find((r) => r.filters.prefix_match?.includes('raw-events/'));
     expect(raw?.actions.base_blob).toEqual({
       tier_to_cool_after_days_since_modification_greater_than: dev.storage.rawToCoolAfterDays,
@@ -96,7 +110,10 @@ describe('event hubs', () => {
           encoding: 'Avro',
           destination: {
             identity: { type: 'SystemAssigned' },
-            properties: { blobContainer: 'capture', storageAccountResourceId: ref(tf, 'azurerm_storage_account', 'data-storage/account') },
+            properties: {
+              blobContainer: 'capture',
+              storageAccountResourceId: ref(tf, 'azurerm_storage_account', 'data-storage/account'),
+            },
           },
         },
       },
@@ -107,7 +124,9 @@ describe('event hubs', () => {
       principal_id: ref(tf, 'azurerm_eventhub_namespace', 'event-hubs/namespace', 'identity[0].principal_id'),
       scope: `${ref(tf, 'azurerm_storage_account', 'data-storage/account')}/blobServices/default/containers/capture`,
     });
-    expect(capture.depends_on).toEqual([expect.stringMatching(/^azurerm_role_assignment\.event-hubs_capture-writer/)]);
+    expect(capture.depends_on).toEqual([
+      expect.stringMatching(/^azurerm_role_assignment\.event-hubs_capture-writer/),
+    ]);
     expect(tf.terraform?.required_providers).toMatchObject({ azapi: { source: 'azure/azapi' } });
   });
 });
@@ -132,7 +151,10 @@ describe('cosmos db', () => {
       name: 'events',
       partition_key_paths: ['/id'],
       default_ttl: dev.cosmos.defaultTtlSeconds,
-      indexing_policy: { excluded_path: [{ path: '/*' }], included_path: INDEXED_PATHS.map((path) => ({ path })) },
+      indexing_policy: {
+        excluded_path: [{ path: '/*' }],
+        included_path: INDEXED_PATHS.map((path) => ({ path })),
+      },
     });
     expect(container.autoscale_settings).toBeUndefined();
   });
@@ -140,7 +162,12 @@ describe('cosmos db', () => {
   test('the function writes through the built-in Data Contributor role scoped to the database', () => {
     expect(resource(tf, 'azurerm_cosmosdb_sql_role_assignment')).toMatchObject({
       role_definition_id: `${ref(tf, 'azurerm_cosmosdb_account', 'cosmos/account')}/sqlRoleDefinitions/${COSMOS_DATA_CONTRIBUTOR_ROLE}`,
-      principal_id: ref(tf, 'azurerm_function_app_flex_consumption', 'function-app/site', 'identity[0].principal_id'),
+      principal_id: ref(
+        tf,
+        'azurerm_function_app_flex_consumption',
+        'function-app/site',
+        'identity[0].principal_id',
+      ),
       scope: `${ref(tf, 'azurerm_cosmosdb_account', 'cosmos/account')}/dbs/${ref(tf, 'azurerm_cosmosdb_sql_database', 'cosmos/database', 'name')}`,
     });
   });
@@ -190,17 +217,28 @@ describe('function app', () => {
       IMAGES_CONTAINER: 'images',
       DEADLETTER_CONTAINER: 'dead-letters',
       CosmosDb__accountEndpoint: ref(tf, 'azurerm_cosmosdb_account', 'cosmos/account', 'endpoint'),
-      PipelineStorage__blobServiceUri: ref(tf, 'azurerm_storage_account', 'data-storage/account', 'primary_blob_endpoint'),
+      PipelineStorage__blobServiceUri: ref(
+        tf,
+        'azurerm_storage_account',
+        'data-storage/account',
+        'primary_blob_endpoint',
+      ),
     });
     expect(settings.EventHub__fullyQualifiedNamespace).toMatch(/\.servicebus\.windows\.net$/);
-    for (const value of Object.values(settings)) for (const p of SECRET_PATTERNS) expect(value).not.toMatch(p);
+    for (const value of Object.values(settings))
+      for (const p of SECRET_PATTERNS) expect(value).not.toMatch(p);
     expect((app.site_config as Record<string, unknown>).application_insights_connection_string).toBe(
       ref(tf, 'azurerm_application_insights', 'monitoring/app-insights', 'connection_string'),
     );
   });
 
   test('role assignments: hub sender and receiver, blob contributor per data container, blob owner on host storage', () => {
-    const principal = ref(tf, 'azurerm_function_app_flex_consumption', 'function-app/site', 'identity[0].principal_id');
+    const principal = ref(
+      tf,
+      'azurerm_function_app_flex_consumption',
+      'function-app/site',
+      'identity[0].principal_id',
+    );
     const mine = Object.values(resources(tf, 'azurerm_role_assignment'))
       .filter((a) => a.principal_id === principal)
       .map((a) => [a.role_definition_name, a.scope]);
@@ -232,10 +270,19 @@ describe('key vault and secrets', () => {
   test('the basic-auth credential is generated; the header is derived from it; nothing is literal', () => {
     const header = resource(tf, 'azurerm_key_vault_secret', 'secret-basic-auth-header');
     expect(header.name).toBe('basic-auth-header');
-    expect(header.value).toMatch(/^Basic \$\{base64encode\("producer:\$\{random_password\.basic-auth-password\.result\}"\)\}$/);
+    expect(header.value).toMatch(
+      /^Basic \$\{base64encode\("producer:\$\{random_password\.basic-auth-password\.result\}"\)\}$/,
+    );
     expect(resource(tf, 'random_password')).toMatchObject({ length: 32 });
-    const names = Object.values(resources(tf, 'azurerm_key_vault_secret')).map((s) => s.name).sort();
-    expect(names).toEqual(['apim-subscription-key', 'basic-auth-credential', 'basic-auth-header', 'ingest-function-key']);
+    const names = Object.values(resources(tf, 'azurerm_key_vault_secret'))
+      .map((s) => s.name)
+      .sort();
+    expect(names).toEqual([
+      'apim-subscription-key',
+      'basic-auth-credential',
+      'basic-auth-header',
+      'ingest-function-key',
+    ]);
     for (const secret of Object.values(resources(tf, 'azurerm_key_vault_secret'))) {
       expect(secret.value).toContain('${');
       expect(secret.depends_on).toEqual([expect.stringMatching(/deployer-secrets-officer/)]);
@@ -268,52 +315,91 @@ describe('api management', () => {
   test('named values: the two secrets come from Key Vault, read with the gateway identity at secret scope', () => {
     const values = Object.values(resources(tf, 'azurerm_api_management_named_value'));
     const byName: Record<string, unknown> = Object.fromEntries(values.map((v) => [String(v.name), v]));
-    expect(Object.keys(byName).sort()).toEqual(['basic-auth-header', 'dashboard-origin', 'ingest-function-key']);
+    expect(Object.keys(byName).sort()).toEqual([
+      'basic-auth-header',
+      'dashboard-origin',
+      'ingest-function-key',
+    ]);
     expect(byName['basic-auth-header']).toMatchObject({
       secret: true,
-      value_from_key_vault: { secret_id: ref(tf, 'azurerm_key_vault_secret', 'secret-basic-auth-header', 'versionless_id') },
+      value_from_key_vault: {
+        secret_id: ref(tf, 'azurerm_key_vault_secret', 'secret-basic-auth-header', 'versionless_id'),
+      },
     });
     expect(byName['ingest-function-key']).toMatchObject({
       secret: true,
-      value_from_key_vault: { secret_id: ref(tf, 'azurerm_key_vault_secret', 'secret-function-key', 'versionless_id') },
+      value_from_key_vault: {
+        secret_id: ref(tf, 'azurerm_key_vault_secret', 'secret-function-key', 'versionless_id'),
+      },
     });
     expect(byName['dashboard-origin']).toMatchObject({ secret: false });
-    const apimPrincipal = ref(tf, 'azurerm_api_management', 'api-management/service', 'identity[0].principal_id');
-    const readers = Object.values(resources(tf, 'azurerm_role_assignment')).filter((a) => a.principal_id === apimPrincipal);
+    const apimPrincipal = ref(
+      tf,
+      'azurerm_api_management',
+      'api-management/service',
+      'identity[0].principal_id',
+    );
+    const readers = Object.values(resources(tf, 'azurerm_role_assignment')).filter(
+      (a) => a.principal_id === apimPrincipal,
+    );
     expect(readers.map((a) => [a.role_definition_name, a.scope]).sort()).toEqual(
       [
-        ['Key Vault Secrets User', ref(tf, 'azurerm_key_vault_secret', 'secret-basic-auth-header', 'resource_versionless_id')],
-        ['Key Vault Secrets User', ref(tf, 'azurerm_key_vault_secret', 'secret-function-key', 'resource_versionless_id')],
+        [
+          'Key Vault Secrets User',
+          ref(tf, 'azurerm_key_vault_secret', 'secret-basic-auth-header', 'resource_versionless_id'),
+        ],
+        [
+          'Key Vault Secrets User',
+          ref(tf, 'azurerm_key_vault_secret', 'secret-function-key', 'resource_versionless_id'),
+        ],
       ].sort(),
     );
   });
 
-  test('backend ingest-function points at the function app and sends the function key', () => {
-    expect(resource(tf, 'azurerm_api_management_backend')).toMatchObject({
+  test('backend ingest-function points at the function app over validated TLS (the API policy adds the key)', () => {
+    const backend = resource(tf, 'azurerm_api_management_backend');
+    expect(backend).toMatchObject({
       name: 'ingest-function',
       protocol: 'http',
       url: `https://${ref(tf, 'azurerm_function_app_flex_consumption', 'function-app/site', 'default_hostname')}/api`,
-      credentials: { header: { 'x-functions-key': '{{ingest-function-key}}' } },
+      tls: { validate_certificate_chain: true, validate_certificate_name: true },
     });
+    expect(backend.credentials).toBeUndefined();
   });
 
   test('product ingest with its API, a policy and an active producer subscription without tracing', () => {
-    expect(resource(tf, 'azurerm_api_management_product')).toMatchObject({ product_id: 'ingest', subscription_required: true, published: true });
+    expect(resource(tf, 'azurerm_api_management_product')).toMatchObject({
+      product_id: 'ingest',
+      subscription_required: true,
+      published: true,
+    });
     expect(resource(tf, 'azurerm_api_management_product_api')).toMatchObject({
       product_id: ref(tf, 'azurerm_api_management_product', 'api-management/product', 'product_id'),
       api_name: ref(tf, 'azurerm_api_management_api', 'api-management/api', 'name'),
     });
-    expect(resource(tf, 'azurerm_api_management_subscription')).toMatchObject({ state: 'active', allow_tracing: false });
+    expect(resource(tf, 'azurerm_api_management_subscription')).toMatchObject({
+      state: 'active',
+      allow_tracing: false,
+    });
     expect(resource(tf, 'azurerm_key_vault_secret', 'secret-subscription-key').value).toBe(
       ref(tf, 'azurerm_api_management_subscription', 'api-management/subscription', 'primary_key'),
     );
   });
 
   test('policies wait for the named values, the schema and the backend they reference', () => {
-    for (const type of ['azurerm_api_management_policy', 'azurerm_api_management_api_policy', 'azurerm_api_management_product_policy']) {
+    for (const type of [
+      'azurerm_api_management_policy',
+      'azurerm_api_management_api_policy',
+      'azurerm_api_management_product_policy',
+    ]) {
       const deps = resource(tf, type).depends_on as string[];
       expect(deps.filter((d) => d.startsWith('azurerm_api_management_named_value.'))).toHaveLength(3);
-      expect(deps).toEqual(expect.arrayContaining([expect.stringMatching(/^azurerm_api_management_global_schema\./), expect.stringMatching(/^azurerm_api_management_backend\./)]));
+      expect(deps).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^azurerm_api_management_global_schema\./),
+          expect.stringMatching(/^azurerm_api_management_backend\./),
+        ]),
+      );
     }
   });
 
@@ -321,35 +407,52 @@ describe('api management', () => {
     expect(resource(tf, 'azurerm_api_management_logger')).toMatchObject({
       resource_id: ref(tf, 'azurerm_application_insights', 'monitoring/app-insights'),
     });
-    expect(resource(tf, 'azurerm_api_management_api_diagnostic')).toMatchObject({ identifier: 'applicationinsights', log_client_ip: false });
+    expect(resource(tf, 'azurerm_api_management_api_diagnostic')).toMatchObject({
+      identifier: 'applicationinsights',
+      log_client_ip: false,
+    });
   });
 });
 
 describe('monitoring', () => {
   test('workspace-based Application Insights', () => {
-    expect(resource(tf, 'azurerm_application_insights').workspace_id).toBe(ref(tf, 'azurerm_log_analytics_workspace', 'monitoring/workspace'));
+    expect(resource(tf, 'azurerm_application_insights').workspace_id).toBe(
+      ref(tf, 'azurerm_log_analytics_workspace', 'monitoring/workspace'),
+    );
   });
 
   test('alerts on function failures, hub throttling and backlog, Cosmos 429s, APIM 5xx and latency, all notifying the action group', () => {
     const alerts = Object.values(resources(tf, 'azurerm_monitor_metric_alert'));
-    const metrics = alerts.map((a) => (a.criteria as { metric_name: string }[]).map((c) => c.metric_name).join('+')).sort();
-    expect(metrics).toEqual(['Duration', 'IncomingMessages+OutgoingMessages', 'Requests', 'ThrottledRequests', 'TotalRequests', 'requests/failed']);
-    const cosmos = alerts.find((a) => (a.criteria as { metric_name: string }[])[0]!.metric_name === 'TotalRequests')!;
-    expect(cosmos.criteria).toEqual([expect.objectContaining({ dimension: [{ name: 'StatusCode', operator: 'Include', values: ['429'] }] })]);
+    const metrics = alerts
+      .map((a) => (a.criteria as { metric_name: string }[]).map((c) => c.metric_name).join('+'))
+      .sort();
+    expect(metrics).toEqual([
+      'Duration',
+      'IncomingMessages+OutgoingMessages',
+      'Requests',
+      'ThrottledRequests',
+      'TotalRequests',
+      'requests/failed',
+    ]);
+    const cosmos = alerts.find(
+      (a) => (a.criteria as { metric_name: string }[])[0]!.metric_name === 'TotalRequests',
+    )!;
+    expect(cosmos.criteria).toEqual([
+      expect.objectContaining({ dimension: [{ name: 'StatusCode', operator: 'Include', values: ['429'] }] }),
+    ]);
     for (const alert of alerts) {
-      expect(alert.action).toEqual([{ action_group_id: ref(tf, 'azurerm_monitor_action_group', 'monitoring/action-group') }]);
+      expect(alert.action).toEqual([
+        { action_group_id: ref(tf, 'azurerm_monitor_action_group', 'monitoring/action-group') },
+      ]);
     }
   });
 
   test('cdktf matchers agree: diagnostic settings send logs to the workspace', () => {
-    expect(json).toHaveResourceWithProperties(
-      MonitorDiagnosticSetting,
-      {
-        target_resource_id: ref(tf, 'azurerm_cosmosdb_account', 'cosmos/account'),
-        log_analytics_workspace_id: ref(tf, 'azurerm_log_analytics_workspace', 'monitoring/workspace'),
-        enabled_log: [{ category_group: 'allLogs' }],
-      },
-    );
+    expect(json).toHaveResourceWithProperties(MonitorDiagnosticSetting, {
+      target_resource_id: ref(tf, 'azurerm_cosmosdb_account', 'cosmos/account'),
+      log_analytics_workspace_id: ref(tf, 'azurerm_log_analytics_workspace', 'monitoring/workspace'),
+      enabled_log: [{ category_group: 'allLogs' }],
+    });
   });
 });
 
@@ -372,7 +475,9 @@ describe('outputs and state', () => {
     ]) {
       expect(outputs).toContain(name);
     }
-    expect(tf.output?.API_BASE_URL).toEqual({ value: `${ref(tf, 'azurerm_api_management', 'api-management/service', 'gateway_url')}/ingest` });
+    expect(tf.output?.API_BASE_URL).toEqual({
+      value: `${ref(tf, 'azurerm_api_management', 'api-management/service', 'gateway_url')}/ingest`,
+    });
     expect(tf.output?.BASIC_AUTH_SECRET).toEqual({ value: 'basic-auth-credential' });
   });
 
@@ -383,4 +488,39 @@ describe('outputs and state', () => {
 
 test('Testing.synth output is valid JSON for the cdktf matchers', () => {
   expect(Testing.toHaveResource(json, 'azurerm_eventhub')).toBe(true);
+});
+
+describe('prod and overrides', () => {
+  const prod = synthPipeline({
+    ...ENVIRONMENTS.prod,
+    eventHubs: { ...ENVIRONMENTS.prod.eventHubs, captureEnabled: false },
+  }).tf;
+
+  test('prod: provisioned autoscale container, auto-inflate, 30-day continuous backup', () => {
+    expect(resource(prod, 'azurerm_cosmosdb_sql_container').autoscale_settings).toEqual({
+      max_throughput: 6000,
+    });
+    expect(resource(prod, 'azurerm_cosmosdb_account').capabilities).toBeUndefined();
+    expect(resource(prod, 'azurerm_cosmosdb_account').backup).toMatchObject({ tier: 'Continuous30Days' });
+    expect(resource(prod, 'azurerm_eventhub_namespace')).toMatchObject({
+      auto_inflate_enabled: true,
+      maximum_throughput_units: 4,
+    });
+    expect(resource(prod, 'azurerm_eventhub')).toMatchObject({ partition_count: 4, message_retention: 3 });
+  });
+
+  test('Capture disabled: no capture update and no storage role for the namespace', () => {
+    expect(resources(prod, 'azapi_update_resource')).toEqual({});
+    const namespacePrincipal = ref(
+      prod,
+      'azurerm_eventhub_namespace',
+      'event-hubs/namespace',
+      'identity[0].principal_id',
+    );
+    expect(
+      Object.values(resources(prod, 'azurerm_role_assignment')).filter(
+        (a) => a.principal_id === namespacePrincipal,
+      ),
+    ).toEqual([]);
+  });
 });

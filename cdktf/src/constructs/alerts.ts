@@ -42,7 +42,13 @@ export class Alerts extends Construct {
         severity: 1,
         windowSize: 'PT5M',
         criteria: [
-          { metricNamespace: 'microsoft.insights/components', metricName: 'requests/failed', aggregation: 'Count', operator: 'GreaterThan', threshold: 5 },
+          {
+            metricNamespace: 'microsoft.insights/components',
+            metricName: 'requests/failed',
+            aggregation: 'Count',
+            operator: 'GreaterThan',
+            threshold: 5,
+          },
         ],
       },
       {
@@ -52,7 +58,13 @@ export class Alerts extends Construct {
         severity: 2,
         windowSize: 'PT5M',
         criteria: [
-          { metricNamespace: 'Microsoft.EventHub/namespaces', metricName: 'ThrottledRequests', aggregation: 'Total', operator: 'GreaterThan', threshold: 0 },
+          {
+            metricNamespace: 'Microsoft.EventHub/namespaces',
+            metricName: 'ThrottledRequests',
+            aggregation: 'Total',
+            operator: 'GreaterThan',
+            threshold: 0,
+          },
         ],
       },
       {
@@ -123,7 +135,13 @@ export class Alerts extends Construct {
         severity: 3,
         windowSize: 'PT15M',
         criteria: [
-          { metricNamespace: 'Microsoft.ApiManagement/service', metricName: 'Duration', aggregation: 'Average', operator: 'GreaterThan', threshold: 2000 },
+          {
+            metricNamespace: 'Microsoft.ApiManagement/service',
+            metricName: 'Duration',
+            aggregation: 'Average',
+            operator: 'GreaterThan',
+            threshold: 2000,
+          },
         ],
       },
     ];

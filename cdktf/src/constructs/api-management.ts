@@ -54,7 +54,7 @@ export interface ApiManagementProps {
   readonly dashboardOrigin: string;
   /** Policy XML, verbatim from `policies/`. */
   readonly policies: PolicySet;
-  /** The draft-07 rendering of the message contract, for validate-content. */
+  /** The draft-07 rendering of the request schema (from the message contract), for validate-content. */
   readonly schemaJson: string;
   readonly applicationInsightsId: string;
   readonly applicationInsightsConnectionString: string;
@@ -117,14 +117,21 @@ export class ApiManagement extends Construct {
       });
     const namedValues: Record<string, ApiManagementNamedValue> = {
       [APIM_NAMES.basicAuthNamedValue]: keyVaultValue(APIM_NAMES.basicAuthNamedValue, props.basicAuthSecret),
-      [APIM_NAMES.functionKeyNamedValue]: keyVaultValue(APIM_NAMES.functionKeyNamedValue, props.functionKeySecret),
-      [APIM_NAMES.dashboardOriginNamedValue]: new ApiManagementNamedValue(this, 'named-value-dashboard-origin', {
-        ...apimDependency,
-        name: APIM_NAMES.dashboardOriginNamedValue,
-        displayName: APIM_NAMES.dashboardOriginNamedValue,
-        secret: false,
-        value: props.dashboardOrigin,
-      }),
+      [APIM_NAMES.functionKeyNamedValue]: keyVaultValue(
+        APIM_NAMES.functionKeyNamedValue,
+        props.functionKeySecret,
+      ),
+      [APIM_NAMES.dashboardOriginNamedValue]: new ApiManagementNamedValue(
+        this,
+        'named-value-dashboard-origin',
+        {
+          ...apimDependency,
+          name: APIM_NAMES.dashboardOriginNamedValue,
+          displayName: APIM_NAMES.dashboardOriginNamedValue,
+          secret: false,
+          value: props.dashboardOrigin,
+        },
+      ),
     };
     this.namedValues = namedValues;
 
@@ -144,8 +151,8 @@ export class ApiManagement extends Construct {
       resourceId: `https://management.azure.com${props.functionAppId}`,
       description: 'The ingest function app',
       tls: { validateCertificateChain: true, validateCertificateName: true },
-      credentials: { header: { 'x-functions-key': `{{${APIM_NAMES.functionKeyNamedValue}}}` } },
-      dependsOn: [namedValues[APIM_NAMES.functionKeyNamedValue]!],
+      // No credentials here: policies/api-ingest.xml sets x-functions-key from the named value,
+      // and a second copy from the backend would reach the function as a comma-joined header.
     });
 
     this.api = new ApiManagementApi(this, 'api', {

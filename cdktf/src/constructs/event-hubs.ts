@@ -20,8 +20,8 @@ export interface EventHubsProps {
   readonly throughputUnits: number;
   /** 0 disables auto-inflate. */
   readonly autoInflateMaxThroughputUnits: number;
-  /** Capture destination: the storage account id and its container name. */
-  readonly capture: {
+  /** Capture destination: the storage account id and its container name (omit to disable Capture). */
+  readonly capture?: {
     readonly storageAccountId: string;
     readonly container: string;
     /** ARM id of the container, the scope of the namespace's write access. */
@@ -42,7 +42,8 @@ export class EventHubs extends Construct {
   readonly namespace: EventhubNamespace;
   readonly hub: Eventhub;
   readonly consumerGroup: EventhubConsumerGroup;
-  readonly captureAccess: RoleAssignment;
+  /** The namespace's write access to the capture container (undefined without Capture). */
+  readonly captureAccess?: RoleAssignment;
 
   constructor(scope: Construct, id: string, props: EventHubsProps) {
     super(scope, id);
@@ -75,41 +76,46 @@ export class EventHubs extends Construct {
       resourceGroupName: props.resourceGroupName,
     });
 
-    this.captureAccess = new RoleAssignment(this, 'capture-writer', {
-      scope: props.capture.containerScope,
-      roleDefinitionName: 'Storage Blob Data Contributor',
-      principalId: this.namespace.identity.principalId,
-      principalType: 'ServicePrincipal',
-      description: 'Event Hubs Capture writes Avro files to the capture container',
-    });
-    // azurerm 4.55 cannot set the capture destination's identity (added upstream in 2026);
-    // without it Capture would need the storage keys that are disabled.
-    new AzapiUpdateResource(this, 'capture', {
-      type: 'Microsoft.EventHub/namespaces/eventhubs@2024-01-01',
-      resourceId: this.hub.id,
-      provider: props.azapi,
-      dependsOn: [this.captureAccess],
-      body: {
-        properties: {
-          captureDescription: {
-            enabled: true,
-            encoding: 'Avro',
-            intervalInSeconds: props.capture.intervalSeconds,
-            sizeLimitInBytes: 314572800,
-            skipEmptyArchives: true,
-            destination: {
-              name: 'EventHubArchive.AzureBlockBlob',
-              identity: { type: 'SystemAssigned' },
-              properties: {
-                storageAccountResourceId: props.capture.storageAccountId,
-                blobContainer: props.capture.container,
-                archiveNameFormat: '{Namespace}/{EventHub}/{PartitionId}/{Year}/{Month}/{Day}/{Hour}/{Minute}/{Second}',
+    const capture = props.capture;
+    if (capture) {
+      const captureAccess = new RoleAssignment(this, 'capture-writer', {
+        scope: capture.containerScope,
+        roleDefinitionName: 'Storage Blob Data Contributor',
+        principalId: this.namespace.identity.principalId,
+        principalType: 'ServicePrincipal',
+        description: 'Event Hubs Capture writes Avro files to the capture container',
+      });
+      // azurerm 4.55 cannot set the capture destination's identity (added upstream in 2026);
+      // without it Capture would need the storage keys that are disabled.
+      new AzapiUpdateResource(this, 'capture', {
+        type: 'Microsoft.EventHub/namespaces/eventhubs@2024-01-01',
+        resourceId: this.hub.id,
+        provider: props.azapi,
+        dependsOn: [captureAccess],
+        body: {
+          properties: {
+            captureDescription: {
+              enabled: true,
+              encoding: 'Avro',
+              intervalInSeconds: capture.intervalSeconds,
+              sizeLimitInBytes: 314572800,
+              skipEmptyArchives: true,
+              destination: {
+                name: 'EventHubArchive.AzureBlockBlob',
+                identity: { type: 'SystemAssigned' },
+                properties: {
+                  storageAccountResourceId: capture.storageAccountId,
+                  blobContainer: capture.container,
+                  archiveNameFormat:
+                    '{Namespace}/{EventHub}/{PartitionId}/{Year}/{Month}/{Day}/{Hour}/{Minute}/{Second}',
+                },
               },
             },
           },
         },
-      },
-    });
+      });
+      this.captureAccess = captureAccess;
+    }
 
     new Diagnostics(this, 'diagnostics', {
       targetResourceId: this.namespace.id,

@@ -86,7 +86,8 @@ export class SecureStorage extends Construct {
           actions: {
             baseBlob: {
               tierToCoolAfterDaysSinceModificationGreaterThan: t.coolAfterDays,
-              tierToArchiveAfterDaysSinceModificationGreaterThan: t.archiveAfterDays > 0 ? t.archiveAfterDays : undefined,
+              tierToArchiveAfterDaysSinceModificationGreaterThan:
+                t.archiveAfterDays > 0 ? t.archiveAfterDays : undefined,
             },
           },
         })),

@@ -1,0 +1,37 @@
+import { runSecurityRules, SECURITY_RULES } from '../src/security-rules';
+import type { MutableTf } from './fixtures/bad-fixtures';
+import { BAD_FIXTURES } from './fixtures/bad-fixtures';
+import { synthPipeline } from './helpers';
+import { ENVIRONMENTS } from '../src/config';
+
+const dev = synthPipeline().tf;
+
+describe('security rules', () => {
+  test('there are at least 20, each with a distinct id and a description', () => {
+    expect(SECURITY_RULES.length).toBeGreaterThanOrEqual(20);
+    expect(new Set(SECURITY_RULES.map((r) => r.id)).size).toBe(SECURITY_RULES.length);
+    for (const rule of SECURITY_RULES) expect(rule.description.length).toBeGreaterThan(10);
+  });
+
+  test('the dev and prod stacks pass every rule', () => {
+    expect(runSecurityRules(dev)).toEqual([]);
+    expect(runSecurityRules(synthPipeline(ENVIRONMENTS.prod).tf)).toEqual([]);
+  });
+
+  test('every rule has a bad fixture, and every fixture belongs to a rule', () => {
+    expect(Object.keys(BAD_FIXTURES).sort()).toEqual(SECURITY_RULES.map((r) => r.id).sort());
+  });
+
+  test.each(SECURITY_RULES.map((r) => [r.id, r] as const))('%s fails on its bad fixture', (id, rule) => {
+    const bad = structuredClone(dev) as unknown as MutableTf;
+    BAD_FIXTURES[id]!(bad);
+    const violations = rule.check(bad);
+    expect(violations.length).toBeGreaterThan(0);
+    for (const v of violations) {
+      expect(v.rule).toBe(id);
+      expect(v.message).not.toBe('');
+    }
+    // The rule passes on the untouched stack, so it is the fixture's change that it caught.
+    expect(rule.check(dev)).toEqual([]);
+  });
+});
