@@ -169,6 +169,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     requestTimeout,
     headersTimeout: Math.min(20_000, requestTimeout),
     keepAliveTimeout: 5_000,
+    // Node checks request deadlines on this interval (default 30 s); a coarse check would let a slow
+    // client hold a connection far past requestTimeout.
+    connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(requestTimeout / 4))),
     // Node's default (16 KiB), stated: longer header blocks get 431 before any policy runs.
     maxHeaderSize: 16 * 1024,
   });

@@ -261,7 +261,6 @@ function compileStatement(element: XmlElement, section: Section, context: Compil
           headers.push(compileSetValue(child, cv));
         } else {
           checkAttributes(child, [], []);
-          noChildren(child);
           body = cv.text(child);
         }
       }

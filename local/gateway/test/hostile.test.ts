@@ -1,0 +1,144 @@
+import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
+import { agent, send, startBackend, startTestGateway, validEvent, type TestGateway } from './helpers';
+
+afterAll(() => agent.close());
+
+/** Sends raw bytes and collects whatever comes back until the server closes (or the deadline). */
+function raw(port: number, payload: string | Buffer, deadlineMs = 5000): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => socket.destroy(), deadlineMs);
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).toString('latin1'));
+    });
+    socket.write(payload);
+  });
+}
+
+describe('hostile input', () => {
+  let backend: Awaited<ReturnType<typeof startBackend>>;
+  let t: TestGateway;
+
+  beforeAll(async () => {
+    backend = await startBackend();
+    t = await startTestGateway(backend.url, { requestTimeoutMs: 1000 });
+  });
+  afterAll(async () => {
+    await t?.gateway.stop();
+    await backend?.close();
+  });
+  beforeEach(() => {
+    backend.received.length = 0;
+  });
+
+  it('answers 400 in APIM shape to a header with a bare CR or LF', async () => {
+    const response = await raw(t.gateway.port, 'POST /ingest/events HTTP/1.1\r\nHost: x\r\nX-Bad: a\rInjected: 1\r\nContent-Length: 0\r\n\r\n');
+    expect(response).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(response).toContain('{"statusCode":400,"message":"Bad Request"}');
+    expect(backend.received).toHaveLength(0);
+  });
+
+  it('answers 431 to a header block over 16 KiB', async () => {
+    const response = await raw(t.gateway.port, `POST /ingest/events HTTP/1.1\r\nHost: x\r\nX-Long: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect(response).toMatch(/^HTTP\/1\.1 431 /);
+    expect(response).toContain('"statusCode":431');
+  });
+
+  it('answers a 9 KiB credential header (under the limit) with a plain 401', async () => {
+    const response = await send(`${t.gateway.url}/ingest/events`, {
+      headers: { ...t.goodHeaders, authorization: `Basic ${'A'.repeat(9 * 1024)}` },
+      body: JSON.stringify(validEvent()),
+    });
+    expect(response.status).toBe(401);
+  });
+
+  it('stops reading a 100 MB chunked body at the 4 MiB limit and answers 400', async () => {
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    const total = 100 * 1024 * 1024;
+    const result = await new Promise<{ status: number; body: string; sent: number }>((resolve, reject) => {
+      let sent = 0;
+      let done = false;
+      const request = httpRequest(
+        { host: '127.0.0.1', port: t.gateway.port, method: 'POST', path: '/ingest/events', headers: t.goodHeaders },
+        (response) => {
+          const parts: Buffer[] = [];
+          response.on('data', (part: Buffer) => parts.push(part));
+          response.on('end', () => {
+            done = true;
+            resolve({ status: response.statusCode ?? 0, body: Buffer.concat(parts).toString('utf8'), sent });
+          });
+        },
+      );
+      request.on('error', (error) => {
+        if (!done) reject(error);
+      });
+      const pump = () => {
+        while (!done && sent < total) {
+          sent += chunk.length;
+          if (!request.write(chunk)) {
+            request.once('drain', pump);
+            return;
+          }
+        }
+        if (!done) request.end();
+      };
+      pump();
+    });
+    expect(result.status).toBe(400);
+    expect(JSON.parse(result.body)).toEqual({
+      statusCode: 400,
+      message: "Request's body is more than 4194304 bytes long and it exceeds the limit of 4194304 bytes.",
+    });
+    expect(result.sent).toBeLessThan(total);
+    expect(backend.received).toHaveLength(0);
+  });
+
+  it('refuses a declared 100 MB body from its Content-Length without reading it', async () => {
+    const response = await raw(
+      t.gateway.port,
+      `POST /ingest/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nOcp-Apim-Subscription-Key: ${t.goodHeaders['ocp-apim-subscription-key']}\r\nAuthorization: ${t.goodHeaders.authorization}\r\nContent-Length: 104857600\r\n\r\n{"a":`,
+    );
+    expect(response).toMatch(/^HTTP\/1\.1 400 /);
+    expect(response).toContain("Request's body is 104857600 bytes long and it exceeds the limit of 4194304 bytes.");
+    expect(response.toLowerCase()).toContain('connection: close');
+  });
+
+  it('drops a slowloris body after the request timeout', async () => {
+    const started = Date.now();
+    const response = await new Promise<string>((resolve) => {
+      const socket = connect(t.gateway.port, '127.0.0.1');
+      const chunks: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('error', () => undefined);
+      const drip = setInterval(() => socket.write('1'), 100);
+      const give = setTimeout(() => socket.destroy(), 8000);
+      socket.on('close', () => {
+        clearInterval(drip);
+        clearTimeout(give);
+        resolve(Buffer.concat(chunks).toString('latin1'));
+      });
+      socket.write(
+        `POST /ingest/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nOcp-Apim-Subscription-Key: ${t.goodHeaders['ocp-apim-subscription-key']}\r\nAuthorization: ${t.goodHeaders.authorization}\r\nContent-Length: 100000\r\n\r\n`,
+      );
+    });
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeLessThan(5000);
+    expect(response).toMatch(/^HTTP\/1\.1 408 /);
+    expect(backend.received).toHaveLength(0);
+  });
+
+  it('answers 400 to invalid UTF-8 and keeps serving', async () => {
+    const body = Buffer.concat([Buffer.from('{"text":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}')]);
+    const response = await send(`${t.gateway.url}/ingest/events`, { headers: t.goodHeaders, body });
+    expect(response.status).toBe(400);
+    expect((response.json() as { message: string }).message).toContain('The body is not valid UTF-8.');
+    const fine = await send(`${t.gateway.url}/ingest/events`, { headers: t.goodHeaders, body: JSON.stringify(validEvent()) });
+    expect(fine.status).toBe(202);
+    expect(backend.received).toHaveLength(1);
+  });
+});

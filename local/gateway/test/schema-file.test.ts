@@ -1,0 +1,40 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { validateTweetEvent } from '@pipeline/schemas';
+import { buildIngestRequestSchema, generatedSchemaFiles } from '../src/apim-schemas';
+import { compileSchemas } from '../src/validator';
+import { REPO_POLICIES, validEvent } from './helpers';
+
+describe('the APIM schema tweet-event (policies/schemas/tweet-event.json)', () => {
+  it('is up to date with the message contract (run `npm run -w local/gateway generate` when this fails)', () => {
+    for (const [file, text] of Object.entries(generatedSchemaFiles())) {
+      expect(readFileSync(join(REPO_POLICIES, 'schemas', file), 'utf8')).toBe(text);
+    }
+  });
+
+  const validate = compileSchemas(new Map([['tweet-event', buildIngestRequestSchema()]])).get('tweet-event')!;
+
+  it('accepts exactly what the contract accepts for a single event, and arrays of 1..100 of them', () => {
+    const arbitraryEvent = fc.record({
+      likes: fc.oneof(fc.integer({ min: -5, max: 5 }), fc.constant('7')),
+      text: fc.string({ maxLength: 300 }),
+      tweetId: fc.oneof(fc.stringMatching(/^[0-9]{1,22}$/), fc.constant('x1')),
+      extra: fc.option(fc.boolean(), { nil: undefined }),
+    });
+    fc.assert(
+      fc.property(arbitraryEvent, (overrides) => {
+        const event = validEvent(overrides.extra === undefined ? { ...overrides, extra: undefined } : overrides);
+        if (overrides.extra === undefined) delete event.extra;
+        const single = validateTweetEvent(event).ok;
+        expect(validate(event)).toBe(single);
+        expect(validate([validEvent(), event])).toBe(single);
+      }),
+      { numRuns: 200 },
+    );
+    expect(validate([])).toBe(false);
+    expect(validate(Array.from({ length: 100 }, () => validEvent()))).toBe(true);
+    expect(validate(Array.from({ length: 101 }, () => validEvent()))).toBe(false);
+    expect(validate('event')).toBe(false);
+  });
+});
