@@ -23,6 +23,7 @@ import { renderPlan, planMarker, summarizePlan, type TerraformPlanJson } from '.
 import { upsertComment } from './pr-comment';
 import { renderProducerReport, renderSmoke } from './report';
 import { runSmoke } from './smoke';
+import { MAX_LATEST } from './stats-client';
 import { runProducer, type ApiCredentials, type ProducerRunner } from './producer';
 import { DEPLOY_OUTPUTS, parseOutputs, resolveOutputs } from './tf-outputs';
 import { touchesInfrastructure } from './changed-paths';
@@ -236,12 +237,17 @@ async function smokeCommand(args: readonly string[], io: CliIo): Promise<number>
       headers.authorization = `Basic ${Buffer.from(`${basicUser}:${basicPassword}`).toString('base64')}`;
   }
 
+  const count = positiveNumber('count', values.count, 10, true);
+  if (count > MAX_LATEST)
+    throw new UsageError(
+      `--count must be at most ${MAX_LATEST}: the stats endpoint lists that many recent documents`,
+    );
   const result = await runSmoke(
     {
       apiUrl,
       stats: { url: statsUrl, headers, requestTimeoutMs: 15_000 },
       input: resolve(io.cwd, input),
-      count: positiveNumber('count', values.count, 10, true),
+      count,
       rate: positiveNumber('rate', values.rate, 5),
       credentials: { subscriptionKey, basicUser, basicPassword },
       producerCli: resolve(io.cwd, values.producer ?? resolve(repositoryRoot(), 'producer/dist/src/cli.js')),
