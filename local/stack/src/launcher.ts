@@ -52,7 +52,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const host = options.host ?? '127.0.0.1';
   const say = options.say ?? (() => undefined);
   const timeoutMs = options.startTimeoutMs ?? 60_000;
-  const fixedPorts = Object.fromEntries(Object.entries(options.ports).filter(([, port]) => port !== 0)) as Ports;
+  const fixedPorts = Object.fromEntries(
+    Object.entries(options.ports).filter(([, port]) => port !== 0),
+  ) as Ports;
   await assertPortsFree(host, fixedPorts);
 
   mkdirSync(options.dataDir, { recursive: true });
@@ -76,7 +78,13 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     const dataDir = options.inMemory ? undefined : options.dataDir;
     const [storage, eventHubs] = await Promise.all([
       startWithin('Azurite and the Cosmos DB emulator', timeoutMs, () =>
-        startStorageServices({ host, blobPort: options.ports.blob, cosmosPort: options.ports.cosmos, dataDir, log: (s) => logs.sink(s) }),
+        startStorageServices({
+          host,
+          blobPort: options.ports.blob,
+          cosmosPort: options.ports.cosmos,
+          dataDir,
+          log: (s) => logs.sink(s),
+        }),
       ).then((s) => {
         started.push(s.azurite, s.cosmos);
         say(`✓ ${s.azurite.name} on ${s.azurite.url}`);
@@ -84,7 +92,13 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         return s;
       }),
       timed('Event Hubs emulator', () =>
-        startEventHubsService({ host, port: options.ports.eventHubs, dataDir, log: logs.sink('eventhubs') }),
+        startEventHubsService({
+          host,
+          port: options.ports.eventHubs,
+          ...(dataDir ? { dataDir } : {}),
+          configDir: options.dataDir,
+          log: logs.sink('eventhubs'),
+        }),
       ),
     ]);
     await provisionStorage(storage.azurite.connectionString);
@@ -104,11 +118,23 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       ),
     );
     const startFunctions = (port: number) =>
-      startFunctionsService({ host, port, appEntry: options.appEntry, settingsFile, debug: options.debug ?? false, log: logs.sink('functions') });
+      startFunctionsService({
+        host,
+        port,
+        appEntry: options.appEntry,
+        settingsFile,
+        debug: options.debug ?? false,
+        log: logs.sink('functions'),
+      });
     let functions = await timed('Functions host', () => startFunctions(options.ports.functions));
 
-    const cosmosClient = new CosmosClient({ ...cosmos, connectionPolicy: { enableEndpointDiscovery: false } });
-    const container = cosmosClient.database(PIPELINE_NAMES.cosmosDatabase).container(PIPELINE_NAMES.cosmosContainer);
+    const cosmosClient = new CosmosClient({
+      ...cosmos,
+      connectionPolicy: { enableEndpointDiscovery: false },
+    });
+    const container = cosmosClient
+      .database(PIPELINE_NAMES.cosmosDatabase)
+      .container(PIPELINE_NAMES.cosmosContainer);
     return {
       secrets,
       storage,

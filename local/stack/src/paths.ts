@@ -1,7 +1,10 @@
 import { join } from 'node:path';
 
 /** The repository root, whether this module runs compiled (dist/src) or from source (under jest). */
-export const REPO_ROOT = join(__dirname, __dirname.endsWith(join('dist', 'src')) ? '../../../..' : '../../..');
+export const REPO_ROOT = join(
+  __dirname,
+  __dirname.endsWith(join('dist', 'src')) ? '../../../..' : '../../..',
+);
 
 export const paths = {
   /** Gitignored: generated secrets and settings, emulator data, service logs. */

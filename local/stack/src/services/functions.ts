@@ -14,7 +14,9 @@ export async function startFunctionsService(options: {
   log: LineSink;
 }): Promise<FunctionsHostService> {
   if (!existsSync(options.appEntry)) {
-    throw new Error(`The functions bundle ${options.appEntry} is missing: run \`npm run -w functions package\` (npm start does it for you)`);
+    throw new Error(
+      `The functions bundle ${options.appEntry} is missing: run \`npm run -w functions package\` (npm start does it for you)`,
+    );
   }
   const host = await spawnFunctionsHost({
     appEntry: options.appEntry,

@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+// The local stack: `npm start` (start everything, replay the sample, print a summary and the dashboard
+// URL, run until Ctrl-C), `npm run stack` (start without replaying), `npm run replay -- <producer
+// options>` (replay into a running stack). In CI (CI=true) or with --exit, `start` stops after the summary.
+import { parseArgs } from 'node:util';
+import { paths } from './paths';
+import { portsFromEnvironment } from './ports';
+import { startStack, type RunningStack } from './launcher';
+import { replayIntoStack } from './replay';
+
+const USAGE = `usage: stack <start|stack> [--in-memory] [--debug] [--exit] [--data <dir>]
+
+  start   start every service, replay the bundled sample, print a summary; runs until Ctrl-C
+  stack   start every service without replaying; runs until Ctrl-C
+
+Ports: GATEWAY_PORT (7070), FUNCTIONS_PORT (7071), AZURITE_BLOB_PORT (10000), COSMOS_PORT (8081),
+EVENTHUBS_PORT (5672). Logs of every service: <data>/logs/. --exit (or CI=true) stops after the summary.`;
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      'in-memory': { type: 'boolean', default: false },
+      debug: { type: 'boolean', default: false },
+      exit: { type: 'boolean', default: false },
+      data: { type: 'string', default: paths.dataDir },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  const command = positionals[0] ?? 'start';
+  if (values.help || !['start', 'stack'].includes(command)) {
+    process.stdout.write(`${USAGE}\n`);
+    return values.help ? 0 : 2;
+  }
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+  const began = Date.now();
+  let stack: RunningStack;
+  try {
+    stack = await startStack({
+      ports: portsFromEnvironment(),
+      dataDir: values.data,
+      inMemory: values['in-memory'],
+      appEntry: paths.functionsApp,
+      debug: values.debug,
+      say,
+    });
+  } catch (error) {
+    process.stderr.write(`✗ ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+  say(`All services ready in ${((Date.now() - began) / 1000).toFixed(1)} s. Logs: ${values.data}/logs/`);
+
+  let exitCode = 0;
+  if (command === 'start') {
+    try {
+      const summary = await replayIntoStack(stack, { input: paths.sampleEvents, say });
+      if (summary.missing > 0 || summary.failed > 0) exitCode = 1;
+    } catch (error) {
+      process.stderr.write(`✗ replay failed: ${error instanceof Error ? error.message : String(error)}\n`);
+      exitCode = 1;
+    }
+  }
+  say(`Dashboard: ${stack.urls.dashboard}`);
+  say(`API (functions host): ${stack.urls.functions}/events  (function key in ${values.data}/secrets.json)`);
+
+  if (values.exit || process.env.CI === 'true') {
+    await stack.stop();
+    return exitCode;
+  }
+  say('Running. Press Ctrl-C to stop every service.');
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  say('Stopping...');
+  await stack.stop();
+  say('Stopped.');
+  return exitCode;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);
