@@ -195,7 +195,9 @@ describe('function app', () => {
   test('app settings are the agreed identity-based names and plain values, and nothing looks like a key', () => {
     expect(Object.keys(settings).sort()).toEqual(
       [
+        'AzureWebJobsStorage',
         'AzureWebJobsStorage__accountName',
+        'AzureWebJobsStorage__credential',
         'COSMOS_CONTAINER',
         'COSMOS_DATABASE',
         'CosmosDb__accountEndpoint',
@@ -209,6 +211,9 @@ describe('function app', () => {
       ].sort(),
     );
     expect(settings).toMatchObject({
+      AzureWebJobsStorage: '',
+      AzureWebJobsStorage__accountName: ref(tf, 'azurerm_storage_account', 'host-storage/account', 'name'),
+      AzureWebJobsStorage__credential: 'managedidentity',
       EVENTHUB_NAME: 'tweets',
       EVENTHUB_CONSUMER_GROUP: 'cosmos-writer',
       COSMOS_DATABASE: 'harvey',

@@ -66,7 +66,12 @@ export class FunctionApp extends Construct {
       webdeployPublishBasicAuthenticationEnabled: false,
       clientCertificateMode: 'Optional',
       appSettings: {
+        // Identity-based host storage. The empty AzureWebJobsStorage overrides the connection
+        // string azurerm 4.x injects even for identity auth (hashicorp/terraform-provider-azurerm
+        // #29693), which would otherwise stop the host from starting; expect a diff on each plan.
+        AzureWebJobsStorage: '',
         AzureWebJobsStorage__accountName: props.hostStorageAccountName,
+        AzureWebJobsStorage__credential: 'managedidentity',
         ...props.appSettings,
       },
       siteConfig: {
