@@ -329,7 +329,7 @@ async function datasetCommand(args: readonly string[], io: CliIo): Promise<numbe
   } else if (inputs.source === 'generated') {
     lines = await prepareGeneratedSample(producerCli, inputs.events, out, (t) => io.stderr(t));
   } else {
-    lines = await prepareCommittedSample(producerCli, repositoryRoot(), out, (t) => io.stderr(t));
+    lines = await prepareCommittedSample(repositoryRoot(), out);
   }
   if (lines === 0) throw new Error(`the dataset ${out} holds no events`);
   setOutput('events', String(lines), io.env);

@@ -1,19 +1,18 @@
 import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
- * Where the producer keeps the committed sample and how its generator lays a dataset out (the
- * Kaggle layout; see producer/README and issue 5). Kept here, in one place, so a move is one edit.
+ * Where the producer keeps the committed sample and how its generator lays a dataset out
+ * (producer/README, `producer sample --help`). Kept here, in one place, so a move is one edit.
  */
 export const SAMPLE_LAYOUT = {
-  /** The committed sample, relative to the repository root. */
-  committedDir: 'producer/sample',
-  /** Inside a dataset folder: the tweets CSV and the image tree. */
-  tweetsFile: 'Hurricane_Harvey.csv',
-  imagesDir: 'satellite-images',
+  /** The committed sample's prepared events, relative to the repository root. */
+  committedEvents: 'producer/sample/events.ndjson',
+  /** What `producer sample --prepare` writes inside its --out folder. */
+  preparedFile: 'events.ndjson',
 } as const;
 
 /** Images to generate for N tweets: the real datasets pair ~150,000 tweets with ~23,000 images. */
@@ -28,42 +27,18 @@ export function runNode(cli: string, args: readonly string[], log: (text: string
     child.stderr.setEncoding('utf8').on('data', log);
     child.on('error', reject);
     child.on('close', (code, signal) =>
-      code === 0 ? resolve() : reject(new Error(`${args[0] ?? cli} exited with ${code ?? signal}`)),
+      code === 0 ? resolve() : reject(new Error(`producer ${args[0] ?? ''} exited with ${code ?? signal}`)),
     );
   });
 }
 
-export async function prepare(
-  cli: string,
-  datasetDir: string,
-  out: string,
-  log: (text: string) => void,
-): Promise<number> {
-  await runNode(
-    cli,
-    [
-      'prepare',
-      '--tweets',
-      join(datasetDir, SAMPLE_LAYOUT.tweetsFile),
-      '--images',
-      join(datasetDir, SAMPLE_LAYOUT.imagesDir),
-      '--out',
-      out,
-    ],
-    log,
-  );
+/** The committed sample, already prepared by the producer and checked in CI: a copy. */
+export async function prepareCommittedSample(root: string, out: string): Promise<number> {
+  await copyFile(join(root, SAMPLE_LAYOUT.committedEvents), out);
   return countLines(out);
 }
 
-export function prepareCommittedSample(
-  cli: string,
-  root: string,
-  out: string,
-  log: (text: string) => void,
-): Promise<number> {
-  return prepare(cli, join(root, SAMPLE_LAYOUT.committedDir), out, log);
-}
-
+/** A generated dataset in the Kaggle layout, prepared by the producer (`sample --prepare`). */
 export async function prepareGeneratedSample(
   cli: string,
   tweets: number,
@@ -74,10 +49,20 @@ export async function prepareGeneratedSample(
   try {
     await runNode(
       cli,
-      ['sample', '--out', dir, '--tweets', String(tweets), '--images', String(imagesFor(tweets))],
+      [
+        'sample',
+        '--out',
+        dir,
+        '--tweets',
+        String(tweets),
+        '--images',
+        String(imagesFor(tweets)),
+        '--prepare',
+      ],
       log,
     );
-    return await prepare(cli, dir, out, log);
+    await copyFile(join(dir, SAMPLE_LAYOUT.preparedFile), out);
+    return await countLines(out);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -95,12 +95,12 @@ describe('smoke test against a running API and stats endpoint', () => {
       ok: boolean;
       arrived: string[];
       missing: string[];
-      producer: { report: { accepted: number; argv: string[] } };
+      producer: { report: { events: { accepted: number }; argv: string[] } };
     };
     expect(result.ok).toBe(true);
     expect(result.arrived).toEqual(ids.slice(0, 12));
     expect(result.missing).toEqual([]);
-    expect(result.producer.report.accepted).toBe(12);
+    expect(result.producer.report.events.accepted).toBe(12);
     expect(JSON.parse(readFileSync(join(run.dir, 'report.json'), 'utf8'))).toEqual(result);
     expect(run.summary).toContain('## Smoke test passed');
     expect(run.summary).toContain('| 12 | 12 | 0 |');
