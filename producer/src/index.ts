@@ -1,1 +1,13 @@
-export {};
+export * from './errors';
+export * from './random';
+export * from './time';
+export * from './tweets';
+export * from './images';
+export * from './prepare';
+export * from './sample';
+export * from './replay/retry';
+export * from './replay/source';
+export * from './replay/report';
+export * from './replay/engine';
+export * from './replay/reporter';
+export { runCli, parseRate, parseDuration, type CliIo } from './cli';
