@@ -41,6 +41,7 @@ async function main(): Promise<number> {
       dataDir: values.data,
       inMemory: values['in-memory'],
       appEntry: paths.functionsApp,
+      policiesDir: paths.policiesDir,
       debug: values.debug,
       say,
     });
@@ -61,7 +62,8 @@ async function main(): Promise<number> {
     }
   }
   say(`Dashboard: ${stack.urls.dashboard}`);
-  say(`API (functions host): ${stack.urls.functions}/events  (function key in ${values.data}/secrets.json)`);
+  say(`Ingest API (through the gateway, as through API Management): ${stack.urls.ingest}/events`);
+  say(`Functions host: ${stack.urls.functions}  (keys and credentials in ${values.data}/secrets.json)`);
 
   if (values.exit || process.env.CI === 'true') {
     await stack.stop();

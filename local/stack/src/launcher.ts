@@ -9,6 +9,7 @@ import { loadOrCreateSecrets, type LocalSecrets } from './secrets';
 import { functionsSettings, writeJson } from './settings';
 import { startEventHubsService, type EventHubsService } from './services/eventhubs';
 import { startFunctionsService, type FunctionsHostService } from './services/functions';
+import { startGatewayService, type GatewayService } from './services/gateway';
 import { startWithin, type RunningService } from './services/service';
 import { startStorageServices, type StorageServices } from './services/storage';
 
@@ -21,6 +22,8 @@ export interface StackOptions {
   /** Keep blobs and hub events in memory (Cosmos DB always is). */
   readonly inMemory?: boolean;
   readonly appEntry: string;
+  /** The APIM policy files the gateway enforces. */
+  readonly policiesDir: string;
   /** Echo every service's log lines to stderr. */
   readonly debug?: boolean;
   /** One line per milestone ("✓ Azurite (Blob Storage) on http://..."). */
@@ -33,7 +36,9 @@ export interface RunningStack {
   readonly storage: StorageServices;
   readonly eventHubs: EventHubsService;
   readonly functions: FunctionsHostService;
-  readonly urls: { readonly functions: string; readonly dashboard: string };
+  readonly gateway: GatewayService;
+  /** functions: the host's /api; ingest: the public API through the gateway; dashboard: the page. */
+  readonly urls: { readonly functions: string; readonly ingest: string; readonly dashboard: string };
   readonly settingsFile: string;
   readonly logs: ServiceLogs;
   /** The Cosmos DB container the consumer writes to (a client of the stack's emulator). */
@@ -127,6 +132,19 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         log: logs.sink('functions'),
       });
     let functions = await timed('Functions host', () => startFunctions(options.ports.functions));
+    const dashboard = `${functions.url}/api/dashboard/`;
+    const gateway = await timed('API gateway', () =>
+      startGatewayService({
+        host,
+        port: options.ports.gateway,
+        backendUrl: `${functions.url}/api`,
+        policiesDir: options.policiesDir,
+        configFile: join(options.dataDir, 'gateway.local.json'),
+        secrets,
+        dashboardOrigin: new URL(dashboard).origin,
+        log: logs.sink('gateway'),
+      }),
+    );
 
     const cosmosClient = new CosmosClient({
       ...cosmos,
@@ -142,7 +160,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       get functions() {
         return functions;
       },
-      urls: { functions: `${functions.url}/api`, dashboard: `${functions.url}/` },
+      gateway,
+      urls: { functions: `${functions.url}/api`, ingest: gateway.apiUrl, dashboard },
       settingsFile,
       logs,
       eventsContainer: () => container,

@@ -21,7 +21,8 @@ export interface StackReplayResult extends PipelineSummary {
 }
 
 /**
- * Replays a dataset into the running stack through its public entry point with the producer library,
+ * Replays a dataset into the running stack through its public entry point (the gateway, with the
+ * subscription key and basic auth, as in Azure) with the producer library,
  * then waits until every accepted event is readable in Cosmos DB and reports what the pipeline did,
  * with one progress line per second.
  */
@@ -32,8 +33,10 @@ export async function replayIntoStack(
   const { say } = options;
   const engine = replay({
     input: options.input,
-    url: stack.urls.functions,
-    functionKey: stack.secrets.functionKey,
+    url: stack.urls.ingest,
+    subscriptionKey: stack.secrets.subscription.primaryKey,
+    basicUser: stack.secrets.basicAuth.user,
+    basicPassword: stack.secrets.basicAuth.password,
     rate: options.rate,
     preflight: options.preflight,
     progressIntervalMs: 1000,

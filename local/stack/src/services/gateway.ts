@@ -1,0 +1,66 @@
+import { join } from 'node:path';
+import { spawnNodeUntilReady, stopChild } from '@pipeline/emulators';
+import { createLocalGatewayConfig } from '@pipeline/gateway';
+import type { LocalSecrets } from '../secrets';
+import { writeJson } from '../settings';
+import type { LineSink, RunningService } from './service';
+
+export interface GatewayService extends RunningService {
+  readonly port: number;
+  /** The ingest API's base URL, as API Management exposes it (`<gateway>/ingest`). */
+  readonly apiUrl: string;
+}
+
+function gatewayCli(): string {
+  return join(require.resolve('@pipeline/gateway/package.json'), '..', 'dist', 'src', 'cli.js');
+}
+
+/**
+ * The gateway in its own process, enforcing the repository's APIM policy files in front of the
+ * functions host, with named values and subscription keys built from the stack's generated secrets.
+ */
+export async function startGatewayService(options: {
+  host: string;
+  port: number;
+  backendUrl: string;
+  policiesDir: string;
+  configFile: string;
+  secrets: LocalSecrets;
+  dashboardOrigin: string;
+  log: LineSink;
+}): Promise<GatewayService> {
+  const config = createLocalGatewayConfig({
+    functionKey: options.secrets.functionKey,
+    basicAuth: options.secrets.basicAuth,
+    subscription: options.secrets.subscription,
+    dashboardOrigin: options.dashboardOrigin,
+  });
+  writeJson(options.configFile, config);
+  const { child, ready } = await spawnNodeUntilReady(
+    'API gateway',
+    gatewayCli(),
+    [
+      '--host',
+      options.host,
+      '--port',
+      String(options.port),
+      '--backend',
+      options.backendUrl,
+      '--policies',
+      options.policiesDir,
+      '--config',
+      options.configFile,
+    ],
+    /gateway listening on (http:\/\/[^\s,]+)/,
+    { onLine: options.log },
+  );
+  const url = ready[1]!.replace(/\/$/, '');
+  return {
+    name: 'API gateway (APIM policies)',
+    url,
+    apiUrl: `${url}/ingest`,
+    port: Number(new URL(url).port),
+    pid: child.pid!,
+    stop: () => stopChild(child),
+  };
+}
