@@ -554,7 +554,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       response.destroy();
       void error;
     }
-    if (closeAfter) response.once('finish', () => exchange.request.socket.destroySoon());
+    if (closeAfter) {
+      const close = () => exchange.request.socket.destroySoon();
+      if (response.writableFinished) close();
+      else response.once('finish', close);
+    }
     for (const counter of exchange.quotaCounters) quota.addBytes(counter, exchange.bytesIn + bytesOut);
     logger({
       time: new Date().toISOString(),
@@ -577,7 +581,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   }
 
   const address = await new Promise<AddressInfo>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error) => {
+      void agent.close();
+      reject(error);
+    });
     server.listen(options.port ?? 7070, options.host ?? '127.0.0.1', () => {
       server.off('error', reject);
       resolve(server.address() as AddressInfo);

@@ -34,6 +34,13 @@ export const TIER_RESTRICTED_POLICIES: Readonly<Record<string, readonly Tier[]>>
   // https://learn.microsoft.com/azure/api-management/validate-client-certificate-policy etc. are all
   // tiers; the AI gateway token limits below are not on Consumption.
   'llm-token-limit': [...CLASSIC, ...V2],
+  // The built-in cache does not exist on Consumption (an external Redis cache is needed there):
+  // https://learn.microsoft.com/azure/api-management/api-management-howto-cache
+  'cache-lookup': [...CLASSIC, ...V2],
+  'cache-store': [...CLASSIC, ...V2],
+  'cache-lookup-value': [...CLASSIC, ...V2],
+  'cache-store-value': [...CLASSIC, ...V2],
+  'cache-remove-value': [...CLASSIC, ...V2],
   'azure-openai-token-limit': [...CLASSIC, ...V2],
 };
 
