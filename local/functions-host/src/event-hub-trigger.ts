@@ -109,6 +109,7 @@ export function createEventHubListener(options: EventHubTriggerOptions): EventHu
   let client: EventHubConsumerClient | undefined;
   let subscription: Subscription | undefined;
   let lastReceiveError = '';
+  const probeStopped = new AbortController();
   const delivery = createBatchDelivery({
     fn,
     bindingName: options.bindingName,
@@ -168,8 +169,20 @@ export function createEventHubListener(options: EventHubTriggerOptions): EventHu
           skipParsingBodyAsJson: true,
         },
       );
+      // The processor retries a hub it cannot reach without a word; say once whether it answers.
+      const timeout = AbortSignal.timeout(15_000);
+      client.getPartitionIds({ abortSignal: AbortSignal.any([timeout, probeStopped.signal]) }).then(
+        (ids) => logger.info(`${description}: connected, partitions ${ids.join(', ')}`),
+        (error: unknown) => {
+          if (probeStopped.signal.aborted) return;
+          logger.warn(
+            `${description}: ${timeout.aborted ? 'no answer from the event hub within 15 s' : `cannot reach the event hub (${errorText(error)})`}; still retrying`,
+          );
+        },
+      );
     },
     async stop() {
+      probeStopped.abort();
       await delivery.stop();
       await subscription?.close();
       await client?.close();

@@ -90,7 +90,7 @@ export function createHttpDispatcher(options: HttpDispatcherOptions) {
 
   return async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = Date.now();
-    const url = new URL(req.url ?? '/', options.baseUrl());
+    const url = requestUrl(req, options.baseUrl());
     const method = (req.method ?? 'GET').toUpperCase();
     const segments = url.pathname.split('/').filter(Boolean).map(safeDecode);
     const matched =
@@ -174,6 +174,17 @@ export function createHttpDispatcher(options: HttpDispatcherOptions) {
       else res.destroy();
     }
   };
+}
+
+/** The URL the client asked for (its Host header, as Azure reports it), or the host's own address. */
+function requestUrl(req: IncomingMessage, fallbackBase: string): URL {
+  const path = req.url ?? '/';
+  try {
+    if (req.headers.host) return new URL(path, `http://${req.headers.host}`);
+  } catch {
+    // an unusable Host header: fall back to the address the host listens on
+  }
+  return new URL(path, fallbackBase);
 }
 
 function findRoute(routes: readonly HttpRoute[], segments: string[], method: string) {
