@@ -59,7 +59,7 @@ describe('Event Hubs trigger (host process, Event Hubs emulator, Cosmos DB, Azur
     return new Set(resources);
   }
 
-  async function waitForIds(ids: readonly string[], timeoutMs = 30_000): Promise<void> {
+  async function waitForIds(ids: readonly string[], timeoutMs = 60_000): Promise<void> {
     await waitFor(
       `${ids.length} documents in Cosmos DB`,
       async () => {
@@ -110,7 +110,7 @@ describe('Event Hubs trigger (host process, Event Hubs emulator, Cosmos DB, Azur
       partitionId: expect.stringMatching(/^[01]$/) as unknown,
       sequenceNumber: expect.any(Number) as unknown,
     });
-  }, 60_000);
+  }, 120_000);
 
   it('stores every event of batches larger than maxEventBatchSize, and dead-letters a poison message', async () => {
     const events = Array.from({ length: 250 }, (_, i) => hubEvent(20_000 + i));
@@ -134,7 +134,7 @@ describe('Event Hubs trigger (host process, Event Hubs emulator, Cosmos DB, Azur
     // host.json says maxEventBatchSize 100: no invocation carried more.
     const sizes = host!.lines.map((l) => Number(/partition \d+, (\d+) events$/.exec(l)?.[1] ?? 0));
     expect(Math.max(...sizes)).toBeLessThanOrEqual(100);
-  }, 60_000);
+  }, 120_000);
 
   it('resumes from its checkpoints after a restart instead of reprocessing from the start', async () => {
     const before = host!;
@@ -147,7 +147,7 @@ describe('Event Hubs trigger (host process, Event Hubs emulator, Cosmos DB, Azur
     await waitForIds(events.map((e) => e.id));
     await new Promise((resolve) => setTimeout(resolve, 1500)); // anything else would arrive by now
     expect(consumedCount(host.lines)).toBe(12);
-  }, 60_000);
+  }, 120_000);
 
   it('after SIGKILL, a new host takes the partitions over and every event lands exactly once', async () => {
     await host!.kill();
@@ -164,7 +164,7 @@ describe('Event Hubs trigger (host process, Event Hubs emulator, Cosmos DB, Azur
       .items.query<number>('SELECT VALUE COUNT(1) FROM c')
       .fetchAll();
     expect(resources[0]).toBe(30 + 250 + 12 + 40);
-  }, 90_000);
+  }, 150_000);
 
   it('retries while Cosmos DB is down and skips nothing once it is back', async () => {
     await services.stopCosmos();
@@ -183,5 +183,5 @@ describe('Event Hubs trigger (host process, Event Hubs emulator, Cosmos DB, Azur
       90_000,
     );
     expect(host!.lines.some((l) => l.includes("Executed 'Functions.consume' (Failed"))).toBe(true);
-  }, 120_000);
+  }, 150_000);
 });

@@ -61,7 +61,7 @@ describe('HTTP triggers (the functions app and a fixture app, in a host process)
     });
     expect(post.status).toBe(401);
     expect(app.lines.some((l) => /Rejected 'Functions.ingest' POST \/api\/events 401/.test(l))).toBe(true);
-  });
+  }, 30_000);
 
   it('answers 404 for unknown routes, outside the route prefix and for methods a function did not register', async () => {
     expect(
@@ -71,7 +71,7 @@ describe('HTTP triggers (the functions app and a fixture app, in a host process)
     expect((await fetch(`${app.url}/api/events`, { headers: withKey(settings.functionKey) })).status).toBe(
       404,
     );
-  });
+  }, 30_000);
 
   it('serves the stats route from Cosmos DB with the key, by header or ?code=', async () => {
     for (const init of [{ headers: withKey(settings.functionKey) }, {}]) {
@@ -83,7 +83,7 @@ describe('HTTP triggers (the functions app and a fixture app, in a host process)
       const body = (await response.json()) as Record<string, unknown>;
       expect((body as { totals: { stored: number } }).totals.stored).toBe(0);
     }
-  });
+  }, 30_000);
 
   it('runs ingest: 400 with every error for an invalid event (nothing archived)', async () => {
     const response = await fetch(`${app.url}/api/events`, {
@@ -94,7 +94,7 @@ describe('HTTP triggers (the functions app and a fixture app, in a host process)
     expect(response.status).toBe(400);
     const body = (await response.json()) as { errors: { path: string }[] };
     expect(body.errors.map((e) => e.path)).toEqual(expect.arrayContaining(['$.retweets']));
-  });
+  }, 30_000);
 
   it('runs ingest to Azurite: the raw event is archived; with the hub unreachable the answer is 503, safe to retry', async () => {
     const event = tweet(3);
@@ -129,7 +129,7 @@ describe('HTTP triggers (the functions app and a fixture app, in a host process)
       }),
     );
     expect(body.invocationId).toMatch(/^[0-9a-f-]{36}$/);
-  });
+  }, 30_000);
 
   it('answers 500 with the invocation id when a handler throws, and logs it', async () => {
     const response = await fetch(`${echo.url}/api/boom`, { headers: withKey(settings.functionKey) });
@@ -143,7 +143,7 @@ describe('HTTP triggers (the functions app and a fixture app, in a host process)
           l.includes('boom: the handler failed'),
       ),
     ).toBe(true);
-  });
+  }, 30_000);
 
   it('applies an HTTP function output binding (Cosmos DB upsert) before answering', async () => {
     const docs = [
@@ -160,7 +160,7 @@ describe('HTTP triggers (the functions app and a fixture app, in a host process)
       const { resource } = await services.events().item(doc.id, doc.id).read<{ value: number }>();
       expect(resource?.value).toBe(doc.value);
     }
-  });
+  }, 30_000);
 
   it('refuses a body over the size limit with 413: declared by Content-Length, or streamed past it', async () => {
     // Declared: refused before any of the body is read.
@@ -186,7 +186,7 @@ describe('HTTP triggers (the functions app and a fixture app, in a host process)
       'z'.repeat(512),
     );
     expect(small).toBe(201);
-  });
+  }, 30_000);
 
   it('writes one line per invocation: function, outcome, id, duration, status', () => {
     const executed = app.lines.filter((l) => l.includes("Executed 'Functions.stats'"));
@@ -194,7 +194,7 @@ describe('HTTP triggers (the functions app and a fixture app, in a host process)
     expect(executed[0]).toMatch(
       /Executed 'Functions\.stats' \(Succeeded, Id=[0-9a-f-]{36}, Duration=\d+ms\) GET \/api\/stats 200/,
     );
-  });
+  }, 30_000);
 });
 
 describe('startup errors', () => {
@@ -218,7 +218,7 @@ describe('startup errors', () => {
     } finally {
       settings.remove();
     }
-  });
+  }, 30_000);
 
   it('refuses an unsupported trigger, naming the function and the binding', async () => {
     const settings = writeSettings({});
@@ -229,7 +229,7 @@ describe('startup errors', () => {
     } finally {
       settings.remove();
     }
-  });
+  }, 30_000);
 
   it('refuses a binding whose %SETTING% is not set, naming the function, the binding and the setting', async () => {
     const settings = writeSettings({ CosmosDb: 'AccountEndpoint=http://127.0.0.1:9/;AccountKey=a2V5;' });
@@ -240,7 +240,7 @@ describe('startup errors', () => {
     } finally {
       settings.remove();
     }
-  });
+  }, 30_000);
 });
 
 /** A raw HTTP request, so the test controls Content-Length and chunking; resolves with the status. */
