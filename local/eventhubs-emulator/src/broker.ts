@@ -8,7 +8,7 @@ import type { Logger } from './log';
 import { partitionForKey } from './partition-key';
 import { PartitionLog } from './partition-log';
 
-const RUNTIME_METRIC_CAPABILITY = 'com.microsoft:enable-receiver-runtime-metric-name';
+const RUNTIME_METRIC_CAPABILITY = 'com.microsoft:enable-receiver-runtime-metric';
 const EPOCH_PROPERTY = 'com.microsoft:epoch';
 const SELECTOR_FILTER = 'apache.org:selector-filter:string';
 /** The service allows 5 non-epoch receivers per partition and consumer group. */
@@ -333,7 +333,7 @@ export class Broker {
     out.unsubscribe = partition.log.onCommit(() => this.schedule(out));
     set.add(out);
     this.outbound.set(sender, out);
-    this.logger.debug('receiver attached', { where, epoch, startSequenceNumber: position });
+    this.logger.debug('receiver attached', { where, epoch, startSequenceNumber: position, runtimeMetrics });
     this.schedule(out);
   }
 

@@ -1,6 +1,13 @@
-import { EventHubProducerClient, earliestEventPosition, latestEventPosition, type ReceivedEventData } from '@azure/event-hubs';
+import {
+  EventHubConsumerClient,
+  EventHubProducerClient,
+  earliestEventPosition,
+  latestEventPosition,
+  type LastEnqueuedEventProperties,
+  type ReceivedEventData,
+} from '@azure/event-hubs';
 import { startEmulator, type RunningEmulator } from '../src';
-import { captureLogs, receive, sleep } from './helpers';
+import { captureLogs, receive, sleep, waitFor } from './helpers';
 
 jest.setTimeout(60_000);
 
@@ -77,5 +84,33 @@ describe('start positions', () => {
 
   it('a sequence number past the end is refused as the service does', async () => {
     await expect(from({ sequenceNumber: 10_000, isInclusive: true }, 1)).rejects.toMatchObject({ code: 'ArgumentOutOfRangeError' });
+  });
+});
+
+describe('runtime metrics', () => {
+  it('tells a receiver that tracks them about the last enqueued event', async () => {
+    const partition = await producer.getPartitionProperties('0');
+    const client = new EventHubConsumerClient('$Default', emulator.connectionString('tweets'));
+    let seen: LastEnqueuedEventProperties | undefined;
+    const sub = client.subscribe(
+      '0',
+      {
+        processEvents: (events, ctx) => {
+          if (events.length > 0) seen = { ...ctx.lastEnqueuedEventProperties };
+          return Promise.resolve();
+        },
+        processError: () => Promise.resolve(),
+      },
+      { startPosition: earliestEventPosition, trackLastEnqueuedEventProperties: true, maxBatchSize: 5 },
+    );
+    try {
+      await waitFor('an event with runtime metrics', () => seen !== undefined);
+      expect(seen).toMatchObject({ sequenceNumber: partition.lastEnqueuedSequenceNumber, offset: partition.lastEnqueuedOffset });
+      expect(seen!.enqueuedOn!.getTime()).toBe(partition.lastEnqueuedOnUtc.getTime());
+      expect(seen!.retrievedOn).toBeInstanceOf(Date);
+    } finally {
+      await sub.close();
+      await client.close();
+    }
   });
 });
