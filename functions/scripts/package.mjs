@@ -1,5 +1,7 @@
 // Builds the deployment package: one esbuild bundle of the app (no node_modules at all, so nothing
-// depends on the npm workspace's hoisted packages), host.json and a minimal package.json, zipped.
+// depends on the npm workspace's hoisted packages), the dashboard page's static files beside it
+// (dist/dashboard, found by the dashboard function relative to the bundle), host.json and a minimal
+// package.json, zipped.
 // Usage: npm run -w functions package [-- --out dist/functions.zip]
 //
 // The bundle's entry is tsc's CommonJS output (dist/src/index.js), not the TypeScript source: through
@@ -11,6 +13,7 @@ import { mkdir, readFile, rm, writeFile, copyFile, stat } from 'node:fs/promises
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { buildDashboard } from './build-dashboard.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({ options: { out: { type: 'string', default: 'dist/functions.zip' } } });
@@ -33,6 +36,7 @@ const result = await build({
   logLevel: 'warning',
   metafile: true,
 });
+await buildDashboard(join(staging, 'dist/dashboard'));
 const own = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
 const deployManifest = {
   name: own.name.replace('@pipeline/', 'pipeline-'),

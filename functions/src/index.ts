@@ -2,3 +2,5 @@
 import './functions/ingest';
 import './functions/consume';
 import './functions/stats';
+import './functions/images';
+import './functions/dashboard';

@@ -51,7 +51,7 @@ describe('deployment package', () => {
       handlerType: string;
     }[];
     const byName = Object.fromEntries(registered.map((r) => [r.metadata.name, r]));
-    expect(Object.keys(byName).sort()).toEqual(['consume', 'ingest', 'stats']);
+    expect(Object.keys(byName).sort()).toEqual(['consume', 'dashboard', 'images', 'ingest', 'stats']);
     expect(registered.every((r) => r.handlerType === 'function')).toBe(true);
 
     const bindings = (name: string) => Object.values(byName[name]!.metadata.bindings);
@@ -71,6 +71,30 @@ describe('deployment package', () => {
         methods: ['GET'],
       }),
     );
+    expect(bindings('images')).toContainEqual(
+      expect.objectContaining({
+        type: 'httpTrigger',
+        authLevel: 'function',
+        route: 'images/{name}',
+        methods: ['GET'],
+      }),
+    );
+    // The page's static files are public (they carry no data); the data routes above need the key.
+    expect(bindings('dashboard')).toContainEqual(
+      expect.objectContaining({
+        type: 'httpTrigger',
+        authLevel: 'anonymous',
+        route: 'dashboard/{*asset}',
+        methods: ['GET'],
+      }),
+    );
+    expect(readdirSync(join(app, 'dist/dashboard')).sort()).toEqual([
+      'app.css',
+      'app.js',
+      'icon.svg',
+      'index.html',
+      'map.json',
+    ]);
     expect(bindings('consume')).toContainEqual(
       expect.objectContaining({
         type: 'eventHubTrigger',

@@ -1,7 +1,7 @@
 import { HttpRequest } from '@azure/functions';
 import { clearStatsCache, stats } from '../src/functions/stats';
-import { lastMinutes, percentiles } from '../src/lib/stats-core';
-import type { Stats } from '../src/lib/stats-queries';
+import { distinctLocations, lastMinutes, partitionLag, percentiles } from '../src/lib/stats-core';
+import { queryStats, type Stats } from '../src/lib/stats-queries';
 import { CONTAINERS, quietContext, startTestServices, type TestServices } from './support';
 
 describe('stats helpers (pure)', () => {
@@ -16,6 +16,43 @@ describe('stats helpers (pure)', () => {
     const values = Array.from({ length: 100 }, (_, i) => i + 1);
     expect(percentiles([...values, NaN])).toEqual({ count: 100, p50: 50, p95: 95, p99: 99, max: 100 });
     expect(percentiles([])).toEqual({ count: 0, p50: null, p95: null, p99: null, max: null });
+  });
+});
+
+describe('map locations and consumer lag (pure)', () => {
+  it('keeps one point per exact location, labelled by the newest row, counting each label', () => {
+    const points = distinctLocations([
+      { longitude: -95.1, latitude: 29.7, label: 'damage' },
+      { longitude: -95.1, latitude: 29.7, label: 'no_damage' },
+      { longitude: -95.2, latitude: 29.7, label: 'no_damage' },
+      { longitude: -95.1, latitude: 29.7, label: 'damage' },
+      { longitude: -95.3 }, // no image location: skipped
+      { longitude: -95.4, latitude: 29.1, label: 'flooded' }, // not a dataset label: skipped
+    ]);
+    expect(points).toEqual([
+      { longitude: -95.1, latitude: 29.7, label: 'damage', damage: 2, noDamage: 1 },
+      { longitude: -95.2, latitude: 29.7, label: 'no_damage', damage: 0, noDamage: 1 },
+    ]);
+  });
+
+  it('measures lag from the last stored sequence number, ignoring events that expired from the hub', () => {
+    const hub = {
+      beginSequenceNumber: 0,
+      lastEnqueuedSequenceNumber: 41,
+      isEmpty: false,
+      lastEnqueuedAt: new Date(0),
+    };
+    expect(partitionLag('0', hub, 41).lag).toBe(0);
+    expect(partitionLag('0', hub, 30).lag).toBe(11);
+    expect(partitionLag('0', hub, null)).toMatchObject({ lag: 42, lastStoredSequenceNumber: -1 });
+    expect(partitionLag('0', { ...hub, beginSequenceNumber: 40 }, 10).lag).toBe(2);
+    expect(partitionLag('1', { ...hub, isEmpty: true, lastEnqueuedSequenceNumber: -1 }, null)).toEqual({
+      partitionId: '1',
+      lastEnqueuedSequenceNumber: -1,
+      lastStoredSequenceNumber: -1,
+      lag: 0,
+      lastEnqueuedAt: null,
+    });
   });
 });
 
@@ -38,7 +75,8 @@ describe('stats function on the Cosmos DB server', () => {
         ? {
             image: {
               label: i < 12 ? 'damage' : 'no_damage',
-              longitude: -95,
+              // Four distinct locations; doc i < 4 is the newest at location i, labelled by its own label.
+              longitude: -95 - (i % 4) / 10,
               latitude: 29,
               contentType: 'image/jpeg',
               blob: 'x.jpeg',
@@ -48,6 +86,8 @@ describe('stats function on the Cosmos DB server', () => {
           }
         : {}),
       rawBlob: 'x',
+      partitionId: String(i % 2),
+      sequenceNumber: 100 + i,
       // doc i was stored i minutes ago (docs 0..29 within the last hour), 100 ms after it was enqueued.
       ingestedAt: at(i * 60_000 + 150),
       enqueuedAt: at(i * 60_000 + 100),
@@ -58,6 +98,12 @@ describe('stats function on the Cosmos DB server', () => {
       .getContainerClient(CONTAINERS.deadLetters)
       .getBlockBlobClient('tweets/0/1.json')
       .upload('{}', 2);
+    const raw = services.blobs.getContainerClient(CONTAINERS.raw);
+    await Promise.all(
+      ['2017/08/25/a.json', '2017/08/25/b.json', '2017/08/26/c.json'].map((name) =>
+        raw.getBlockBlobClient(name).upload('{}', 2),
+      ),
+    );
   }, 60_000);
   afterAll(() => services?.stop());
 
@@ -82,6 +128,76 @@ describe('stats function on the Cosmos DB server', () => {
     expect(body.latency.hubToStoreMs).toEqual({ count: 30, p50: 100, p95: 100, p99: 100, max: 100 });
     expect(body.latency.ingestToStoreMs.p50).toBe(150);
     expect(body.deadLetters).toEqual({ count: 1, capped: false });
+    expect(body.accepted).toEqual({ count: 3, capped: false });
+    expect(body.map.window).toBe(20);
+    expect(body.map.capped).toBe(false);
+    expect(
+      [...body.map.points]
+        .sort((a, b) => b.longitude - a.longitude)
+        .map((p) => [p.longitude, p.label, p.damage, p.noDamage]),
+    ).toEqual([
+      [-95, 'damage', 3, 2], // docs 0, 4, 8 (damage) and 12, 16 (no_damage)
+      [-95.1, 'damage', 3, 2],
+      [-95.2, 'damage', 3, 2],
+      [-95.3, 'damage', 3, 2],
+    ]);
+    // This test run has no Event Hubs: the lag says why it is not measured instead of guessing.
+    expect(body.consumerLag).toEqual({
+      available: false,
+      reason: 'the Event Hubs connection is not configured',
+    });
+  });
+
+  it('computes the consumer lag from the hub positions and the highest stored sequence number per partition', async () => {
+    const result = await queryStats(
+      {
+        events: services.events,
+        deadLetters: services.blobs.getContainerClient(CONTAINERS.deadLetters),
+        rawEvents: services.blobs.getContainerClient(CONTAINERS.raw),
+        // The hub's answer (the Event Hubs emulator is tested elsewhere); the documents' side is real.
+        hubPartitions: () =>
+          Promise.resolve({
+            ok: true,
+            partitions: [
+              {
+                partitionId: '0',
+                beginSequenceNumber: 0,
+                lastEnqueuedSequenceNumber: 128,
+                lastEnqueuedAt: new Date(),
+                isEmpty: false,
+              },
+              {
+                partitionId: '1',
+                beginSequenceNumber: 0,
+                lastEnqueuedSequenceNumber: 129,
+                lastEnqueuedAt: new Date(),
+                isEmpty: false,
+              },
+              {
+                partitionId: '2',
+                beginSequenceNumber: 0,
+                lastEnqueuedSequenceNumber: 4,
+                lastEnqueuedAt: new Date(),
+                isEmpty: false,
+              },
+            ],
+          }),
+      },
+      { latest: 1, latencyWindow: 10, blobCountCap: 2, mapWindow: 5, now: new Date() },
+    );
+    // Partition 0 stored up to 128 (doc 28), partition 1 up to 129 (doc 29); partition 2 has nothing stored.
+    expect(result.consumerLag).toMatchObject({
+      available: true,
+      events: 5,
+      partitions: [
+        { partitionId: '0', lastStoredSequenceNumber: 128, lag: 0 },
+        { partitionId: '1', lastStoredSequenceNumber: 129, lag: 0 },
+        { partitionId: '2', lastStoredSequenceNumber: -1, lag: 5 },
+      ],
+    });
+    expect(result.accepted).toEqual({ count: 2, capped: true });
+    expect(result.map).toMatchObject({ window: 5, capped: true });
+    expect(result.map.points).toHaveLength(4);
   });
 
   it('rejects a bad latest parameter with 400', async () => {

@@ -2,6 +2,7 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 import { blobContainer, cosmosContainer } from '../lib/clients';
 import { errorResponse, json, serviceUnavailable } from '../lib/responses';
 import { containers, readSetting } from '../lib/settings';
+import { readHubPartitions } from '../lib/hub-lag';
 import { queryStats, type Stats } from '../lib/stats-queries';
 
 const DEFAULT_LATEST = 20;
@@ -13,7 +14,11 @@ const MAX_LATEST = 100;
  */
 let cached: { key: string; at: number; stats: Stats } | undefined;
 
-/** GET /api/stats?latest=N: aggregates for the dashboard, read from Cosmos DB. */
+/**
+ * GET /api/stats?latest=N: aggregates for the dashboard, read from Cosmos DB, Blob Storage (dead-letter
+ * and raw-archive counts) and the hub's partition positions (consumer lag). `authLevel: function`: the
+ * payload carries tweet texts and locations, so it needs the key (the page sends it from its URL fragment).
+ */
 export async function stats(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const latestParam = request.query.get('latest');
   const latest = latestParam === null ? DEFAULT_LATEST : Number(latestParam);
@@ -29,12 +34,15 @@ export async function stats(request: HttpRequest, context: InvocationContext): P
   if (cached && cached.key === key && Date.now() - cached.at < cacheMs)
     return json(200, cached.stats, { 'cache-control': 'no-store' });
   try {
-    const result = await queryStats(cosmosContainer(), blobContainer(containers.deadLetters()), {
-      latest,
-      latencyWindow: 1000,
-      deadLetterCountCap: 10_000,
-      now: new Date(),
-    });
+    const result = await queryStats(
+      {
+        events: cosmosContainer(),
+        deadLetters: blobContainer(containers.deadLetters()),
+        rawEvents: blobContainer(containers.raw()),
+        hubPartitions: () => readHubPartitions(),
+      },
+      { latest, latencyWindow: 1000, blobCountCap: 10_000, mapWindow: 2_000, now: new Date() },
+    );
     cached = { key, at: Date.now(), stats: result };
     return json(200, result, { 'cache-control': 'no-store' });
   } catch (error) {

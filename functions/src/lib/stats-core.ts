@@ -1,4 +1,7 @@
-/** Pure helpers for the stats function: time windows and percentiles. */
+/** Pure helpers for the stats function: time windows, percentiles, map locations, consumer lag. */
+import type { ImageLabel, MapPoint, PartitionLag, Percentiles } from '../shared/stats-contract';
+
+export type { Percentiles };
 
 export interface MinuteWindow {
   /** Start of the minute, ISO 8601. */
@@ -14,14 +17,6 @@ export function lastMinutes(now: Date, count: number): MinuteWindow[] {
     const start = currentMinuteStart - (count - 1 - i) * 60_000;
     return { start: new Date(start).toISOString(), end: new Date(start + 60_000).toISOString() };
   });
-}
-
-export interface Percentiles {
-  readonly count: number;
-  readonly p50: number | null;
-  readonly p95: number | null;
-  readonly p99: number | null;
-  readonly max: number | null;
 }
 
 /** Nearest-rank percentiles (no interpolation: every reported value is one that was measured). */
@@ -42,4 +37,57 @@ export function percentiles(values: readonly number[]): Percentiles {
 export function millisBetween(from: string | undefined, to: string | undefined): number {
   if (!from || !to) return NaN;
   return Date.parse(to) - Date.parse(from);
+}
+
+/**
+ * Distinct locations among image rows ordered newest first (the emulator has no DISTINCT or GROUP BY, so
+ * a bounded TOP query is deduplicated here). A location is its exact coordinates, as in the dataset's
+ * file names; its label is the newest row's, and each label is counted.
+ */
+export function distinctLocations(
+  rows: readonly { readonly longitude?: unknown; readonly latitude?: unknown; readonly label?: unknown }[],
+): MapPoint[] {
+  const byLocation = new Map<
+    string,
+    { longitude: number; latitude: number; label: ImageLabel; damage: number; noDamage: number }
+  >();
+  for (const row of rows) {
+    const { longitude, latitude, label } = row;
+    if (typeof longitude !== 'number' || typeof latitude !== 'number') continue;
+    if (label !== 'damage' && label !== 'no_damage') continue;
+    const key = `${longitude},${latitude}`;
+    let point = byLocation.get(key);
+    if (!point) byLocation.set(key, (point = { longitude, latitude, label, damage: 0, noDamage: 0 }));
+    if (label === 'damage') point.damage++;
+    else point.noDamage++;
+  }
+  return [...byLocation.values()];
+}
+
+/**
+ * Per-partition lag: events the hub accepted after the newest one stored from that partition. Events
+ * that expired from the hub (before `beginSequenceNumber`) can no longer be consumed, so they do not count.
+ */
+export function partitionLag(
+  partitionId: string,
+  hub: {
+    beginSequenceNumber: number;
+    lastEnqueuedSequenceNumber: number;
+    isEmpty: boolean;
+    lastEnqueuedAt?: Date | string | null;
+  },
+  lastStoredSequenceNumber: number | null | undefined,
+): PartitionLag {
+  const stored = typeof lastStoredSequenceNumber === 'number' ? lastStoredSequenceNumber : -1;
+  const lastEnqueued = hub.isEmpty ? -1 : hub.lastEnqueuedSequenceNumber;
+  const consumedUpTo = Math.max(stored, hub.beginSequenceNumber - 1);
+  const lastEnqueuedAt =
+    hub.isEmpty || !hub.lastEnqueuedAt ? null : new Date(hub.lastEnqueuedAt).toISOString();
+  return {
+    partitionId,
+    lastEnqueuedSequenceNumber: lastEnqueued,
+    lastStoredSequenceNumber: stored,
+    lag: hub.isEmpty ? 0 : Math.max(0, lastEnqueued - consumedUpTo),
+    lastEnqueuedAt,
+  };
 }

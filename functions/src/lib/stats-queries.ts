@@ -1,61 +1,45 @@
 import type { Container } from '@azure/cosmos';
 import type { ContainerClient } from '@azure/storage-blob';
-import type { ImageReference } from '@pipeline/schemas';
-import { lastMinutes, millisBetween, percentiles, type Percentiles } from './stats-core';
+import type { CappedCount, ConsumerLag, LatestTweet, Stats } from '../shared/stats-contract';
+import type { HubPartitionsResult } from './hub-lag';
+import {
+  distinctLocations,
+  lastMinutes,
+  millisBetween,
+  partitionLag,
+  percentiles,
+  type MinuteWindow,
+} from './stats-core';
 
-export interface LatestTweet {
-  readonly id: string;
-  readonly tweetId: string;
-  readonly createdAt: string;
-  readonly text: string;
-  readonly retweets: number;
-  readonly replies: number;
-  readonly likes: number;
-  readonly image?: ImageReference;
-  readonly storedAt: string;
-}
-
-export interface Stats {
-  readonly generatedAt: string;
-  readonly totals: {
-    readonly stored: number;
-    readonly damage: number;
-    readonly noDamage: number;
-    readonly withoutImage: number;
-  };
-  readonly perMinute: readonly { readonly minute: string; readonly count: number }[];
-  readonly latest: readonly LatestTweet[];
-  readonly latency: {
-    /** How many of the most recent documents the percentiles were computed over. */
-    readonly window: number;
-    /** Event Hubs enqueue -> document produced by the consumer, in ms. */
-    readonly hubToStoreMs: Percentiles;
-    /** Ingest accepted -> document produced by the consumer, in ms. */
-    readonly ingestToStoreMs: Percentiles;
-  };
-  /** Dead letters, counted up to `deadLetterCountCap` (the count is a lower bound when capped). */
-  readonly deadLetters: { readonly count: number; readonly capped: boolean };
-}
+export type { LatestTweet, Stats };
 
 export interface StatsOptions {
   readonly latest: number;
   readonly latencyWindow: number;
-  readonly deadLetterCountCap: number;
+  /** Cap for the blob counts (dead letters, raw archive): listing is ~1 call per 5,000 blobs. */
+  readonly blobCountCap: number;
+  /** How many of the newest image documents the map's distinct locations are taken from. */
+  readonly mapWindow: number;
   readonly now: Date;
+}
+
+export interface StatsSources {
+  readonly events: Container;
+  readonly deadLetters: ContainerClient;
+  readonly rawEvents: ContainerClient;
+  /** The hub's partition positions, for the consumer lag; resolves `{ ok: false }` rather than throwing. */
+  readonly hubPartitions: () => Promise<HubPartitionsResult>;
 }
 
 /**
  * The dashboard's aggregates, each from a cheap query the local emulator also supports (it has no
  * GROUP BY): COUNTs over the index, and TOP N by the indexed `storedAt`. On real Cosmos DB the cost is
  * about 3 RU per COUNT over an indexed range plus ~1 RU per 10 documents returned by the TOP queries:
- * roughly 63 COUNTs + 2 TOPs ≈ 200-300 RU per call, which the function caches for a few seconds so
+ * at most 63 COUNTs + 4 TOPs + one MAX per hub partition ≈ 250-400 RU per call, which the function caches for a few seconds so
  * any number of open dashboards cost the same.
  */
-export async function queryStats(
-  container: Container,
-  deadLetters: ContainerClient,
-  options: StatsOptions,
-): Promise<Stats> {
+export async function queryStats(sources: StatsSources, options: StatsOptions): Promise<Stats> {
+  const container = sources.events;
   const count = async (where: string, parameters: { name: string; value: string }[] = []) => {
     const { resources } = await container.items
       .query<number>({ query: `SELECT VALUE COUNT(1) FROM c${where ? ` WHERE ${where}` : ''}`, parameters })
@@ -63,16 +47,22 @@ export async function queryStats(
     return resources.reduce((sum, n) => sum + n, 0);
   };
   const minutes = lastMinutes(options.now, 60);
-  const [stored, damage, noDamage, perMinuteCounts, latest, recent, deadLetterCount] = await Promise.all([
+  const [
+    stored,
+    damage,
+    noDamage,
+    perMinuteCounts,
+    latest,
+    recent,
+    deadLetterCount,
+    accepted,
+    locations,
+    consumerLag,
+  ] = await Promise.all([
     count(''),
     count('c.image.label = @label', [{ name: '@label', value: 'damage' }]),
     count('c.image.label = @label', [{ name: '@label', value: 'no_damage' }]),
-    mapLimit(minutes, 10, (m) =>
-      count('c.storedAt >= @start AND c.storedAt < @end', [
-        { name: '@start', value: m.start },
-        { name: '@end', value: m.end },
-      ]),
-    ),
+    countPerMinute(container, minutes, count),
     container.items
       .query<LatestTweet>(
         `SELECT TOP ${options.latest} c.id, c.tweetId, c.createdAt, c.text, c.retweets, c.replies, c.likes, c.image, c.storedAt FROM c ORDER BY c.storedAt DESC`,
@@ -85,7 +75,15 @@ export async function queryStats(
       )
       .fetchAll()
       .then((r) => r.resources),
-    countBlobs(deadLetters, options.deadLetterCountCap),
+    countBlobs(sources.deadLetters, options.blobCountCap),
+    countBlobs(sources.rawEvents, options.blobCountCap),
+    container.items
+      .query<{ longitude?: unknown; latitude?: unknown; label?: unknown }>(
+        `SELECT TOP ${options.mapWindow} c.image.longitude, c.image.latitude, c.image.label FROM c WHERE IS_DEFINED(c.image) ORDER BY c.storedAt DESC`,
+      )
+      .fetchAll()
+      .then((r) => r.resources),
+    measureLag(container, sources.hubPartitions),
   ]);
   return {
     generatedAt: options.now.toISOString(),
@@ -98,13 +96,71 @@ export async function queryStats(
       ingestToStoreMs: percentiles(recent.map((d) => millisBetween(d.ingestedAt, d.storedAt))),
     },
     deadLetters: deadLetterCount,
+    accepted,
+    map: {
+      points: distinctLocations(locations),
+      window: locations.length,
+      capped: locations.length >= options.mapWindow,
+    },
+    consumerLag,
   };
 }
 
-async function countBlobs(
-  container: ContainerClient,
-  cap: number,
-): Promise<{ count: number; capped: boolean }> {
+/**
+ * The consumer's lag, per partition: the hub's last enqueued sequence number against the highest one
+ * among the stored documents (each document records its partition and sequence number). Dead-lettered
+ * events have no document, so a partition whose newest events were all poison reads as behind by them.
+ */
+async function measureLag(
+  container: Container,
+  hubPartitions: () => Promise<HubPartitionsResult>,
+): Promise<ConsumerLag> {
+  const hub = await hubPartitions();
+  if (!hub.ok) return { available: false, reason: hub.reason };
+  const partitions = await Promise.all(
+    hub.partitions.map(async (p) => {
+      const { resources } = await container.items
+        .query<number | null>({
+          query: 'SELECT VALUE MAX(c.sequenceNumber) FROM c WHERE c.partitionId = @partition',
+          parameters: [{ name: '@partition', value: p.partitionId }],
+        })
+        .fetchAll();
+      const stored = resources.filter((n): n is number => typeof n === 'number');
+      return partitionLag(p.partitionId, p, stored.length ? Math.max(...stored) : null);
+    }),
+  );
+  return { available: true, events: partitions.reduce((sum, p) => sum + p.lag, 0), partitions };
+}
+
+/**
+ * One COUNT per minute of the hour, but only from the minute of the oldest document stored in the hour
+ * (one TOP 1 query finds it): the minutes before it are known to be empty. A busy pipeline pays the
+ * full 60 COUNTs; an idle or young one (and the dashboard's tests) pays a few.
+ */
+async function countPerMinute(
+  container: Container,
+  minutes: readonly MinuteWindow[],
+  count: (where: string, parameters: { name: string; value: string }[]) => Promise<number>,
+): Promise<number[]> {
+  const { resources } = await container.items
+    .query<{ storedAt?: string }>({
+      query: 'SELECT TOP 1 c.storedAt FROM c WHERE c.storedAt >= @start ORDER BY c.storedAt ASC',
+      parameters: [{ name: '@start', value: minutes[0]!.start }],
+    })
+    .fetchAll();
+  const oldest = resources[0]?.storedAt;
+  if (!oldest) return minutes.map(() => 0);
+  return mapLimit(minutes, 10, (m) =>
+    m.end <= oldest
+      ? Promise.resolve(0)
+      : count('c.storedAt >= @start AND c.storedAt < @end', [
+          { name: '@start', value: m.start },
+          { name: '@end', value: m.end },
+        ]),
+  );
+}
+
+async function countBlobs(container: ContainerClient, cap: number): Promise<CappedCount> {
   let count = 0;
   try {
     for await (const page of container.listBlobsFlat().byPage({ maxPageSize: Math.min(cap, 5000) })) {
