@@ -70,8 +70,9 @@ export class TestServer {
 }
 
 /** The ingest API's 202. */
-export const accept: Handler = (request, response) =>
+export function accept(request: Received, response: ServerResponse): void {
   json(response, 202, { accepted: request.ids.length, ids: request.ids });
+}
 
 export function json(
   response: ServerResponse,
