@@ -3,9 +3,11 @@
  * Azurite (checkpoints, dead letters, raw archive), the Cosmos DB server, and the host CLI running the
  * functions app. Events go in through the host's HTTP ingest or straight onto the hub with the SDK.
  */
-import { EventHubProducerClient } from '@azure/event-hubs';
+import { EventHubConsumerClient, EventHubProducerClient, earliestEventPosition } from '@azure/event-hubs';
+import { join } from 'node:path';
 import { startEmulator, type RunningEmulator } from '@pipeline/eventhubs-emulator';
 import {
+  FIXTURE_APPS,
   FUNCTIONS_APP,
   NAMES,
   hubEvent,
@@ -184,4 +186,105 @@ describe('Event Hubs trigger (host process, Event Hubs emulator, Cosmos DB, Azur
     );
     expect(host!.lines.some((l) => l.includes("Executed 'Functions.consume' (Failed"))).toBe(true);
   }, 150_000);
+});
+
+describe('Event Hubs trigger with cardinality one, binary data, blob and Event Hubs outputs (fixture app)', () => {
+  let services: Services;
+  let hub: RunningEmulator;
+  let settings: SettingsFile;
+  let host: Host | undefined;
+
+  beforeAll(async () => {
+    [services, hub] = await Promise.all([
+      startServices(),
+      startEmulator({
+        port: 0,
+        config: {
+          eventHubs: [
+            { name: 'inbox', partitionCount: 1 },
+            { name: 'outbox', partitionCount: 1 },
+          ],
+        },
+        logLevel: 'warn',
+        logger: () => {},
+      }),
+    ]);
+    await services.blobs.getContainerClient('relayed').createIfNotExists();
+    settings = writeSettings({
+      AzureWebJobsStorage: services.azurite.connectionString,
+      EventHub: hub.connectionString(),
+      RELAY_CONTAINER: 'relayed',
+    });
+    host = await startHost(join(FIXTURE_APPS, 'relay-app/index.js'), settings.path);
+  }, 60_000);
+
+  afterAll(async () => {
+    await host?.stop();
+    await hub?.stop();
+    await services?.stop();
+    settings?.remove();
+  }, 60_000);
+
+  it('invokes once per event with its bytes and metadata, and applies the blob and Event Hubs outputs', async () => {
+    const producer = new EventHubProducerClient(hub.connectionString(), 'inbox');
+    const bodies = ['first', 'second', 'third'].map((text) => Buffer.from(text));
+    await producer.sendBatch(bodies.map((body) => ({ body })));
+    await producer.close();
+
+    const relayed: Record<string, unknown>[] = [];
+    const consumer = new EventHubConsumerClient('$Default', hub.connectionString(), 'outbox');
+    const subscription = consumer.subscribe(
+      {
+        processEvents: (events) => {
+          relayed.push(...events.map((e) => e.body as Record<string, unknown>));
+          return Promise.resolve();
+        },
+        processError: () => Promise.resolve(),
+      },
+      { startPosition: earliestEventPosition, maxWaitTimeInSeconds: 1 },
+    );
+    try {
+      await waitFor('three relayed events', () => (relayed.length >= 3 ? true : undefined), 60_000);
+    } finally {
+      await subscription.close();
+      await consumer.close();
+    }
+    expect(relayed).toEqual([
+      {
+        bytes: 5,
+        isBuffer: true,
+        text: 'first',
+        sequenceNumber: 0,
+        partitionId: '0',
+        consumerGroup: '$Default',
+      },
+      {
+        bytes: 6,
+        isBuffer: true,
+        text: 'second',
+        sequenceNumber: 1,
+        partitionId: '0',
+        consumerGroup: '$Default',
+      },
+      {
+        bytes: 5,
+        isBuffer: true,
+        text: 'third',
+        sequenceNumber: 2,
+        partitionId: '0',
+        consumerGroup: '$Default',
+      },
+    ]);
+    const blobs = await listBlobNames(services.blobs, 'relayed');
+    expect(blobs).toHaveLength(3);
+    const contents = await Promise.all(
+      blobs.map(async (name) =>
+        (
+          await services.blobs.getContainerClient('relayed').getBlobClient(name).downloadToBuffer()
+        ).toString(),
+      ),
+    );
+    expect(contents.sort()).toEqual(['first', 'second', 'third']);
+    expect(host!.lines.filter((l) => l.includes("Executed 'Functions.relay' (Succeeded")).length).toBe(3);
+  }, 90_000);
 });
