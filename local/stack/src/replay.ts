@@ -12,6 +12,8 @@ export interface StackReplayOptions {
   readonly rate?: number;
   /** Send invalid events as they are (default: the producer rejects them before sending). */
   readonly preflight?: boolean;
+  /** Retries of one request; default 10 with backoff up to 5 s, so a replay rides through a restart. */
+  readonly maxRetries?: number;
   /** How long to wait for the accepted events to be readable in Cosmos DB. */
   readonly storeTimeoutMs?: number;
 }
@@ -40,6 +42,8 @@ export async function replayIntoStack(
     rate: options.rate,
     preflight: options.preflight,
     progressIntervalMs: 1000,
+    maxRetries: options.maxRetries ?? 10,
+    retryMaxMs: 5_000,
   });
   engine.on('progress', (p) =>
     say(

@@ -1,0 +1,250 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BlobServiceClient } from '@azure/storage-blob';
+import {
+  EventHubConsumerClient,
+  EventHubProducerClient,
+  earliestEventPosition,
+  type ReceivedEventData,
+} from '@azure/event-hubs';
+import { generateSample, prepare } from '@pipeline/producer';
+import type { TweetEvent } from '@pipeline/schemas';
+import { startStack, type RunningStack } from '../src/launcher';
+import { paths } from '../src/paths';
+import { PIPELINE_NAMES } from '../src/provision';
+import { replayIntoStack } from '../src/replay';
+
+/**
+ * The whole pipeline on loopback, every service in its own process on ephemeral ports: producer ->
+ * gateway (the APIM policy files) -> functions host (ingest) -> Azurite + Event Hubs emulator ->
+ * functions host (consume) -> Cosmos DB. Asserts on what the stores hold afterwards.
+ */
+const ALL_EPHEMERAL = { gateway: 0, functions: 0, blob: 0, cosmos: 0, eventHubs: 0 };
+const work = mkdtempSync(join(tmpdir(), 'stack-e2e-'));
+const quiet = () => undefined;
+let stack: RunningStack;
+let events: TweetEvent[];
+let invalidIds: Set<string>;
+let datasetFile: string;
+
+async function blobNames(container: string): Promise<string[]> {
+  const names: string[] = [];
+  const client = BlobServiceClient.fromConnectionString(
+    stack.storage.azurite.connectionString,
+  ).getContainerClient(container);
+  for await (const blob of client.listBlobsFlat()) names.push(blob.name);
+  return names;
+}
+
+async function storedIds(): Promise<string[]> {
+  const { resources } = await stack
+    .eventsContainer()
+    .items.query<string>('SELECT VALUE c.id FROM c')
+    .fetchAll();
+  return resources;
+}
+
+beforeAll(async () => {
+  // The stack runs the deployment bundle, as Azure would: build it from the current sources.
+  execFileSync('npm', ['run', '--silent', '-w', 'functions', 'package'], {
+    cwd: join(paths.dataDir, '..', '..'),
+    stdio: 'pipe',
+  });
+
+  // 1,000 events with images from the producer's own generator and prepare step, 10 of them invalid.
+  const sampleDir = join(work, 'dataset');
+  await generateSample({ out: sampleDir, tweets: 1000, images: 60, seed: 'stack-e2e', distinctTiles: 12 });
+  const prepared = join(work, 'prepared.ndjson');
+  await prepare({
+    tweets: join(sampleDir, 'Hurricane_Harvey.csv'),
+    images: join(sampleDir, 'images'),
+    out: prepared,
+    seed: 'stack-e2e',
+  });
+  const all = readFileSync(prepared, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as TweetEvent);
+  const unique = [...new Map(all.map((e) => [e.id, e])).values()].filter((e) => e.image).slice(0, 1000);
+  expect(unique).toHaveLength(1000);
+  events = unique.map((event, i) =>
+    i % 100 === 7 ? { ...event, image: { ...event.image!, latitude: 95 } } : event,
+  );
+  invalidIds = new Set(events.filter((_, i) => i % 100 === 7).map((e) => e.id));
+  datasetFile = join(work, 'events.ndjson');
+  writeFileSync(datasetFile, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+
+  stack = await startStack({
+    ports: ALL_EPHEMERAL,
+    dataDir: join(work, 'data'),
+    inMemory: true,
+    appEntry: paths.functionsApp,
+    policiesDir: paths.policiesDir,
+  });
+}, 240_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  rmSync(work, { recursive: true, force: true });
+}, 60_000);
+
+describe('the local stack, end to end', () => {
+  it('stores 990 of 1,000 events, reports the 10 invalid ones with reasons, and dead-letters nothing', async () => {
+    const result = await replayIntoStack(stack, {
+      input: datasetFile,
+      say: quiet,
+      preflight: false,
+      storeTimeoutMs: 120_000,
+    });
+    expect(result.report.events).toMatchObject({ read: 1000, accepted: 990, rejected: 10, failed: 0 });
+    expect(new Set(result.report.rejected.map((r) => r.id))).toEqual(invalidIds);
+    for (const rejected of result.report.rejected) expect(rejected.errors.length).toBeGreaterThan(0);
+    expect(result).toMatchObject({ accepted: 990, stored: 990, missing: 0, deadLettered: 0 });
+
+    const expectedIds = events
+      .filter((e) => !invalidIds.has(e.id))
+      .map((e) => e.id)
+      .sort();
+    expect((await storedIds()).sort()).toEqual(expectedIds);
+    const { resource } = await stack
+      .eventsContainer()
+      .item(expectedIds[0]!, expectedIds[0])
+      .read<Record<string, unknown>>();
+    const source = events.find((e) => e.id === expectedIds[0])!;
+    expect(resource).toMatchObject({
+      id: source.id,
+      tweetId: source.tweetId,
+      text: source.text,
+      createdAt: source.createdAt,
+      image: { label: source.image!.label },
+    });
+    expect(resource).not.toHaveProperty('image.data');
+
+    expect(await blobNames(PIPELINE_NAMES.containers.raw)).toHaveLength(990);
+    const distinctImages = new Set(events.filter((e) => !invalidIds.has(e.id)).map((e) => e.image!.data));
+    expect(await blobNames(PIPELINE_NAMES.containers.images)).toHaveLength(distinctImages.size);
+    expect(await blobNames(PIPELINE_NAMES.containers.deadLetters)).toEqual([]);
+  }, 300_000);
+
+  it('carries slim events on the hub: every one under 1 KB, none with image bytes', async () => {
+    const consumer = new EventHubConsumerClient(
+      '$Default',
+      stack.eventHubs.connectionString,
+      PIPELINE_NAMES.eventHub,
+    );
+    const received: ReceivedEventData[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const subscription = consumer.subscribe(
+        {
+          processEvents: async (batch) => {
+            received.push(...batch);
+            if (received.length >= 990) await subscription.close().then(resolve, reject);
+          },
+          processError: async (error) => reject(error),
+        },
+        { startPosition: earliestEventPosition, maxBatchSize: 500, maxWaitTimeInSeconds: 1 },
+      );
+    });
+    await consumer.close();
+    expect(received.length).toBe(990);
+    const sizes = received.map((e) => Buffer.byteLength(JSON.stringify(e.body)));
+    expect(Math.max(...sizes)).toBeLessThan(1024);
+    expect(received.every((e) => !JSON.stringify(e.body).includes('"data"'))).toBe(true);
+  }, 120_000);
+
+  it('is idempotent: replaying the same 1,000 again leaves 990 documents and 990 raw blobs', async () => {
+    const result = await replayIntoStack(stack, {
+      input: datasetFile,
+      say: quiet,
+      preflight: false,
+      storeTimeoutMs: 120_000,
+    });
+    expect(result).toMatchObject({ accepted: 990, stored: 990, missing: 0 });
+    expect(await storedIds()).toHaveLength(990);
+    expect(await blobNames(PIPELINE_NAMES.containers.raw)).toHaveLength(990);
+  }, 300_000);
+
+  it('dead-letters a poison event put straight on the hub, and the events around it still land', async () => {
+    const producer = new EventHubProducerClient(stack.eventHubs.connectionString, PIPELINE_NAMES.eventHub);
+    const extra = events.find((e) => !invalidIds.has(e.id))!;
+    const { image: _image, ...noImage } = extra;
+    const goodNew = {
+      ...noImage,
+      id: 'f'.repeat(32),
+      rawBlob: `2017/08/25/${'f'.repeat(32)}.json`,
+      ingestedAt: new Date().toISOString(),
+    };
+    await producer.sendBatch(
+      [{ body: Buffer.from('{"this is": not json') }, { body: goodNew, contentType: 'application/json' }],
+      { partitionId: '0' },
+    );
+    await producer.close();
+
+    const deadline = Date.now() + 60_000;
+    let letters: string[] = [];
+    while (Date.now() < deadline && (letters.length === 0 || !(await storedIds()).includes(goodNew.id))) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      letters = await blobNames(PIPELINE_NAMES.containers.deadLetters);
+    }
+    expect(letters).toHaveLength(1);
+    expect(letters[0]).toMatch(/^tweets\/0\/\d+\.json$/);
+    const body = await BlobServiceClient.fromConnectionString(stack.storage.azurite.connectionString)
+      .getContainerClient(PIPELINE_NAMES.containers.deadLetters)
+      .getBlobClient(letters[0]!)
+      .downloadToBuffer();
+    expect(JSON.parse(body.toString())).toMatchObject({
+      reason: expect.stringMatching(/not valid JSON/) as unknown,
+    });
+    expect(await storedIds()).toContain(goodNew.id);
+  }, 120_000);
+
+  it('loses nothing when the functions host is killed mid-replay and restarted', async () => {
+    const fresh = events
+      .filter((e) => !invalidIds.has(e.id))
+      .slice(0, 400)
+      .map((e, i) => ({
+        ...e,
+        tweetId: String(1_000_000 + i),
+        id: `${'a'.repeat(24)}${String(i).padStart(8, '0')}`,
+      }));
+    const file = join(work, 'fresh.ndjson');
+    writeFileSync(file, fresh.map((e) => JSON.stringify(e)).join('\n') + '\n');
+    const replaying = replayIntoStack(stack, { input: file, say: quiet, rate: 100, storeTimeoutMs: 120_000 });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await stack.functions.kill();
+    await stack.restartFunctions();
+    const result = await replaying;
+    expect(result.report.failed.slice(0, 3)).toEqual([]);
+    expect(result.report.events).toMatchObject({ read: 400, accepted: 400, failed: 0 });
+    expect(result).toMatchObject({ stored: 400, missing: 0 });
+    const ids = await storedIds();
+    expect(ids.length).toBe(new Set(ids).size);
+    for (const event of fresh) expect(ids).toContain(event.id);
+  }, 300_000);
+});
+
+describe('the local stack, startup', () => {
+  it('fails fast naming the service and the port when a port is taken', async () => {
+    const blocker: Server = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const taken = (blocker.address() as { port: number }).port;
+    try {
+      await expect(
+        startStack({
+          ports: { ...ALL_EPHEMERAL, cosmos: taken },
+          dataDir: join(work, 'taken'),
+          inMemory: true,
+          appEntry: paths.functionsApp,
+          policiesDir: paths.policiesDir,
+        }),
+      ).rejects.toThrow(
+        `Port ${taken} for the Cosmos DB emulator is already in use on 127.0.0.1. Stop whatever uses it, or set COSMOS_PORT to another port.`,
+      );
+    } finally {
+      blocker.close();
+    }
+  });
+});
