@@ -57,13 +57,36 @@ async function child(role: Role): Promise<void> {
     });
     url = gateway.url;
   }
+  process.on('SIGINT', () => process.exit(0));
+  process.on('message', (message) => {
+    if (message === 'cpu') process.send!({ cpu: process.cpuUsage() });
+  });
   process.send!({ url });
 }
 
-function spawnRole(role: Role): Promise<{ url: string; kill(): void }> {
+interface ChildProcessHandle {
+  url: string;
+  /** CPU time (user + system) the process has used so far, in ms. */
+  cpuMs(): Promise<number>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+function spawnRole(role: Role): Promise<ChildProcessHandle> {
   return new Promise((done, fail) => {
-    const process_ = fork(__filename, ['--child', JSON.stringify(role)], { stdio: 'inherit' });
-    process_.once('message', (message: { url: string }) => done({ url: message.url, kill: () => process_.kill() }));
+    // BENCH_PROFILE=<dir> writes a CPU profile of the gateway process there (node --cpu-prof).
+    const profile = role.role === 'gateway' && process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+    const process_ = fork(__filename, ['--child', JSON.stringify(role)], { stdio: 'inherit', execArgv: [...process.execArgv, ...profile] });
+    const cpuMs = () =>
+      new Promise<number>((reply) => {
+        const onMessage = (message: { cpu?: NodeJS.CpuUsage }) => {
+          if (!message.cpu) return;
+          process_.off('message', onMessage);
+          reply((message.cpu.user + message.cpu.system) / 1000);
+        };
+        process_.on('message', onMessage);
+        process_.send('cpu');
+      });
+    process_.once('message', (message: { url: string }) => done({ url: message.url, cpuMs, kill: (signal) => process_.kill(signal) }));
     process_.once('exit', (code) => fail(new Error(`${role.role} exited with ${code}`)));
   });
 }
@@ -167,8 +190,17 @@ async function main(): Promise<void> {
     const backendPath = `${new URL(backend.url).pathname}/events`;
     await load(backend.url, backendPath, direct, body, warmup, connections);
     await load(gateway.url, '/ingest/events', viaGateway, body, warmup, connections);
+    const backendCpu0 = await backend.cpuMs();
     const bare = await load(backend.url, backendPath, direct, body, seconds, connections);
+    const backendCpu1 = await backend.cpuMs();
+    const gatewayCpu1 = await gateway.cpuMs();
     const through = await load(gateway.url, '/ingest/events', viaGateway, body, seconds, connections);
+    const gatewayCpu2 = await gateway.cpuMs();
+    // CPU per request is far less sensitive to a busy machine than requests/s.
+    const cpuPerRequestMs = {
+      backend: (backendCpu1 - backendCpu0) / bare.requests,
+      gateway: (gatewayCpu2 - gatewayCpu1) / through.requests,
+    };
     const report = {
       machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadAverage: loadavg().map((n) => Number(n.toFixed(2))) },
       settings: { seconds, connections, eventsPerRequest: count, bodyBytes: Buffer.byteLength(body) },
@@ -176,6 +208,7 @@ async function main(): Promise<void> {
       gateway: through,
       throughputRatio: through.rps / bare.rps,
       addedLatencyMs: { p50: through.p50 - bare.p50, p99: through.p99 - bare.p99 },
+      cpuPerRequestMs,
     };
     if (values.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     else {
@@ -187,11 +220,12 @@ async function main(): Promise<void> {
           row('direct', bare),
           row('gateway', through),
           `gateway keeps ${(report.throughputRatio * 100).toFixed(1)}% of direct throughput; adds p50 ${report.addedLatencyMs.p50.toFixed(2)} ms, p99 ${report.addedLatencyMs.p99.toFixed(2)} ms`,
+          `CPU per request: backend ${cpuPerRequestMs.backend.toFixed(3)} ms, gateway ${cpuPerRequestMs.gateway.toFixed(3)} ms`,
         ].join('\n') + '\n',
       );
     }
   } finally {
-    gateway.kill();
+    gateway.kill('SIGINT');
     backend.kill();
     rmSync(folder, { recursive: true, force: true });
   }

@@ -4,7 +4,10 @@ import { toIssue, type ValidationIssue } from '@pipeline/schemas';
 
 /** Compiles APIM schemas once at startup, as the gateway's stand-in for APIM's JSON validation engine. */
 export function compileSchemas(schemas: ReadonlyMap<string, object>): Map<string, ValidateFunction> {
-  const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false });
+  // unicodeRegExp: false compiles `pattern` without the u flag: several times faster on the ~12 KB
+  // base64 image, identical for the contract's ASCII-only patterns (a test compares the verdicts
+  // with the contract's own validator), and closer to APIM's .NET regular expressions.
+  const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, unicodeRegExp: false });
   addFormats(ajv, ['date-time']);
   const compiled = new Map<string, ValidateFunction>();
   for (const [id, schema] of schemas) {
