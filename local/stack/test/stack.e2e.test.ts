@@ -143,7 +143,7 @@ describe('the local stack, end to end', () => {
             received.push(...batch);
             if (received.length >= 990) await subscription.close().then(resolve, reject);
           },
-          processError: async (error) => reject(error),
+          processError: (error) => Promise.resolve(reject(error)),
         },
         { startPosition: earliestEventPosition, maxBatchSize: 500, maxWaitTimeInSeconds: 1 },
       );
