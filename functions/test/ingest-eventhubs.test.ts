@@ -14,7 +14,11 @@ describe('ingest to Event Hubs (emulator, real SDK)', () => {
   beforeAll(async () => {
     [services, hub] = await Promise.all([
       startTestServices(),
-      startEmulator({ port: 0, logLevel: 'error', config: { eventHubs: [{ name: 'tweets', partitionCount: 2, consumerGroups: ['cosmos-writer'] }] } }),
+      startEmulator({
+        port: 0,
+        logLevel: 'error',
+        config: { eventHubs: [{ name: 'tweets', partitionCount: 2, consumerGroups: ['cosmos-writer'] }] },
+      }),
     ]);
     process.env.EventHub = hub.connectionString();
     process.env.EVENTHUB_NAME = 'tweets';
@@ -40,7 +44,7 @@ describe('ingest to Event Hubs (emulator, real SDK)', () => {
             received.push(...batch);
             if (received.length >= events.length) await subscription.close().then(resolve, reject);
           },
-          processError: async (error) => reject(error),
+          processError: (error) => Promise.resolve(reject(error)),
         },
         { startPosition: earliestEventPosition, maxBatchSize: 50, maxWaitTimeInSeconds: 1 },
       );
