@@ -15,7 +15,12 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { EventHubConsumerClient, EventHubProducerClient, earliestEventPosition, type EventData } from '@azure/event-hubs';
+import {
+  EventHubConsumerClient,
+  EventHubProducerClient,
+  earliestEventPosition,
+  type EventData,
+} from '@azure/event-hubs';
 
 const { values } = parseArgs({
   options: {
@@ -42,9 +47,13 @@ function rssMb(pid: number): number {
   return m ? Math.round(Number(m[1]) / 1024) : NaN;
 }
 
-async function startEmulatorProcess(dataDir: string): Promise<{ pid: number; port: number; stop(): Promise<void> }> {
+async function startEmulatorProcess(
+  dataDir: string,
+): Promise<{ pid: number; port: number; stop(): Promise<void> }> {
   const cli = join(__dirname, '..', 'src', 'cli.js');
-  const started = spawn(process.execPath, [cli, '--port', '0', '--data', dataDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const started = spawn(process.execPath, [cli, '--port', '0', '--data', dataDir], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const port = await new Promise<number>((resolve, reject) => {
     createInterface({ input: started.stderr }).on('line', (line) => {
       const m = /"msg":"Event Hubs emulator listening".*"port":(\d+)/.exec(line);
@@ -64,11 +73,18 @@ async function startEmulatorProcess(dataDir: string): Promise<{ pid: number; por
 
 function makeEvent(i: number, size: number): EventData {
   // A JSON body of about `size` bytes, like a tweet event with its text padded.
-  return { body: { id: String(i), createdAt: '2017-08-25T20:05:00Z', text: 'x'.repeat(Math.max(0, size - 70)) } };
+  return {
+    body: { id: String(i), createdAt: '2017-08-25T20:05:00Z', text: 'x'.repeat(Math.max(0, size - 70)) },
+  };
 }
 
 /** Sends `count` events in full batches with `INFLIGHT` sends at a time; resolves with seconds taken. */
-async function sendAll(producer: EventHubProducerClient, count: number, size: number, first = 0): Promise<number> {
+async function sendAll(
+  producer: EventHubProducerClient,
+  count: number,
+  size: number,
+  first = 0,
+): Promise<number> {
   const t0 = process.hrtime.bigint();
   let next = first;
   const end = first + count;
@@ -148,7 +164,11 @@ async function main(): Promise<void> {
       }
       if (size === SIZES[0] && FILL > 0) {
         const fillSeconds = await sendAll(producer, FILL, 1024, 1000 + EVENTS);
-        const fill = { filledEvents: FILL + EVENTS + 1000, fillEventsPerSec: Math.round(FILL / fillSeconds), emulatorRssMbWithFullLog: rssMb(emulator.pid) };
+        const fill = {
+          filledEvents: FILL + EVENTS + 1000,
+          fillEventsPerSec: Math.round(FILL / fillSeconds),
+          emulatorRssMbWithFullLog: rssMb(emulator.pid),
+        };
         results.push(fill);
         if (!values.json) {
           process.stdout.write(

@@ -95,7 +95,8 @@ export function splitSections(buf: Buffer): Section[] {
     } else {
       throw new DecodeError('unsupported section descriptor');
     }
-    if (code < SECTION_HEADER || code > 0x78) throw new DecodeError(`unknown message section 0x${code.toString(16)}`);
+    if (code < SECTION_HEADER || code > 0x78)
+      throw new DecodeError(`unknown message section 0x${code.toString(16)}`);
     const end = skipValue(buf, valueStart);
     sections.push({ code, start: pos, valueStart, end });
     pos = end;
@@ -119,12 +120,18 @@ const SYMBOLIC_SECTIONS: Record<string, number> = {
 function readStringish(buf: Buffer, pos: number): string | undefined {
   const code = buf[pos];
   if (code === 0xa1 || code === 0xa3) return buf.toString('utf8', pos + 2, pos + 2 + buf[pos + 1]!);
-  if (code === 0xb1 || code === 0xb3) return buf.toString('utf8', pos + 5, pos + 5 + buf.readUInt32BE(pos + 1));
+  if (code === 0xb1 || code === 0xb3)
+    return buf.toString('utf8', pos + 5, pos + 5 + buf.readUInt32BE(pos + 1));
   return undefined;
 }
 
 /** Annotations a sender may not set: the service owns them. */
-const SERVICE_ANNOTATIONS = new Set(['x-opt-sequence-number', 'x-opt-offset', 'x-opt-enqueued-time', 'x-opt-partition-key']);
+const SERVICE_ANNOTATIONS = new Set([
+  'x-opt-sequence-number',
+  'x-opt-offset',
+  'x-opt-enqueued-time',
+  'x-opt-partition-key',
+]);
 
 interface MapEntries {
   partitionKey: string | undefined;
@@ -155,7 +162,8 @@ function readAnnotations(buf: Buffer, valueStart: number, end: number): MapEntri
     if (valueEnd > end) throw new DecodeError('message annotations overrun their section');
     const key = readStringish(buf, pos);
     if (key === 'x-opt-partition-key') result.partitionKey = readStringish(buf, keyEnd);
-    else if (key === undefined || !SERVICE_ANNOTATIONS.has(key)) result.kept.push(buf.subarray(pos, valueEnd));
+    else if (key === undefined || !SERVICE_ANNOTATIONS.has(key))
+      result.kept.push(buf.subarray(pos, valueEnd));
     pos = valueEnd;
   }
   return result;
@@ -218,7 +226,11 @@ export function unpackTransfer(payload: Buffer, format: number): InboundTransfer
       const unpacked = toEvent(inner);
       partitionKey ??= unpacked.partitionKey;
       events.push(unpacked.event);
-    } else if (s.code !== SECTION_HEADER && s.code !== SECTION_DELIVERY_ANNOTATIONS && s.code !== SECTION_PROPERTIES) {
+    } else if (
+      s.code !== SECTION_HEADER &&
+      s.code !== SECTION_DELIVERY_ANNOTATIONS &&
+      s.code !== SECTION_PROPERTIES
+    ) {
       throw new DecodeError(`unexpected section 0x${s.code.toString(16)} in a batch`);
     }
   }
@@ -302,10 +314,24 @@ export function encodeStoredEvent(event: InboundEvent, stamp: Stamp): Buffer {
 }
 
 /** Delivery annotations with the partition's last-enqueued info, for receivers that ask for it. */
-export function runtimeInfoSection(lastSeq: number, lastOffset: number, lastTime: number, now: number): Buffer {
+export function runtimeInfoSection(
+  lastSeq: number,
+  lastOffset: number,
+  lastTime: number,
+  now: number,
+): Buffer {
   return mapSection(
     SECTION_DELIVERY_ANNOTATIONS,
-    [KEYS.lastSeq, long(0x81, lastSeq), KEYS.lastOffset, str(String(lastOffset)), KEYS.lastTime, long(0x83, lastTime), KEYS.retrieved, long(0x83, now)],
+    [
+      KEYS.lastSeq,
+      long(0x81, lastSeq),
+      KEYS.lastOffset,
+      str(String(lastOffset)),
+      KEYS.lastTime,
+      long(0x83, lastTime),
+      KEYS.retrieved,
+      long(0x83, now),
+    ],
     4,
   );
 }

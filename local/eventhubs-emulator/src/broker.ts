@@ -1,7 +1,18 @@
 import { mkdirSync } from 'node:fs';
 import type { Server, Socket } from 'node:net';
 import { join } from 'node:path';
-import { create_container, message as rheaMessage, types, type AmqpError, type Connection, type Delivery, type EventContext, type Message, type Receiver, type Sender } from 'rhea';
+import {
+  create_container,
+  message as rheaMessage,
+  types,
+  type AmqpError,
+  type Connection,
+  type Delivery,
+  type EventContext,
+  type Message,
+  type Receiver,
+  type Sender,
+} from 'rhea';
 import { DecodeError, runtimeInfoSection, unpackTransfer } from './amqp-codec';
 import type { ResolvedConfig, ResolvedHub } from './config';
 import type { Logger } from './log';
@@ -69,7 +80,15 @@ interface OutgoingState {
   deliveries: { available(): number };
 }
 interface LinkInternals {
-  local: { attach: { max_message_size?: number; snd_settle_mode?: number; offered_capabilities?: string[]; source?: unknown; target?: unknown } };
+  local: {
+    attach: {
+      max_message_size?: number;
+      snd_settle_mode?: number;
+      offered_capabilities?: string[];
+      source?: unknown;
+      target?: unknown;
+    };
+  };
   session: { outgoing: OutgoingState };
 }
 
@@ -97,7 +116,11 @@ function asArray(v: string | string[] | undefined): string[] {
  */
 export class Broker {
   private readonly hubs = new Map<string, Hub>();
-  private readonly container = create_container({ id: 'eventhubs-emulator', autoaccept: false, credit_window: 0 });
+  private readonly container = create_container({
+    id: 'eventhubs-emulator',
+    autoaccept: false,
+    credit_window: 0,
+  });
   private readonly connections = new Set<Connection>();
   private readonly sockets = new Set<Socket>();
   private readonly replyLinks = new WeakMap<Connection, Map<string, Sender>>();
@@ -132,23 +155,36 @@ export class Broker {
         nextPartition: 0,
       });
     }
-    const sasl = (this.container as unknown as { sasl_server_mechanisms: { enable_anonymous(): void; enable_plain(cb: () => boolean): void } })
-      .sasl_server_mechanisms;
+    const sasl = (
+      this.container as unknown as {
+        sasl_server_mechanisms: { enable_anonymous(): void; enable_plain(cb: () => boolean): void };
+      }
+    ).sasl_server_mechanisms;
     sasl.enable_anonymous();
     // Dev mode: any key is accepted; claims are checked on $cbs, as the service does.
     sasl.enable_plain(() => true);
     this.container.on('connection_open', (ctx: EventContext) => this.onConnectionOpen(ctx));
     this.container.on('sender_open', (ctx: EventContext) => this.onSenderOpen(ctx));
     this.container.on('receiver_open', (ctx: EventContext) => this.onReceiverOpen(ctx));
-    this.container.on('sendable', (ctx: EventContext) => this.schedule(ctx.sender && this.outbound.get(ctx.sender)));
+    this.container.on('sendable', (ctx: EventContext) =>
+      this.schedule(ctx.sender && this.outbound.get(ctx.sender)),
+    );
     this.container.on('message', (ctx: EventContext) => this.onMessage(ctx));
     this.container.on('sender_close', (ctx: EventContext) => this.dropOutbound(ctx.sender));
     this.container.on('connection_close', (ctx: EventContext) => this.onDisconnect(ctx.connection));
     this.container.on('disconnected', (ctx: EventContext) => this.onDisconnect(ctx.connection));
     // Link and connection errors from clients are theirs to handle; keep rhea from throwing.
     this.container.on('error', (err: Error) => this.logger.debug('amqp error', { error: err.message }));
-    for (const event of ['sender_error', 'receiver_error', 'session_error', 'connection_error', 'protocol_error']) {
-      this.container.on(event, (ctx: EventContext) => this.logger.debug(event, { error: String(ctx.error ?? '') }));
+    for (const event of [
+      'sender_error',
+      'receiver_error',
+      'session_error',
+      'connection_error',
+      'protocol_error',
+    ]) {
+      this.container.on(event, (ctx: EventContext) =>
+        this.logger.debug(event, { error: String(ctx.error ?? '') }),
+      );
     }
   }
 
@@ -182,7 +218,10 @@ export class Broker {
     const closed = server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
     for (const c of this.connections) {
       try {
-        c.close({ condition: Condition.connectionForced, description: 'The Event Hubs emulator is shutting down.' });
+        c.close({
+          condition: Condition.connectionForced,
+          description: 'The Event Hubs emulator is shutting down.',
+        });
       } catch {
         // already closing
       }
@@ -200,7 +239,10 @@ export class Broker {
         try {
           p.log.enforceRetention();
         } catch (err) {
-          this.logger.error('retention failed', { partition: `${hub.config.name}/${p.id}`, error: (err as Error).message });
+          this.logger.error('retention failed', {
+            partition: `${hub.config.name}/${p.id}`,
+            error: (err as Error).message,
+          });
         }
       }
     }
@@ -225,7 +267,9 @@ export class Broker {
   }
 
   /** Parses "hub[/Partitions/p]" or "hub/ConsumerGroups/g/Partitions/p". */
-  private resolveAddress(address: string): { hub: Hub; group?: string; partition?: Partition } | { error: AmqpError } {
+  private resolveAddress(
+    address: string,
+  ): { hub: Hub; group?: string; partition?: Partition } | { error: AmqpError } {
     const parts = address.split('/');
     const hubName = parts[0] ?? '';
     const hub = this.hubs.get(hubName.toLowerCase());
@@ -348,9 +392,15 @@ export class Broker {
       return { condition: Condition.argumentError, description: 'The selector filter must be a string.' };
     }
     if (expression === undefined) return latest;
-    const m = /^\s*amqp\.annotation\.x-opt-(offset|sequence-number|enqueued-time)\s*(>=|>)\s*'([^']*)'\s*$/i.exec(expression);
+    const m =
+      /^\s*amqp\.annotation\.x-opt-(offset|sequence-number|enqueued-time)\s*(>=|>)\s*'([^']*)'\s*$/i.exec(
+        expression,
+      );
     if (!m) {
-      return { condition: Condition.argumentError, description: `The filter expression '${expression}' is not supported by the emulator.` };
+      return {
+        condition: Condition.argumentError,
+        description: `The filter expression '${expression}' is not supported by the emulator.`,
+      };
     }
     const kind = m[1]!.toLowerCase();
     const inclusive = m[2] === '>=';
@@ -358,11 +408,16 @@ export class Broker {
     if (kind === 'offset') {
       if (value === '@latest') return latest;
       const offset = Number(value);
-      if (!Number.isFinite(offset)) return { condition: Condition.argumentError, description: `The offset '${value}' is not valid.` };
+      if (!Number.isFinite(offset))
+        return { condition: Condition.argumentError, description: `The offset '${value}' is not valid.` };
       return offset < 0 ? log.beginSequenceNumber : log.seqAfterOffset(offset, inclusive);
     }
     const n = Number(value);
-    if (!Number.isFinite(n)) return { condition: Condition.argumentError, description: `The value '${value}' is not valid for x-opt-${kind}.` };
+    if (!Number.isFinite(n))
+      return {
+        condition: Condition.argumentError,
+        description: `The value '${value}' is not valid for x-opt-${kind}.`,
+      };
     if (kind === 'enqueued-time') return log.seqAfterTime(n);
     const seq = inclusive ? n : n + 1;
     if (seq > latest) {
@@ -415,7 +470,9 @@ export class Broker {
     const events = log.read(out.nextSeq, budget, READ_BYTES);
     if (events.length === 0) return;
     const now = Date.now();
-    const info = out.runtimeMetrics ? runtimeInfoSection(log.lastSequenceNumber, log.lastEnqueuedOffset, log.lastEnqueuedTime, now) : undefined;
+    const info = out.runtimeMetrics
+      ? runtimeInfoSection(log.lastSequenceNumber, log.lastEnqueuedOffset, log.lastEnqueuedTime, now)
+      : undefined;
     // rhea writes each transfer frame to the socket on its own; corking until rhea has run
     // (it flushes in a nextTick) turns a pass into one writev instead of a syscall per event.
     const socket = (out.sender.connection as unknown as { socket?: Socket }).socket;
@@ -462,7 +519,14 @@ export class Broker {
     this.onEvents(ctx, receiver, delivery);
   }
 
-  private reply(ctx: EventContext, request: Message, status: number, description: string, body?: unknown, condition?: string): void {
+  private reply(
+    ctx: EventContext,
+    request: Message,
+    status: number,
+    description: string,
+    body?: unknown,
+    condition?: string,
+  ): void {
     const links = this.replyLinks.get(ctx.connection);
     const to = request.reply_to;
     const link = to === undefined ? undefined : links?.get(to);
@@ -487,21 +551,30 @@ export class Broker {
     receiver.add_credit(1);
     const props = (request.application_properties ?? {}) as Record<string, unknown>;
     const problems: string[] = [];
-    if (props.operation !== 'put-token') problems.push(`unsupported operation ${JSON.stringify(props.operation)}`);
+    if (props.operation !== 'put-token')
+      problems.push(`unsupported operation ${JSON.stringify(props.operation)}`);
     if (typeof props.name !== 'string' || props.name === '') problems.push('missing the audience (name)');
     const type = props.type;
-    if (type !== 'servicebus.windows.net:sastoken' && type !== 'jwt') problems.push(`unsupported token type ${JSON.stringify(type)}`);
+    if (type !== 'servicebus.windows.net:sastoken' && type !== 'jwt')
+      problems.push(`unsupported token type ${JSON.stringify(type)}`);
     const token = request.body as unknown;
-    if (typeof token !== 'string' || token === '') problems.push('the token (body) must be a non-empty string');
+    if (typeof token !== 'string' || token === '')
+      problems.push('the token (body) must be a non-empty string');
     else if (type === 'servicebus.windows.net:sastoken') {
       const fields = new URLSearchParams(token.replace(/^SharedAccessSignature\s+/, ''));
-      if (!token.startsWith('SharedAccessSignature ') || !fields.get('sr') || !fields.get('sig') || !fields.get('se')) {
+      if (
+        !token.startsWith('SharedAccessSignature ') ||
+        !fields.get('sr') ||
+        !fields.get('sig') ||
+        !fields.get('se')
+      ) {
         problems.push('the SAS token is malformed');
       } else if (Number(fields.get('se')) * 1000 < Date.now()) {
         this.reply(ctx, request, 401, 'ExpiredToken: the token has expired.');
         return;
       }
-    } else if (typeof token === 'string' && token.split('.').length !== 3) problems.push('the JWT is malformed');
+    } else if (typeof token === 'string' && token.split('.').length !== 3)
+      problems.push('the JWT is malformed');
     if (problems.length > 0) {
       this.logger.debug('cbs request refused', { problems });
       this.reply(ctx, request, 400, problems.join('; '));
@@ -516,44 +589,79 @@ export class Broker {
     receiver.add_credit(1);
     const props = (request.application_properties ?? {}) as Record<string, unknown>;
     if (props.operation !== 'READ') {
-      this.reply(ctx, request, 501, `The operation ${JSON.stringify(props.operation)} is not supported by the emulator.`);
+      this.reply(
+        ctx,
+        request,
+        501,
+        `The operation ${JSON.stringify(props.operation)} is not supported by the emulator.`,
+      );
       return;
     }
     const name = typeof props.name === 'string' ? props.name : '';
     const hub = this.hubs.get(name.toLowerCase());
     if (!hub) {
-      this.reply(ctx, request, 404, notFound(this.config.namespace, `eventhub:${name}`).description!, undefined, Condition.notFound);
+      this.reply(
+        ctx,
+        request,
+        404,
+        notFound(this.config.namespace, `eventhub:${name}`).description!,
+        undefined,
+        Condition.notFound,
+      );
       return;
     }
     if (props.type === 'com.microsoft:eventhub') {
-      this.reply(ctx, request, 200, 'OK', types.wrap_map({
-        name: types.wrap_string(hub.config.name),
-        type: types.wrap_string('com.microsoft:eventhub'),
-        created_at: types.wrap_timestamp(hub.config.createdAt.getTime()),
-        partition_count: types.wrap_int(hub.partitions.length),
-        partition_ids: types.wrap_array(hub.config.partitionIds.map((id) => id), 0xa1, undefined),
-      }));
+      this.reply(
+        ctx,
+        request,
+        200,
+        'OK',
+        types.wrap_map({
+          name: types.wrap_string(hub.config.name),
+          type: types.wrap_string('com.microsoft:eventhub'),
+          created_at: types.wrap_timestamp(hub.config.createdAt.getTime()),
+          partition_count: types.wrap_int(hub.partitions.length),
+          partition_ids: types.wrap_array(
+            hub.config.partitionIds.map((id) => id),
+            0xa1,
+            undefined,
+          ),
+        }),
+      );
       return;
     }
     if (props.type === 'com.microsoft:partition') {
       const id = typeof props.partition === 'string' ? props.partition : String(props.partition);
       const partition = hub.partitions.find((p) => p.id === id);
       if (!partition) {
-        this.reply(ctx, request, 400, `The specified partition is invalid for an EventHub partition sender or receiver. It should be between 0 and ${hub.partitions.length - 1}. Parameter name: PartitionId`, undefined, Condition.argumentOutOfRange);
+        this.reply(
+          ctx,
+          request,
+          400,
+          `The specified partition is invalid for an EventHub partition sender or receiver. It should be between 0 and ${hub.partitions.length - 1}. Parameter name: PartitionId`,
+          undefined,
+          Condition.argumentOutOfRange,
+        );
         return;
       }
       const log = partition.log;
       const everWritten = log.lastSequenceNumber >= 0;
-      this.reply(ctx, request, 200, 'OK', types.wrap_map({
-        name: types.wrap_string(hub.config.name),
-        type: types.wrap_string('com.microsoft:partition'),
-        partition: types.wrap_string(id),
-        begin_sequence_number: types.wrap_long(everWritten ? log.beginSequenceNumber : -1),
-        last_enqueued_sequence_number: types.wrap_long(log.lastSequenceNumber),
-        last_enqueued_offset: types.wrap_string(String(log.lastEnqueuedOffset)),
-        last_enqueued_time_utc: types.wrap_timestamp(log.lastEnqueuedTime),
-        is_partition_empty: types.wrap_boolean(log.isEmpty),
-      }));
+      this.reply(
+        ctx,
+        request,
+        200,
+        'OK',
+        types.wrap_map({
+          name: types.wrap_string(hub.config.name),
+          type: types.wrap_string('com.microsoft:partition'),
+          partition: types.wrap_string(id),
+          begin_sequence_number: types.wrap_long(everWritten ? log.beginSequenceNumber : -1),
+          last_enqueued_sequence_number: types.wrap_long(log.lastSequenceNumber),
+          last_enqueued_offset: types.wrap_string(String(log.lastEnqueuedOffset)),
+          last_enqueued_time_utc: types.wrap_timestamp(log.lastEnqueuedTime),
+          is_partition_empty: types.wrap_boolean(log.isEmpty),
+        }),
+      );
       return;
     }
     this.reply(ctx, request, 400, `Unknown entity type ${JSON.stringify(props.type)}.`);
@@ -588,7 +696,10 @@ export class Broker {
     const hub = resolved.hub;
     let partition = resolved.partition;
     if (partition && unpacked.partitionKey !== undefined) {
-      reject({ condition: Condition.argumentError, description: 'A partition key cannot be set when sending to a specific partition.' });
+      reject({
+        condition: Condition.argumentError,
+        description: 'A partition key cannot be set when sending to a specific partition.',
+      });
       return;
     }
     if (!partition) {
@@ -608,8 +719,11 @@ export class Broker {
         delivery.accept();
         receiver.add_credit(1);
       },
-      (err: Error) => reject({ condition: Condition.internalError, description: `The event could not be stored: ${err.message}` }),
+      (err: Error) =>
+        reject({
+          condition: Condition.internalError,
+          description: `The event could not be stored: ${err.message}`,
+        }),
     );
   }
 }
-

@@ -23,7 +23,9 @@ Logs are JSON lines on stderr. SIGTERM or SIGINT stops it gracefully.`;
 const LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug'];
 
 /** Parses argv into options, or returns the error to print. */
-export function parseCli(argv: readonly string[]):
+export function parseCli(
+  argv: readonly string[],
+):
   | { help: true }
   | { help: false; port: number; host: string; config?: string; dataDir?: string; logLevel: LogLevel }
   | { error: string } {
@@ -46,7 +48,8 @@ export function parseCli(argv: readonly string[]):
   }
   if (values.help) return { help: true };
   const port = values.port === undefined ? 5672 : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) return { error: `--port: expected 0..65535, got ${values.port}` };
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    return { error: `--port: expected 0..65535, got ${values.port}` };
   const logLevel = (values['log-level'] ?? 'info') as LogLevel;
   if (!LEVELS.includes(logLevel)) return { error: `--log-level: expected one of ${LEVELS.join(', ')}` };
   return {
@@ -80,7 +83,9 @@ async function main(): Promise<void> {
     return;
   }
   const shutdown = (signal: string) => {
-    process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: 'stopping', signal })}\n`);
+    process.stderr.write(
+      `${JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: 'stopping', signal })}\n`,
+    );
     emulator.stop().then(
       () => process.exit(0),
       (err: Error) => {

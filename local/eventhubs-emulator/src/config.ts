@@ -91,8 +91,9 @@ interface MicrosoftEntity {
 }
 
 function fromMicrosoftLayout(parsed: unknown): unknown {
-  const user = (parsed as { UserConfig?: { NamespaceConfig?: { Name?: unknown; Entities?: MicrosoftEntity[] }[] } })
-    ?.UserConfig;
+  const user = (
+    parsed as { UserConfig?: { NamespaceConfig?: { Name?: unknown; Entities?: MicrosoftEntity[] }[] } }
+  )?.UserConfig;
   const ns = user?.NamespaceConfig?.[0];
   if (!ns) return parsed;
   return {
@@ -132,7 +133,10 @@ export function resolveConfig(input: unknown, source = 'options'): ResolvedConfi
   const hubs: ResolvedHub[] = hubsIn.map((h, i) => {
     const where = `eventHubs[${i}]`;
     const name = typeof h?.name === 'string' ? h.name : '';
-    if (!NAME.test(name)) problems.push(`${where}.name: expected letters, digits, '.', '_' or '-', got ${JSON.stringify(h?.name)}`);
+    if (!NAME.test(name))
+      problems.push(
+        `${where}.name: expected letters, digits, '.', '_' or '-', got ${JSON.stringify(h?.name)}`,
+      );
     if (seen.has(name.toLowerCase())) problems.push(`${where}.name: duplicate hub ${JSON.stringify(name)}`);
     seen.add(name.toLowerCase());
     const partitionCount = positiveInt(h?.partitionCount, `${where}.partitionCount`, 2, 32);
@@ -149,7 +153,9 @@ export function resolveConfig(input: unknown, source = 'options'): ResolvedConfi
     let retentionHours = 24;
     if (h?.retentionHours !== undefined) {
       if (typeof h.retentionHours !== 'number' || !(h.retentionHours > 0)) {
-        problems.push(`${where}.retentionHours: expected a positive number, got ${JSON.stringify(h.retentionHours)}`);
+        problems.push(
+          `${where}.retentionHours: expected a positive number, got ${JSON.stringify(h.retentionHours)}`,
+        );
       } else retentionHours = h.retentionHours;
     }
     return {
@@ -162,7 +168,8 @@ export function resolveConfig(input: unknown, source = 'options'): ResolvedConfi
   });
   const maxMessageBytes = positiveInt(cfg.maxMessageBytes, 'maxMessageBytes', ONE_MIB, 256 * ONE_MIB);
   const segmentBytes = positiveInt(cfg.segmentBytes, 'segmentBytes', 64 * ONE_MIB, 1024 * ONE_MIB);
-  if (cfg.fsync !== undefined && typeof cfg.fsync !== 'boolean') problems.push('fsync: expected true or false');
+  if (cfg.fsync !== undefined && typeof cfg.fsync !== 'boolean')
+    problems.push('fsync: expected true or false');
   if (cfg.namespace !== undefined && (typeof cfg.namespace !== 'string' || !NAME.test(cfg.namespace))) {
     problems.push(`namespace: invalid name ${JSON.stringify(cfg.namespace)}`);
   }

@@ -46,8 +46,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const host = options.host ?? '127.0.0.1';
   const logger = createLogger(options.logLevel ?? 'info', options.logger);
   const config = loadConfig(options.config);
-  if (options.dataDir !== undefined) mkdirSync(options.dataDir, { recursive: true });
-  const broker = new Broker(config, logger, options.dataDir);
+  let broker: Broker;
+  try {
+    if (options.dataDir !== undefined) mkdirSync(options.dataDir, { recursive: true });
+    broker = new Broker(config, logger, options.dataDir);
+  } catch (err) {
+    throw new Error(
+      `Event Hubs emulator: cannot use the data directory ${options.dataDir ?? '(memory)'}: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
+  }
   let port: number;
   try {
     port = await broker.listen(host, options.port ?? 5672);
@@ -55,15 +65,24 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     await broker.stop().catch(() => undefined);
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') {
-      throw new Error(`Event Hubs emulator: port ${options.port ?? 5672} on ${host} is already in use (another emulator or broker is running; pick another port with --port)`, { cause: err });
+      throw new Error(
+        `Event Hubs emulator: port ${options.port ?? 5672} on ${host} is already in use (another emulator or broker is running; pick another port with --port)`,
+        { cause: err },
+      );
     }
-    throw new Error(`Event Hubs emulator: cannot listen on ${host}:${options.port ?? 5672}: ${e.message}`, { cause: err });
+    throw new Error(`Event Hubs emulator: cannot listen on ${host}:${options.port ?? 5672}: ${e.message}`, {
+      cause: err,
+    });
   }
   logger.info('Event Hubs emulator listening', {
     host,
     port,
     dataDir: options.dataDir ?? null,
-    hubs: config.hubs.map((h) => ({ name: h.name, partitions: h.partitionIds.length, consumerGroups: h.consumerGroups })),
+    hubs: config.hubs.map((h) => ({
+      name: h.name,
+      partitions: h.partitionIds.length,
+      consumerGroups: h.consumerGroups,
+    })),
   });
   let stopping: Promise<void> | undefined;
   return {

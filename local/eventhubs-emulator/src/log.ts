@@ -16,7 +16,10 @@ export function jsonLinesToStderr(line: object): void {
   process.stderr.write(`${JSON.stringify(line)}\n`);
 }
 
-export function createLogger(level: LogLevel = 'info', sink: (line: object) => void = jsonLinesToStderr): Logger {
+export function createLogger(
+  level: LogLevel = 'info',
+  sink: (line: object) => void = jsonLinesToStderr,
+): Logger {
   const max = RANK[level];
   const emit = (lvl: LogLevel) => (msg: string, fields?: object) => {
     if (RANK[lvl] <= max) sink({ time: new Date().toISOString(), level: lvl, msg, ...fields });

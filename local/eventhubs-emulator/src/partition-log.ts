@@ -1,4 +1,15 @@
-import { closeSync, fdatasync, ftruncateSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, unlinkSync, writev } from 'node:fs';
+import {
+  closeSync,
+  fdatasync,
+  ftruncateSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  unlinkSync,
+  writev,
+} from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { encodeStoredEvent, type InboundEvent } from './amqp-codec';
@@ -154,7 +165,10 @@ export class PartitionLog {
   }
 
   /** Appends the events as one group; resolves with their sequence numbers once written. */
-  append(events: readonly InboundEvent[], partitionKey: string | undefined): Promise<{ first: number; last: number }> {
+  append(
+    events: readonly InboundEvent[],
+    partitionKey: string | undefined,
+  ): Promise<{ first: number; last: number }> {
     if (this.closed) return Promise.reject(new Error(`partition ${this.options.name} is closed`));
     return new Promise((resolve, reject) => {
       this.pending.push({ events, partitionKey, resolve, reject });
@@ -186,7 +200,12 @@ export class PartitionLog {
       for (let k = 0; k < count && (k === 0 || bytes < maxBytes); k++) {
         const payload = this.memory[i0 + k]!;
         bytes += payload.length;
-        out.push({ sequenceNumber: start + k, offset: this.offsets.at(i0 + k), enqueuedTime: this.times.at(i0 + k), payload });
+        out.push({
+          sequenceNumber: start + k,
+          offset: this.offsets.at(i0 + k),
+          enqueuedTime: this.times.at(i0 + k),
+          payload,
+        });
       }
       return out;
     }
@@ -277,7 +296,14 @@ export class PartitionLog {
     const dir = this.options.dir!;
     const path = join(dir, segmentName(this.nextOffset, this.nextSeq));
     const fd = openSync(path, 'a+');
-    this.segments.push({ baseOffset: this.nextOffset, baseSeq: this.nextSeq, path, fd, size: 0, lastTime: this.lastTime });
+    this.segments.push({
+      baseOffset: this.nextOffset,
+      baseSeq: this.nextSeq,
+      path,
+      fd,
+      size: 0,
+      lastTime: this.lastTime,
+    });
   }
 
   private flush(): void {
@@ -300,7 +326,12 @@ export class PartitionLog {
     for (const g of groups) {
       const first = seq;
       for (const event of g.events) {
-        const payload = encodeStoredEvent(event, { sequenceNumber: seq, offset, enqueuedTime: time, partitionKey: g.partitionKey });
+        const payload = encodeStoredEvent(event, {
+          sequenceNumber: seq,
+          offset,
+          enqueuedTime: time,
+          partitionKey: g.partitionKey,
+        });
         const header = Buffer.allocUnsafe(HEADER);
         header.writeUInt32LE(payload.length, 0);
         header.writeDoubleLE(seq, 8);
@@ -374,7 +405,9 @@ export class PartitionLog {
       const baseOffset = Number(m[1]);
       const baseSeq = Number(m[2]);
       if (i > 0 && (baseOffset !== this.nextOffset || baseSeq !== this.nextSeq)) {
-        throw new Error(`segment ${join(dir, name)} does not continue the previous one (a file is missing or corrupt)`);
+        throw new Error(
+          `segment ${join(dir, name)} does not continue the previous one (a file is missing or corrupt)`,
+        );
       }
       if (i === 0) {
         this.firstSeq = this.nextSeq = baseSeq;
@@ -388,7 +421,9 @@ export class PartitionLog {
       const valid = this.scan(seg, fileSize);
       if (valid < fileSize) {
         if (i !== names.length - 1) {
-          throw new Error(`corrupt record in ${path} at byte ${valid}, before the last segment; move the data directory away to start fresh`);
+          throw new Error(
+            `corrupt record in ${path} at byte ${valid}, before the last segment; move the data directory away to start fresh`,
+          );
         }
         ftruncateSync(fd, valid);
         this.options.logger.warn('truncated a torn or corrupt tail', {
@@ -438,7 +473,10 @@ export class PartitionLog {
       const crc = chunk.readUInt32LE(r + 4);
       const seq = chunk.readDoubleLE(r + 8);
       const time = chunk.readDoubleLE(r + 16);
-      if (crc32(chunk.subarray(r + HEADER, r + HEADER + len), crc32(chunk.subarray(r + 8, r + HEADER))) !== crc) return pos;
+      if (
+        crc32(chunk.subarray(r + HEADER, r + HEADER + len), crc32(chunk.subarray(r + 8, r + HEADER))) !== crc
+      )
+        return pos;
       if (seq !== this.nextSeq) return pos;
       const offset = seg.baseOffset + pos;
       this.offsets.push(offset);
@@ -454,7 +492,13 @@ export class PartitionLog {
 }
 
 /** writev until every byte is written (the kernel may write less than asked). */
-function writevAll(fd: number, buffers: Buffer[], position: number, total: number, cb: (err: Error | null) => void): void {
+function writevAll(
+  fd: number,
+  buffers: Buffer[],
+  position: number,
+  total: number,
+  cb: (err: Error | null) => void,
+): void {
   writev(fd, buffers, position, (err, written) => {
     if (err) return cb(err);
     if (written === total) return cb(null);

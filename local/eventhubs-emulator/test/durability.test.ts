@@ -20,7 +20,13 @@ afterEach(async () => {
 });
 
 async function start(config?: EmulatorConfig, logs = captureLogs()): Promise<RunningEmulator> {
-  const e = await startEmulator({ port: 0, dataDir, logger: logs.sink, logLevel: 'debug', ...(config ? { config } : {}) });
+  const e = await startEmulator({
+    port: 0,
+    dataDir,
+    logger: logs.sink,
+    logLevel: 'debug',
+    ...(config ? { config } : {}),
+  });
   running.push(e);
   return e;
 }
@@ -33,7 +39,11 @@ async function stop(e: RunningEmulator): Promise<void> {
 async function send(e: RunningEmulator, partitionId: string, bodies: number[]): Promise<void> {
   const producer = new EventHubProducerClient(e.connectionString('tweets'));
   try {
-    for (let i = 0; i < bodies.length; i += 50) await producer.sendBatch(bodies.slice(i, i + 50).map((body) => ({ body })), { partitionId });
+    for (let i = 0; i < bodies.length; i += 50)
+      await producer.sendBatch(
+        bodies.slice(i, i + 50).map((body) => ({ body })),
+        { partitionId },
+      );
   } finally {
     await producer.close();
   }
@@ -51,7 +61,9 @@ async function properties(e: RunningEmulator, id: string): Promise<PartitionProp
 const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
 
 function segmentFiles(partition: string): string[] {
-  return readdirSync(join(dataDir, 'tweets', partition)).filter((f) => f.endsWith('.seg')).sort();
+  return readdirSync(join(dataDir, 'tweets', partition))
+    .filter((f) => f.endsWith('.seg'))
+    .sort();
 }
 
 describe('the on-disk log', () => {
@@ -60,15 +72,35 @@ describe('the on-disk log', () => {
     await send(first, '0', range(0, 300));
     await send(first, '1', range(1000, 200));
     const before = await properties(first, '0');
-    const eventsBefore = await receive(first.connectionString('tweets'), { count: 300, partitionId: '0', startPosition: earliestEventPosition });
+    const eventsBefore = await receive(first.connectionString('tweets'), {
+      count: 300,
+      partitionId: '0',
+      startPosition: earliestEventPosition,
+    });
     await stop(first);
 
     const second = await start();
     expect(await properties(second, '0')).toEqual(before);
     expect((await properties(second, '1')).lastEnqueuedSequenceNumber).toBe(199);
-    const eventsAfter = await receive(second.connectionString('tweets'), { count: 300, partitionId: '0', startPosition: earliestEventPosition });
-    expect(eventsAfter.map((r) => [r.event.body as number, r.event.sequenceNumber, r.event.offset, r.event.enqueuedTimeUtc.getTime()])).toEqual(
-      eventsBefore.map((r) => [r.event.body as number, r.event.sequenceNumber, r.event.offset, r.event.enqueuedTimeUtc.getTime()]),
+    const eventsAfter = await receive(second.connectionString('tweets'), {
+      count: 300,
+      partitionId: '0',
+      startPosition: earliestEventPosition,
+    });
+    expect(
+      eventsAfter.map((r) => [
+        r.event.body as number,
+        r.event.sequenceNumber,
+        r.event.offset,
+        r.event.enqueuedTimeUtc.getTime(),
+      ]),
+    ).toEqual(
+      eventsBefore.map((r) => [
+        r.event.body as number,
+        r.event.sequenceNumber,
+        r.event.offset,
+        r.event.enqueuedTimeUtc.getTime(),
+      ]),
     );
     await send(second, '0', [300]);
     const after = await properties(second, '0');
@@ -89,9 +121,18 @@ describe('the on-disk log', () => {
     const logs = captureLogs();
     const second = await start(undefined, logs);
     const line = logs.lines.find((l) => l.msg === 'truncated a torn or corrupt tail');
-    expect(line).toMatchObject({ level: 'warn', partition: 'tweets/0', droppedBytes: garbage.length, lastSequenceNumber: 19 });
+    expect(line).toMatchObject({
+      level: 'warn',
+      partition: 'tweets/0',
+      droppedBytes: garbage.length,
+      lastSequenceNumber: 19,
+    });
     expect(readFileSync(path).length).toBe(goodSize);
-    const events = await receive(second.connectionString('tweets'), { count: 20, partitionId: '0', startPosition: earliestEventPosition });
+    const events = await receive(second.connectionString('tweets'), {
+      count: 20,
+      partitionId: '0',
+      startPosition: earliestEventPosition,
+    });
     expect(events.map((r) => r.event.body as number)).toEqual(range(0, 20));
     await send(second, '0', [20]);
     expect((await properties(second, '0')).lastEnqueuedSequenceNumber).toBe(20);
@@ -110,24 +151,46 @@ describe('the on-disk log', () => {
 
     const logs = captureLogs();
     const second = await start(undefined, logs);
-    expect(logs.lines.find((l) => l.msg === 'truncated a torn or corrupt tail')).toMatchObject({ droppedBytes: bytes.length - lastOffset, lastSequenceNumber: 8 });
-    const events = await receive(second.connectionString('tweets'), { count: 9, partitionId: '0', startPosition: earliestEventPosition });
+    expect(logs.lines.find((l) => l.msg === 'truncated a torn or corrupt tail')).toMatchObject({
+      droppedBytes: bytes.length - lastOffset,
+      lastSequenceNumber: 8,
+    });
+    const events = await receive(second.connectionString('tweets'), {
+      count: 9,
+      partitionId: '0',
+      startPosition: earliestEventPosition,
+    });
     expect(events.map((r) => r.event.body as number)).toEqual(range(0, 9));
   });
 
   it('retention deletes expired segments; sequence numbers go on, also after a restart', async () => {
-    const config: EmulatorConfig = { eventHubs: [{ name: 'tweets', partitionCount: 2, retentionHours: 1 / 3600 }], segmentBytes: 2000 };
+    const config: EmulatorConfig = {
+      eventHubs: [{ name: 'tweets', partitionCount: 2, retentionHours: 1 / 3600 }],
+      segmentBytes: 2000,
+    };
     const first = await start(config);
     for (let i = 0; i < 5; i++) await send(first, '0', range(i * 20, 20));
     expect(segmentFiles('0').length).toBeGreaterThan(1);
-    await waitFor('retention to empty partition 0', () => segmentFiles('0').length === 1 && segmentFiles('0')[0]!.includes('-00000000000000000100.seg'), 10_000);
+    await waitFor(
+      'retention to empty partition 0',
+      () => segmentFiles('0').length === 1 && segmentFiles('0')[0]!.includes('-00000000000000000100.seg'),
+      10_000,
+    );
     const props = await properties(first, '0');
-    expect(props).toMatchObject({ isEmpty: true, beginningSequenceNumber: 100, lastEnqueuedSequenceNumber: 99 });
+    expect(props).toMatchObject({
+      isEmpty: true,
+      beginningSequenceNumber: 100,
+      lastEnqueuedSequenceNumber: 99,
+    });
     await stop(first);
 
     const second = await start(config);
     await send(second, '0', [100]);
-    const events = await receive(second.connectionString('tweets'), { count: 1, partitionId: '0', startPosition: earliestEventPosition });
+    const events = await receive(second.connectionString('tweets'), {
+      count: 1,
+      partitionId: '0',
+      startPosition: earliestEventPosition,
+    });
     expect(events.map((r) => [r.event.body as number, r.event.sequenceNumber])).toEqual([[100, 100]]);
     await sleep(10);
   });

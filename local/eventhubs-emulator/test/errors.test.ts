@@ -1,5 +1,13 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { EventHubConsumerClient, EventHubProducerClient, earliestEventPosition, type MessagingError } from '@azure/event-hubs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import {
+  EventHubConsumerClient,
+  EventHubProducerClient,
+  earliestEventPosition,
+  type MessagingError,
+} from '@azure/event-hubs';
 import { connect, type Connection, type EventContext, type Message } from 'rhea';
 import { ConfigError, startEmulator, type RunningEmulator } from '../src';
 import { captureLogs, receive, sleep, waitFor } from './helpers';
@@ -10,7 +18,11 @@ let emulator: RunningEmulator;
 const noRetry = { retryOptions: { maxRetries: 0, timeoutInMs: 10_000 } };
 
 beforeAll(async () => {
-  emulator = await startEmulator({ port: 0, logger: captureLogs().sink, config: { eventHubs: [{ name: 'tweets', consumerGroups: ['cosmos-writer'] }] } });
+  emulator = await startEmulator({
+    port: 0,
+    logger: captureLogs().sink,
+    config: { eventHubs: [{ name: 'tweets', consumerGroups: ['cosmos-writer'] }] },
+  });
 });
 
 afterAll(async () => {
@@ -22,7 +34,10 @@ describe('errors the SDK surfaces as it does against the service', () => {
     const producer = new EventHubProducerClient(emulator.connectionString('tweets'), noRetry);
     try {
       const big = { body: Buffer.alloc(1024 * 1024 + 10, 1) };
-      await expect(producer.sendBatch([big])).rejects.toMatchObject({ name: 'MessagingError', code: 'MessageTooLargeError' });
+      await expect(producer.sendBatch([big])).rejects.toMatchObject({
+        name: 'MessagingError',
+        code: 'MessageTooLargeError',
+      });
       const batch = await producer.createBatch();
       expect(batch.maxSizeInBytes).toBe(1024 * 1024);
       expect(batch.tryAdd(big)).toBe(false);
@@ -36,8 +51,13 @@ describe('errors the SDK surfaces as it does against the service', () => {
   it('an unknown hub: MessagingEntityNotFoundError for properties and for sends', async () => {
     const producer = new EventHubProducerClient(emulator.connectionString('nope'), noRetry);
     try {
-      await expect(producer.getEventHubProperties()).rejects.toMatchObject({ code: 'MessagingEntityNotFoundError', retryable: false });
-      await expect(producer.sendBatch([{ body: 1 }])).rejects.toMatchObject({ code: 'MessagingEntityNotFoundError' });
+      await expect(producer.getEventHubProperties()).rejects.toMatchObject({
+        code: 'MessagingEntityNotFoundError',
+        retryable: false,
+      });
+      await expect(producer.sendBatch([{ body: 1 }])).rejects.toMatchObject({
+        code: 'MessagingEntityNotFoundError',
+      });
     } finally {
       await producer.close();
     }
@@ -46,9 +66,19 @@ describe('errors the SDK surfaces as it does against the service', () => {
   it('an unknown partition: ArgumentOutOfRangeError for sends, receives and properties', async () => {
     const producer = new EventHubProducerClient(emulator.connectionString('tweets'), noRetry);
     try {
-      await expect(producer.sendBatch([{ body: 1 }], { partitionId: '7' })).rejects.toMatchObject({ code: 'ArgumentOutOfRangeError' });
-      await expect(producer.getPartitionProperties('7')).rejects.toMatchObject({ code: 'ArgumentOutOfRangeError' });
-      await expect(receive(emulator.connectionString('tweets'), { count: 1, partitionId: '7', startPosition: earliestEventPosition })).rejects.toMatchObject({
+      await expect(producer.sendBatch([{ body: 1 }], { partitionId: '7' })).rejects.toMatchObject({
+        code: 'ArgumentOutOfRangeError',
+      });
+      await expect(producer.getPartitionProperties('7')).rejects.toMatchObject({
+        code: 'ArgumentOutOfRangeError',
+      });
+      await expect(
+        receive(emulator.connectionString('tweets'), {
+          count: 1,
+          partitionId: '7',
+          startPosition: earliestEventPosition,
+        }),
+      ).rejects.toMatchObject({
         code: 'ArgumentOutOfRangeError',
       });
     } finally {
@@ -58,7 +88,12 @@ describe('errors the SDK surfaces as it does against the service', () => {
 
   it('an unknown consumer group: MessagingEntityNotFoundError', async () => {
     await expect(
-      receive(emulator.connectionString('tweets'), { count: 1, partitionId: '0', consumerGroup: 'nobody', startPosition: earliestEventPosition }),
+      receive(emulator.connectionString('tweets'), {
+        count: 1,
+        partitionId: '0',
+        consumerGroup: 'nobody',
+        startPosition: earliestEventPosition,
+      }),
     ).rejects.toMatchObject({ code: 'MessagingEntityNotFoundError' });
   });
 
@@ -91,7 +126,10 @@ describe('errors the SDK surfaces as it does against the service', () => {
       await low.close();
       subscribe('lower', 1);
       subscribe('none');
-      await waitFor('the lower and the non-epoch receivers to be refused', () => errors.lower!.length > 0 && errors.none!.length > 0);
+      await waitFor(
+        'the lower and the non-epoch receivers to be refused',
+        () => errors.lower!.length > 0 && errors.none!.length > 0,
+      );
       expect(errors.lower![0]).toMatchObject({ code: 'ReceiverDisconnectedError' });
       expect(errors.none![0]).toMatchObject({ code: 'ReceiverDisconnectedError' });
       expect(errors.none![0]!.message).toMatch(/non-epoch receiver is not allowed/);
@@ -116,10 +154,16 @@ describe('$cbs', () => {
   /** Sends one put-token request on fresh links and returns the reply's application properties. */
   async function putToken(props: Record<string, unknown>, body: unknown): Promise<Record<string, unknown>> {
     const replyTo = `cbs-reply-${Math.random().toString(36).slice(2)}`;
-    const receiver = connection.open_receiver({ source: { address: '$cbs' }, name: replyTo, credit_window: 10 });
+    const receiver = connection.open_receiver({
+      source: { address: '$cbs' },
+      name: replyTo,
+      credit_window: 10,
+    });
     const sender = connection.open_sender({ target: { address: '$cbs' } });
     await new Promise((resolve) => sender.once('sendable', resolve));
-    const reply = new Promise<Message>((resolve) => receiver.once('message', (ctx: EventContext) => resolve(ctx.message!)));
+    const reply = new Promise<Message>((resolve) =>
+      receiver.once('message', (ctx: EventContext) => resolve(ctx.message!)),
+    );
     sender.send({ message_id: 'req-1', reply_to: replyTo, application_properties: props, body });
     const msg = await reply;
     expect(msg.correlation_id).toBe('req-1');
@@ -130,22 +174,32 @@ describe('$cbs', () => {
 
   const audience = 'sb://127.0.0.1/tweets';
   const future = Math.floor(Date.now() / 1000) + 3600;
-  const sas = (se: number) => `SharedAccessSignature sr=${encodeURIComponent(audience)}&sig=abc&se=${se}&skn=RootManageSharedAccessKey`;
+  const sas = (se: number) =>
+    `SharedAccessSignature sr=${encodeURIComponent(audience)}&sig=abc&se=${se}&skn=RootManageSharedAccessKey`;
 
   it('accepts a well-formed SAS token with 202', async () => {
-    const reply = await putToken({ operation: 'put-token', name: audience, type: 'servicebus.windows.net:sastoken' }, sas(future));
+    const reply = await putToken(
+      { operation: 'put-token', name: audience, type: 'servicebus.windows.net:sastoken' },
+      sas(future),
+    );
     expect(reply['status-code']).toBe(202);
   });
 
   it('rejects a malformed request with 400 and says why', async () => {
-    const reply = await putToken({ operation: 'put-token', type: 'servicebus.windows.net:sastoken' }, 'not a token');
+    const reply = await putToken(
+      { operation: 'put-token', type: 'servicebus.windows.net:sastoken' },
+      'not a token',
+    );
     expect(reply['status-code']).toBe(400);
     expect(reply['status-description']).toMatch(/audience/);
     expect(reply['status-description']).toMatch(/malformed/);
   });
 
   it('rejects an expired token with 401', async () => {
-    const reply = await putToken({ operation: 'put-token', name: audience, type: 'servicebus.windows.net:sastoken' }, sas(1000));
+    const reply = await putToken(
+      { operation: 'put-token', name: audience, type: 'servicebus.windows.net:sastoken' },
+      sas(1000),
+    );
     expect(reply['status-code']).toBe(401);
   });
 });
@@ -156,9 +210,23 @@ describe('startup errors', () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const port = (blocker.address() as { port: number }).port;
     try {
-      await expect(startEmulator({ port, logger: captureLogs().sink })).rejects.toThrow(`port ${port} on 127.0.0.1 is already in use`);
+      await expect(startEmulator({ port, logger: captureLogs().sink })).rejects.toThrow(
+        `port ${port} on 127.0.0.1 is already in use`,
+      );
     } finally {
       await new Promise((r) => blocker.close(r));
+    }
+  });
+
+  it('a data directory that is not a directory', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'eh-notadir-')), 'file');
+    writeFileSync(file, 'x');
+    try {
+      await expect(startEmulator({ port: 0, dataDir: file, logger: captureLogs().sink })).rejects.toThrow(
+        `cannot use the data directory ${file}`,
+      );
+    } finally {
+      rmSync(dirname(file), { recursive: true, force: true });
     }
   });
 

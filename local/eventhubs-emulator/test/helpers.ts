@@ -71,7 +71,11 @@ export async function receive(
       ? client.subscribe(handlers, subscribeOptions)
       : client.subscribe(options.partitionId, handlers, subscribeOptions);
   try {
-    await waitFor(`${options.count} events (got ${got.length}; errors: ${errors.map((e) => e.message).join(' | ')})`, () => got.length >= options.count || errors.length > 0, options.timeoutMs ?? 30_000);
+    await waitFor(
+      `${options.count} events (got ${got.length}; errors: ${errors.map((e) => e.message).join(' | ')})`,
+      () => got.length >= options.count || errors.length > 0,
+      options.timeoutMs ?? 30_000,
+    );
     if (errors.length > 0) throw errors[0]!;
     await sleep(options.settleMs ?? 300);
     return got;
@@ -94,7 +98,9 @@ export function spawnUntil(
     const output: string[] = [];
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${command} ${args.join(' ')} did not get ready in ${timeoutMs} ms:\n${output.join('\n')}`));
+      reject(
+        new Error(`${command} ${args.join(' ')} did not get ready in ${timeoutMs} ms:\n${output.join('\n')}`),
+      );
     }, timeoutMs);
     const onData = (line: string) => {
       output.push(line);
@@ -129,7 +135,17 @@ export async function startAzurite(): Promise<{ connectionString: string; stop()
   const script = require.resolve('azurite/dist/src/blob/main.js');
   const { child, match } = await spawnUntil(
     process.execPath,
-    [script, '--blobHost', '127.0.0.1', '--blobPort', '0', '--inMemoryPersistence', '--disableTelemetry', '--skipApiVersionCheck', '--loose'],
+    [
+      script,
+      '--blobHost',
+      '127.0.0.1',
+      '--blobPort',
+      '0',
+      '--inMemoryPersistence',
+      '--disableTelemetry',
+      '--skipApiVersionCheck',
+      '--loose',
+    ],
     /successfully listens on http:\/\/127\.0\.0\.1:(\d+)/,
   );
   const port = match[1]!;

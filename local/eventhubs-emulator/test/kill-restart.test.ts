@@ -18,7 +18,9 @@ beforeAll(() => {
   try {
     execFileSync(process.execPath, [tsc, '-b', workspace], { stdio: 'pipe', timeout: 120_000 });
   } catch (err) {
-    throw new Error(`could not build ${workspace} for the CLI test: ${String((err as { stdout?: Buffer }).stdout ?? err)}`);
+    throw new Error(
+      `could not build ${workspace} for the CLI test: ${String((err as { stdout?: Buffer }).stdout ?? err)}`,
+    );
   }
   if (!existsSync(cli)) throw new Error(`${cli} is missing after the build; run "npx tsc -b ${workspace}"`);
   dataDir = mkdtempSync(join(tmpdir(), 'eh-kill-'));
@@ -30,15 +32,24 @@ afterAll(async () => {
 });
 
 async function startCli(): Promise<{ child: ChildProcess; connectionString: string }> {
-  const { child, match } = await spawnUntil(process.execPath, [cli, '--port', '0', '--data', dataDir], /"msg":"Event Hubs emulator listening".*"port":(\d+)/);
+  const { child, match } = await spawnUntil(
+    process.execPath,
+    [cli, '--port', '0', '--data', dataDir],
+    /"msg":"Event Hubs emulator listening".*"port":(\d+)/,
+  );
   children.push(child);
-  return { child, connectionString: `Endpoint=sb://127.0.0.1:${match[1]};SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true;EntityPath=tweets` };
+  return {
+    child,
+    connectionString: `Endpoint=sb://127.0.0.1:${match[1]};SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true;EntityPath=tweets`,
+  };
 }
 
 describe('SIGKILL mid-stream', () => {
   it('keeps every event whose send resolved; sequence numbers continue after restart', async () => {
     const first = await startCli();
-    const producer = new EventHubProducerClient(first.connectionString, { retryOptions: { maxRetries: 0, timeoutInMs: 5000 } });
+    const producer = new EventHubProducerClient(first.connectionString, {
+      retryOptions: { maxRetries: 0, timeoutInMs: 5000 },
+    });
     const acknowledged = new Set<number>();
     let next = 0;
     let stopped = false;
@@ -47,7 +58,10 @@ describe('SIGKILL mid-stream', () => {
       while (!stopped) {
         const bodies = Array.from({ length: 20 }, () => next++);
         try {
-          await producer.sendBatch(bodies.map((body) => ({ body })), { partitionId });
+          await producer.sendBatch(
+            bodies.map((body) => ({ body })),
+            { partitionId },
+          );
           for (const b of bodies) acknowledged.add(b);
         } catch {
           return; // the emulator died: these were never acknowledged
@@ -63,7 +77,12 @@ describe('SIGKILL mid-stream', () => {
     const sentAtKill = next;
 
     const second = await startCli();
-    const received = await receive(second.connectionString, { count: acknowledged.size, startPosition: earliestEventPosition, maxBatchSize: 500, settleMs: 500 });
+    const received = await receive(second.connectionString, {
+      count: acknowledged.size,
+      startPosition: earliestEventPosition,
+      maxBatchSize: 500,
+      settleMs: 500,
+    });
     const bodies = new Set(received.map((r) => r.event.body as number));
     const missing = [...acknowledged].filter((b) => !bodies.has(b));
     expect(missing).toEqual([]);
@@ -80,10 +99,15 @@ describe('SIGKILL mid-stream', () => {
     const producer2 = new EventHubProducerClient(second.connectionString);
     try {
       await producer2.sendBatch([{ body: 'after restart' }], { partitionId: '0' });
-      expect((await producer2.getPartitionProperties('0')).lastEnqueuedSequenceNumber).toBe(lastSeq['0']! + 1);
+      expect((await producer2.getPartitionProperties('0')).lastEnqueuedSequenceNumber).toBe(
+        lastSeq['0']! + 1,
+      );
     } finally {
       await producer2.close();
     }
-    await stopChild(second.child);
+    // SIGTERM is a graceful stop: exit code 0.
+    const exited = new Promise<number | null>((r) => second.child.once('exit', (code) => r(code)));
+    second.child.kill('SIGTERM');
+    expect(await exited).toBe(0);
   });
 });

@@ -19,12 +19,22 @@ let stored: ReceivedEventData[];
 beforeAll(async () => {
   emulator = await startEmulator({ port: 0, logger: captureLogs().sink });
   producer = new EventHubProducerClient(emulator.connectionString('tweets'));
-  await producer.sendBatch([0, 1, 2, 3, 4].map((i) => ({ body: i })), { partitionId: '0' });
-  await sleep(50);
-  await producer.sendBatch([5, 6, 7, 8, 9].map((i) => ({ body: i })), { partitionId: '0' });
-  stored = (await receive(emulator.connectionString('tweets'), { count: 10, partitionId: '0', startPosition: earliestEventPosition })).map(
-    (r) => r.event,
+  await producer.sendBatch(
+    [0, 1, 2, 3, 4].map((i) => ({ body: i })),
+    { partitionId: '0' },
   );
+  await sleep(50);
+  await producer.sendBatch(
+    [5, 6, 7, 8, 9].map((i) => ({ body: i })),
+    { partitionId: '0' },
+  );
+  stored = (
+    await receive(emulator.connectionString('tweets'), {
+      count: 10,
+      partitionId: '0',
+      startPosition: earliestEventPosition,
+    })
+  ).map((r) => r.event);
 });
 
 afterAll(async () => {
@@ -34,8 +44,18 @@ afterAll(async () => {
 
 const bodies = (events: { event: ReceivedEventData }[]): number[] => events.map((r) => Number(r.event.body));
 
-async function from(startPosition: Parameters<typeof receive>[1]['startPosition'], count: number): Promise<number[]> {
-  return bodies(await receive(emulator.connectionString('tweets'), { count, partitionId: '0', startPosition, settleMs: 500 }));
+async function from(
+  startPosition: Parameters<typeof receive>[1]['startPosition'],
+  count: number,
+): Promise<number[]> {
+  return bodies(
+    await receive(emulator.connectionString('tweets'), {
+      count,
+      partitionId: '0',
+      startPosition,
+      settleMs: 500,
+    }),
+  );
 }
 
 describe('start positions', () => {
@@ -83,7 +103,9 @@ describe('start positions', () => {
   });
 
   it('a sequence number past the end is refused as the service does', async () => {
-    await expect(from({ sequenceNumber: 10_000, isInclusive: true }, 1)).rejects.toMatchObject({ code: 'ArgumentOutOfRangeError' });
+    await expect(from({ sequenceNumber: 10_000, isInclusive: true }, 1)).rejects.toMatchObject({
+      code: 'ArgumentOutOfRangeError',
+    });
   });
 });
 
@@ -105,7 +127,10 @@ describe('runtime metrics', () => {
     );
     try {
       await waitFor('an event with runtime metrics', () => seen !== undefined);
-      expect(seen).toMatchObject({ sequenceNumber: partition.lastEnqueuedSequenceNumber, offset: partition.lastEnqueuedOffset });
+      expect(seen).toMatchObject({
+        sequenceNumber: partition.lastEnqueuedSequenceNumber,
+        offset: partition.lastEnqueuedOffset,
+      });
       expect(seen!.enqueuedOn!.getTime()).toBe(partition.lastEnqueuedOnUtc.getTime());
       expect(seen!.retrievedOn).toBeInstanceOf(Date);
     } finally {

@@ -51,7 +51,11 @@ describe('10,000 events with the real SDK', () => {
     await sendMany(4000, 'key', 0);
     await sendMany(3000, 'none', 4000);
     await sendMany(3000, 'partition', 7000);
-    received = await receive(emulator.connectionString('tweets'), { count: 10_000, startPosition: earliestEventPosition, maxBatchSize: 500 });
+    received = await receive(emulator.connectionString('tweets'), {
+      count: 10_000,
+      startPosition: earliestEventPosition,
+      maxBatchSize: 500,
+    });
   });
 
   it('receives every event exactly once', () => {
@@ -65,20 +69,26 @@ describe('10,000 events with the real SDK', () => {
       const events = received.filter((r) => r.partitionId === id).map((r) => r.event);
       expect(events.length).toBeGreaterThan(0);
       events.forEach((e, i) => expect(e.sequenceNumber).toBe(i));
-      for (let i = 1; i < events.length; i++) expect(Number(events[i]!.offset)).toBeGreaterThan(Number(events[i - 1]!.offset));
+      for (let i = 1; i < events.length; i++)
+        expect(Number(events[i]!.offset)).toBeGreaterThan(Number(events[i - 1]!.offset));
     }
   });
 
   it('keeps keyed events on one partition, the one the service hash picks', () => {
     for (const key of KEYS) {
-      const partitions = new Set(received.filter((r) => r.event.properties?.key === key).map((r) => r.partitionId));
+      const partitions = new Set(
+        received.filter((r) => r.event.properties?.key === key).map((r) => r.partitionId),
+      );
       expect([...partitions]).toEqual([String(partitionForKey(key, 2))]);
-      for (const r of received.filter((x) => x.event.properties?.key === key)) expect(r.event.partitionKey).toBe(key);
+      for (const r of received.filter((x) => x.event.properties?.key === key))
+        expect(r.event.partitionKey).toBe(key);
     }
   });
 
   it('spreads unkeyed batches over both partitions and honours explicit partitions', () => {
-    const unkeyed = new Set(received.filter((r) => r.event.properties?.mode === 'none').map((r) => r.partitionId));
+    const unkeyed = new Set(
+      received.filter((r) => r.event.properties?.mode === 'none').map((r) => r.partitionId),
+    );
     expect([...unkeyed].sort()).toEqual(['0', '1']);
     for (const r of received.filter((x) => x.event.properties?.mode === 'partition')) {
       const i = r.event.properties!.i as number;
