@@ -75,7 +75,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     const begin = Date.now();
     const service = await startWithin(name, timeoutMs, start);
     started.push(service);
-    say(`✓ ${service.name} on ${service.url} (${Date.now() - begin} ms)`);
+    say(`✓ ${service.name} on ${service.url} (pid ${service.pid ?? '-'}, ${Date.now() - begin} ms)`);
     return service;
   };
 
@@ -92,8 +92,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         }),
       ).then((s) => {
         started.push(s.azurite, s.cosmos);
-        say(`✓ ${s.azurite.name} on ${s.azurite.url}`);
-        say(`✓ ${s.cosmos.name} on ${s.cosmos.url} (in memory)`);
+        say(`✓ ${s.azurite.name} on ${s.azurite.url} (pid ${s.azurite.pid})`);
+        say(`✓ ${s.cosmos.name} on ${s.cosmos.url} (pid ${s.cosmos.pid}, in memory)`);
         return s;
       }),
       timed('Event Hubs emulator', () =>
