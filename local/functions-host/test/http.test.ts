@@ -1,4 +1,7 @@
+import { build } from 'esbuild';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:net';
 import { deriveEventId } from '@pipeline/schemas';
 import { join } from 'node:path';
@@ -290,5 +293,54 @@ describe('graceful stop', () => {
       await host.kill();
       settings.remove();
     }
+  }, 30_000);
+});
+
+describe('the deployment bundle', () => {
+  let services: Services;
+  let settings: SettingsFile;
+  let work: string;
+  let host: Awaited<ReturnType<typeof startHost>> | undefined;
+
+  beforeAll(async () => {
+    services = await startServices();
+    settings = writeSettings(pipelineSettings(services, UNREACHABLE_HUB));
+    // The same esbuild options as `npm run -w functions package`, into a folder of this test's own (the
+    // functions workspace's staging folder belongs to its own tests): the bundle carries its own copy
+    // of @azure/functions, which must find this host's @azure/functions-core at run time.
+    work = mkdtempSync(join(tmpdir(), 'functions-bundle-'));
+    await build({
+      entryPoints: [FUNCTIONS_APP],
+      outfile: join(work, 'dist/index.js'),
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      external: ['@azure/functions-core'],
+      logLevel: 'error',
+    });
+    copyFileSync(join(FUNCTIONS_APP, '../../../host.json'), join(work, 'host.json'));
+    host = await startHost(join(work, 'dist/index.js'), settings.path);
+  }, 90_000);
+
+  afterAll(async () => {
+    await host?.stop();
+    await services?.stop();
+    settings?.remove();
+    rmSync(work, { recursive: true, force: true });
+  }, 30_000);
+
+  it('registers the same functions from the bundle and serves them', async () => {
+    expect(host!.lines.join('\n')).toMatch(
+      /ingest: POST \/api\/events \(function\).*consume: eventHubTrigger tweets\/cosmos-writer.*stats: GET \/api\/stats \(function\)/,
+    );
+    const response = await fetch(`${host!.url}/api/stats?code=${settings.functionKey}`);
+    expect(response.status).toBe(200);
+    const invalid = await fetch(`${host!.url}/api/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-functions-key': settings.functionKey },
+      body: '[{"id": 1}]',
+    });
+    expect(invalid.status).toBe(400);
   }, 30_000);
 });
