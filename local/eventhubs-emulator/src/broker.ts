@@ -435,8 +435,13 @@ export class Broker {
   }
 
   private dropOutbound(sender: Sender | undefined): void {
-    const out = sender && this.outbound.get(sender);
+    if (!sender) return;
+    const out = this.outbound.get(sender);
     if (out) this.removeOutbound(out);
+    const replies = this.replyLinks.get(sender.connection);
+    if (replies?.get(sender.name) === sender) replies.delete(sender.name);
+    const target = sender.target?.address;
+    if (target && replies?.get(target) === sender) replies.delete(target);
   }
 
   private removeOutbound(out: Outbound): void {
