@@ -6,6 +6,7 @@ import {
   type LastEnqueuedEventProperties,
   type ReceivedEventData,
 } from '@azure/event-hubs';
+import { connect, types, type EventContext, type Message } from 'rhea';
 import { startEmulator, type RunningEmulator } from '../src';
 import { captureLogs, receive, sleep, waitFor } from './helpers';
 
@@ -136,6 +137,43 @@ describe('runtime metrics', () => {
     } finally {
       await sub.close();
       await client.close();
+    }
+  });
+});
+
+describe('flow control', () => {
+  it('delivers no more events than the receiver gave credit for', async () => {
+    const connection = connect({ host: '127.0.0.1', port: emulator.port, reconnect: false });
+    try {
+      const received: Message[] = [];
+      const receiver = connection.open_receiver({
+        source: {
+          address: 'tweets/ConsumerGroups/$Default/Partitions/0',
+          filter: {
+            'apache.org:selector-filter:string': types.wrap_described(
+              "amqp.annotation.x-opt-offset > '-1'",
+              0x468c00000004,
+            ),
+          },
+        },
+        credit_window: 0,
+        autoaccept: true,
+      });
+      receiver.on('message', (ctx: EventContext) => void received.push(ctx.message!));
+      await new Promise((r) => receiver.once('receiver_open', r));
+      receiver.add_credit(3);
+      await waitFor('3 events', () => received.length >= 3);
+      await sleep(500);
+      expect(received).toHaveLength(3);
+      receiver.add_credit(2);
+      await waitFor('5 events', () => received.length >= 5);
+      await sleep(500);
+      expect(received).toHaveLength(5);
+      expect(received.map((m) => m.message_annotations?.['x-opt-sequence-number'] as number)).toEqual([
+        0, 1, 2, 3, 4,
+      ]);
+    } finally {
+      connection.close();
     }
   });
 });
