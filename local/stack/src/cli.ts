@@ -7,16 +7,26 @@ import { paths } from './paths';
 import { portsFromEnvironment } from './ports';
 import { startStack, type RunningStack } from './launcher';
 import { replayIntoStack } from './replay';
+import { replayCommand } from './replay-command';
 
 const USAGE = `usage: stack <start|stack> [--in-memory] [--debug] [--exit] [--data <dir>]
+       stack replay [producer replay options]
 
   start   start every service, replay the bundled sample, print a summary; runs until Ctrl-C
   stack   start every service without replaying; runs until Ctrl-C
+  replay  replay into the running stack through the gateway (default input: the bundled sample;
+          see \`node producer/dist/src/cli.js replay --help\` for the options)
 
 Ports: GATEWAY_PORT (7070), FUNCTIONS_PORT (7071), AZURITE_BLOB_PORT (10000), COSMOS_PORT (8081),
 EVENTHUBS_PORT (5672). Logs of every service: <data>/logs/. --exit (or CI=true) stops after the summary.`;
 
 async function main(): Promise<number> {
+  if (process.argv[2] === 'replay') {
+    const dataIndex = process.argv.indexOf('--data');
+    const dataDir = dataIndex > 0 ? process.argv[dataIndex + 1]! : paths.dataDir;
+    const rest = process.argv.slice(3).filter((_, i, all) => all[i] !== '--data' && all[i - 1] !== '--data');
+    return replayCommand(rest, dataDir);
+  }
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {

@@ -30,7 +30,7 @@ function alive(pid: number): boolean {
   }
 }
 
-/** `npm run stack` as a user runs it: every service starts, and Ctrl-C leaves no process behind. */
+/** `npm run stack` and `npm run replay` as a user runs them: every service starts, a replay goes through, and Ctrl-C leaves no process behind. */
 describe('the stack CLI', () => {
   const work = mkdtempSync(join(tmpdir(), 'stack-cli-'));
   afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -70,6 +70,19 @@ describe('the stack CLI', () => {
     expect(pids).toHaveLength(5);
     expect(pids.every(alive)).toBe(true);
     expect(output).toContain(`http://127.0.0.1:${gateway}/ingest/events`);
+
+    // `npm run replay` into the running stack: through the gateway with the stack's own credentials.
+    const replayed = execFileSync(
+      process.execPath,
+      [cli, 'replay', '--data', join(work, 'data'), '--count', '20', '--json'],
+      {
+        env: { ...process.env, GATEWAY_PORT: String(gateway) },
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const report = JSON.parse(replayed) as { events: { accepted: number; failed: number } };
+    expect(report.events).toMatchObject({ accepted: 20, failed: 0 });
 
     child.kill('SIGINT');
     expect(await exited).toBe(0);
