@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import {
+  countOf,
   DEFAULT_BOUNDS,
   failureMessage,
   formatCount,
@@ -38,6 +39,12 @@ describe('formatting', () => {
     expect(formatCount(1234567)).toBe('1,234,567');
     expect(formatCount({ count: 10000, capped: true })).toBe('≥ 10,000');
     expect(formatCount({ count: 42, capped: false })).toBe('42');
+  });
+
+  it('pluralizes counted words', () => {
+    expect(countOf(1, 'like')).toBe('1 like');
+    expect(countOf(0, 'like')).toBe('0 likes');
+    expect(countOf(1200, 'reply', 'replies')).toBe('1,200 replies');
   });
 
   it('formats durations in the unit a person reads fastest', () => {

@@ -1,4 +1,5 @@
 import {
+  countOf,
   failureMessage,
   formatCount,
   formatDuration,
@@ -148,7 +149,7 @@ function renderTweet(tweet: LatestTweet): HTMLLIElement {
   text.textContent = tweet.text;
   const meta = document.createElement('p');
   meta.className = 'meta';
-  meta.textContent = `${dateFormat.format(new Date(tweet.createdAt))} UTC · ${formatCount(tweet.retweets)} retweets · ${formatCount(tweet.replies)} replies · ${formatCount(tweet.likes)} likes`;
+  meta.textContent = `${dateFormat.format(new Date(tweet.createdAt))} UTC · ${countOf(tweet.retweets, 'retweet')} · ${countOf(tweet.replies, 'reply', 'replies')} · ${countOf(tweet.likes, 'like')}`;
   if (tweet.image) {
     const tag = document.createElement('span');
     tag.className = `tag ${tweet.image.label}`;

@@ -13,6 +13,11 @@ export function formatCount(value: number | CappedCount): string {
   return `${value.capped ? '≥ ' : ''}${NUMBER.format(value.count)}`;
 }
 
+/** `1 like`, `2 likes`, `1,200 likes`. */
+export function countOf(value: number, singular: string, plural = `${singular}s`): string {
+  return `${formatCount(value)} ${value === 1 ? singular : plural}`;
+}
+
 /** Milliseconds for people: `850 ms`, `1.25 s`, `2 min 5 s`; `—` when nothing was measured. */
 export function formatDuration(ms: number | null): string {
   if (ms === null || !Number.isFinite(ms)) return '—';
@@ -104,7 +109,7 @@ export function lagView(lag: ConsumerLag): LagView {
   if (lag.events === 0) return { value: '0 events', detail: `Caught up on ${where}`, tone: 'ok' };
   const behind = lag.partitions.filter((p) => p.lag > 0).length;
   return {
-    value: `${formatCount(lag.events)} event${lag.events === 1 ? '' : 's'}`,
+    value: countOf(lag.events, 'event'),
     detail: `Waiting on ${behind} of ${where}`,
     tone: 'behind',
   };
