@@ -182,9 +182,12 @@ export class Broker {
       'connection_error',
       'protocol_error',
     ]) {
-      this.container.on(event, (ctx: EventContext) =>
-        this.logger.debug(event, { error: String(ctx.error ?? '') }),
-      );
+      this.container.on(event, (ctx: EventContext | Error) => {
+        const c = ctx as Partial<EventContext>;
+        const error =
+          ctx instanceof Error ? ctx : (c.sender?.error ?? c.receiver?.error ?? c.session?.error ?? c.error);
+        this.logger.debug(event, { error: error instanceof Error ? error.message : error });
+      });
     }
   }
 
