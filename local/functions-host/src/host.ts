@@ -87,6 +87,12 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
         `${appEntry} registered no programming model: does it use @azure/functions v4?`,
       );
     if (registry.functions.size === 0) throw new HostStartupError(`${appEntry} registered no functions`);
+    // As the worker does after loading the app: this locks `app.setup(...)` and reports what it asked for.
+    const capabilities = (await registry.programmingModel.getCapabilities?.({})) ?? {};
+    if (capabilities.HttpUri)
+      throw new HostStartupError(
+        `${appEntry} enables HTTP streaming (app.setup({ enableHttpStream: true })), which the local host does not support`,
+      );
     for (const hook of registry.hookCallbacks('appStart'))
       await hook({
         hookData: {},
