@@ -30,15 +30,26 @@ export function buildIngestRequestSchema(contract: JsonObject = tweetEventSchema
       `The body of POST /ingest/events: one TweetEvent or an array of 1 to ${MAX_EVENTS_PER_REQUEST}. ` +
       `Generated from schemas/tweet-event.schema.json (${contractId}) by \`npm run -w local/gateway generate\`; do not edit by hand.`,
     if: { type: 'array' },
-    then: { type: 'array', minItems: 1, maxItems: MAX_EVENTS_PER_REQUEST, items: { $ref: '#/$defs/TweetEvent' } },
+    then: {
+      type: 'array',
+      minItems: 1,
+      maxItems: MAX_EVENTS_PER_REQUEST,
+      items: { $ref: '#/$defs/TweetEvent' },
+    },
     else: { $ref: '#/$defs/TweetEvent' },
-    $defs: { TweetEvent: event, ...(($defs) ?? {}) },
+    $defs: { TweetEvent: event, ...($defs ?? {}) },
   };
 }
 
-/** The generated files under policies/schemas, by file name, with their exact text. */
-export function generatedSchemaFiles(): Record<string, string> {
-  return { [`${INGEST_SCHEMA_ID}.json`]: JSON.stringify(buildIngestRequestSchema(), null, 2) + '\n' };
+/**
+ * The generated files under policies/schemas, by file name. Compared as JSON values, not text, so
+ * reformatting a file (prettier) does not make it stale.
+ */
+export function generatedSchemaFiles(): Record<string, JsonObject> {
+  // A JSON round trip drops undefined members, exactly as writing and reading the file does.
+  return {
+    [`${INGEST_SCHEMA_ID}.json`]: JSON.parse(JSON.stringify(buildIngestRequestSchema())) as JsonObject,
+  };
 }
 
 /** Reads every `<policiesDir>/schemas/*.json` as the APIM schema whose id is the file's base name. */

@@ -3,7 +3,7 @@
  * Benchmark: throughput and latency of POST /ingest/events through the gateway (every repository
  * policy active, schema validation included) versus the same bare 202 backend hit directly, in one run.
  *
- *   npm run -w local/gateway bench -- [--duration 10] [--connections 16] [--events 1] [--json]
+ *   npm run -w local/gateway bench -- [--duration 10] [--connections 16] [--events 1] [--policies DIR] [--json]
  *
  * The backend and the gateway each run in their own process (as in the local stack); this process
  * drives the load over keep-alive connections on 127.0.0.1. Rate-limit and quota figures are raised
@@ -11,7 +11,7 @@
  */
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -74,8 +74,14 @@ interface ChildProcessHandle {
 function spawnRole(role: Role): Promise<ChildProcessHandle> {
   return new Promise((done, fail) => {
     // BENCH_PROFILE=<dir> writes a CPU profile of the gateway process there (node --cpu-prof).
-    const profile = role.role === 'gateway' && process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-    const process_ = fork(__filename, ['--child', JSON.stringify(role)], { stdio: 'inherit', execArgv: [...process.execArgv, ...profile] });
+    const profile =
+      role.role === 'gateway' && process.env.BENCH_PROFILE
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
+        : [];
+    const process_ = fork(__filename, ['--child', JSON.stringify(role)], {
+      stdio: 'inherit',
+      execArgv: [...process.execArgv, ...profile],
+    });
     const cpuMs = () =>
       new Promise<number>((reply) => {
         const onMessage = (message: { cpu?: NodeJS.CpuUsage }) => {
@@ -86,7 +92,9 @@ function spawnRole(role: Role): Promise<ChildProcessHandle> {
         process_.on('message', onMessage);
         process_.send('cpu');
       });
-    process_.once('message', (message: { url: string }) => done({ url: message.url, cpuMs, kill: (signal) => process_.kill(signal) }));
+    process_.once('message', (message: { url: string }) =>
+      done({ url: message.url, cpuMs, kill: (signal) => process_.kill(signal) }),
+    );
     process_.once('exit', (code) => fail(new Error(`${role.role} exited with ${code}`)));
   });
 }
@@ -105,7 +113,13 @@ function sampleEvent(index: number): Record<string, unknown> {
     retweets: 12,
     replies: 3,
     likes: 40,
-    image: { label: 'damage', longitude: -95.3698, latitude: 29.7604, contentType: 'image/jpeg', data: randomBytes(8800).toString('base64') },
+    image: {
+      label: 'damage',
+      longitude: -95.3698,
+      latitude: 29.7604,
+      contentType: 'image/jpeg',
+      data: randomBytes(8800).toString('base64'),
+    },
   };
 }
 
@@ -120,7 +134,14 @@ interface RunResult {
   p99: number;
 }
 
-async function load(url: string, path: string, headers: Record<string, string>, body: string, seconds: number, connections: number): Promise<RunResult> {
+async function load(
+  url: string,
+  path: string,
+  headers: Record<string, string>,
+  body: string,
+  seconds: number,
+  connections: number,
+): Promise<RunResult> {
   const origin = new URL(url).origin;
   const pool = new Pool(origin, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
   const latencies: number[] = [];
@@ -145,8 +166,18 @@ async function load(url: string, path: string, headers: Record<string, string>, 
   const elapsed = (performance.now() - started) / 1000;
   await pool.close();
   latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
-  return { requests: latencies.length, errors, statuses, seconds: elapsed, rps: latencies.length / elapsed, p50: at(0.5), p90: at(0.9), p99: at(0.99) };
+  const at = (q: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
+  return {
+    requests: latencies.length,
+    errors,
+    statuses,
+    seconds: elapsed,
+    rps: latencies.length / elapsed,
+    p50: at(0.5),
+    p90: at(0.9),
+    p99: at(0.99),
+  };
 }
 
 async function main(): Promise<void> {
@@ -157,6 +188,7 @@ async function main(): Promise<void> {
       connections: { type: 'string', default: '16' },
       events: { type: 'string', default: '1' },
       json: { type: 'boolean', default: false },
+      policies: { type: 'string', default: repoPolicies },
       child: { type: 'string' },
     },
   });
@@ -167,21 +199,25 @@ async function main(): Promise<void> {
   const count = Number(values.events);
 
   const folder = mkdtempSync(join(tmpdir(), 'gateway-bench-'));
-  cpSync(repoPolicies, folder, { recursive: true });
+  cpSync(resolve(values.policies), folder, { recursive: true });
   const product = join(folder, 'product-ingest.xml');
-  writeFileSync(
-    product,
-    readFileSync(product, 'utf8')
-      .replace(/(<rate-limit calls=")\d+/, '$1100000000')
-      .replace(/(<quota calls=")\d+(" bandwidth=")\d+/, '$1100000000$2100000000'),
-  );
+  if (existsSync(product))
+    writeFileSync(
+      product,
+      readFileSync(product, 'utf8')
+        .replace(/(<rate-limit calls=")\d+/, '$1100000000')
+        .replace(/(<quota calls=")\d+(" bandwidth=")\d+/, '$1100000000$2100000000'),
+    );
   const config = createLocalGatewayConfig();
   const backend = await spawnRole({ role: 'backend' });
   const gateway = await spawnRole({ role: 'gateway', backendUrl: backend.url, policiesDir: folder, config });
   try {
     const events = Array.from({ length: count }, (_, index) => sampleEvent(index));
     const body = JSON.stringify(count === 1 ? events[0] : events);
-    const direct = { 'content-type': 'application/json', 'x-functions-key': config.namedValues['ingest-function-key']! };
+    const direct = {
+      'content-type': 'application/json',
+      'x-functions-key': config.namedValues['ingest-function-key']!,
+    };
     const viaGateway = {
       'content-type': 'application/json',
       'ocp-apim-subscription-key': config.subscriptions[0]!.primaryKey,
@@ -202,7 +238,12 @@ async function main(): Promise<void> {
       gateway: (gatewayCpu2 - gatewayCpu1) / through.requests,
     };
     const report = {
-      machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadAverage: loadavg().map((n) => Number(n.toFixed(2))) },
+      machine: {
+        cpus: cpus().length,
+        model: cpus()[0]?.model,
+        node: process.version,
+        loadAverage: loadavg().map((n) => Number(n.toFixed(2))),
+      },
       settings: { seconds, connections, eventsPerRequest: count, bodyBytes: Buffer.byteLength(body) },
       direct: bare,
       gateway: through,

@@ -33,7 +33,8 @@ export function readBodyWithLimit(request: IncomingMessage, limit: number): Prom
       }
       chunks.push(chunk);
     };
-    const onEnd = () => finish({ kind: 'complete', body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length) });
+    const onEnd = () =>
+      finish({ kind: 'complete', body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length) });
     const onAbort = () => finish({ kind: 'aborted' });
     const onClose = () => {
       if (!request.complete) finish({ kind: 'aborted' });

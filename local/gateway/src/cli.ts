@@ -56,10 +56,14 @@ async function main(): Promise<number> {
   });
   if (values.check) {
     await gateway.stop();
-    process.stderr.write(`policies in ${values.policies} compile for the ${values.tier} tier${gateway.warnings.length ? ` with ${gateway.warnings.length} warning(s)` : ''}\n`);
+    process.stderr.write(
+      `policies in ${values.policies} compile for the ${values.tier} tier${gateway.warnings.length ? ` with ${gateway.warnings.length} warning(s)` : ''}\n`,
+    );
     return 0;
   }
-  process.stderr.write(`gateway listening on ${gateway.url}, forwarding to ${values.backend}; config ${configPath}\n`);
+  process.stderr.write(
+    `gateway listening on ${gateway.url}, forwarding to ${values.backend}; config ${configPath}\n`,
+  );
   process.on('SIGHUP', () => {
     try {
       gateway.setSubscriptions(readLocalGatewayConfig(configPath).subscriptions);
@@ -81,7 +85,9 @@ main().then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`${error instanceof PolicyError ? 'policy error: ' : ''}${(error as Error).message}\n`);
+    process.stderr.write(
+      `${error instanceof PolicyError ? 'policy error: ' : ''}${(error as Error).message}\n`,
+    );
     process.exitCode = 1;
   },
 );

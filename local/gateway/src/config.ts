@@ -101,7 +101,10 @@ export function createLocalGatewayConfig(input: LocalConfigInput = {}): LocalGat
 }
 
 /** Reads the local config file, or writes a new one (mode 0600) with random secrets on first run. */
-export function loadOrCreateLocalGatewayConfig(path: string, input: LocalConfigInput = {}): LocalGatewayConfig {
+export function loadOrCreateLocalGatewayConfig(
+  path: string,
+  input: LocalConfigInput = {},
+): LocalGatewayConfig {
   if (existsSync(path)) return readLocalGatewayConfig(path);
   const config = createLocalGatewayConfig(input);
   mkdirSync(dirname(path), { recursive: true });
@@ -112,14 +115,21 @@ export function loadOrCreateLocalGatewayConfig(path: string, input: LocalConfigI
 export function readLocalGatewayConfig(path: string): LocalGatewayConfig {
   const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<LocalGatewayConfig>;
   if (!parsed.namedValues || !Array.isArray(parsed.subscriptions)) {
-    throw new Error(`${path} needs "namedValues" and "subscriptions"; delete it and a new one will be generated`);
+    throw new Error(
+      `${path} needs "namedValues" and "subscriptions"; delete it and a new one will be generated`,
+    );
   }
   return parsed as LocalGatewayConfig;
 }
 
 /** Regenerates one key of a subscription (APIM "Regenerate primary/secondary key"); the old key stops working. */
-export function regenerateKey(subscription: SubscriptionConfig, which: 'primary' | 'secondary'): SubscriptionConfig {
-  return which === 'primary' ? { ...subscription, primaryKey: randomKey() } : { ...subscription, secondaryKey: randomKey() };
+export function regenerateKey(
+  subscription: SubscriptionConfig,
+  which: 'primary' | 'secondary',
+): SubscriptionConfig {
+  return which === 'primary'
+    ? { ...subscription, primaryKey: randomKey() }
+    : { ...subscription, secondaryKey: randomKey() };
 }
 
 /** Accepts a value or the path of a JSON file holding it (or holding a local config with that key). */
@@ -131,7 +141,8 @@ export function resolveNamedValues(value: Record<string, string> | string): Map<
   const map = new Map<string, string>();
   for (const [name, text] of Object.entries(record)) {
     if (typeof text !== 'string') throw new Error(`named value ${name} must be a string`);
-    if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new Error(`named value name "${name}" may hold only letters, digits, dot, dash and underscore`);
+    if (!/^[A-Za-z0-9._-]+$/.test(name))
+      throw new Error(`named value name "${name}" may hold only letters, digits, dot, dash and underscore`);
     map.set(name, text);
   }
   return map;

@@ -27,7 +27,11 @@ export class SlidingWindowLimiter {
     if (expired > 0) window.splice(0, expired);
     if (window.length >= calls) {
       const oldest = window[window.length - calls]!;
-      return { allowed: false, remaining: 0, retryAfterSeconds: Math.max(1, Math.ceil((oldest + periodMs - now) / 1000)) };
+      return {
+        allowed: false,
+        remaining: 0,
+        retryAfterSeconds: Math.max(1, Math.ceil((oldest + periodMs - now) / 1000)),
+      };
     }
     window.push(now);
     return { allowed: true, remaining: calls - window.length, retryAfterSeconds: 0 };
@@ -53,12 +57,18 @@ export class FixedWindowQuota {
   constructor(private readonly now: () => number = Date.now) {}
 
   /** Counts one call unless the calls or bandwidth limit of the current period is reached. */
-  take(key: string, limits: { calls?: number; bandwidthKb?: number; periodSeconds: number }, startedAt: number): QuotaDecision & { counter?: QuotaCounter } {
+  take(
+    key: string,
+    limits: { calls?: number; bandwidthKb?: number; periodSeconds: number },
+    startedAt: number,
+  ): QuotaDecision & { counter?: QuotaCounter } {
     const now = this.now();
     const { period, secondsToRenewal } = periodOf(now, startedAt, limits.periodSeconds);
     let counter = this.counters.get(key);
-    if (!counter || counter.period !== period) this.counters.set(key, (counter = { period, calls: 0, bytes: 0 }));
-    if (limits.calls !== undefined && counter.calls >= limits.calls) return { allowed: false, exceeded: 'calls', secondsToRenewal };
+    if (!counter || counter.period !== period)
+      this.counters.set(key, (counter = { period, calls: 0, bytes: 0 }));
+    if (limits.calls !== undefined && counter.calls >= limits.calls)
+      return { allowed: false, exceeded: 'calls', secondsToRenewal };
     if (limits.bandwidthKb !== undefined && counter.bytes >= limits.bandwidthKb * 1024) {
       return { allowed: false, exceeded: 'bandwidth', secondsToRenewal };
     }
@@ -72,7 +82,11 @@ export class FixedWindowQuota {
   }
 }
 
-function periodOf(now: number, startedAt: number, periodSeconds: number): { period: number; secondsToRenewal: number } {
+function periodOf(
+  now: number,
+  startedAt: number,
+  periodSeconds: number,
+): { period: number; secondsToRenewal: number } {
   if (periodSeconds === 0) return { period: 0, secondsToRenewal: Infinity };
   const periodMs = periodSeconds * 1000;
   const elapsed = Math.max(0, now - startedAt);

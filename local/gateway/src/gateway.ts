@@ -1,5 +1,11 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
-import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  STATUS_CODES,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
@@ -119,6 +125,8 @@ interface Exchange {
 const JSON_TYPE = 'application/json; charset=utf-8';
 /** Bodies up to this size that a rejected request leaves unread are drained to keep the connection alive. */
 const DRAIN_LIMIT = 64 * 1024;
+/** Backend responses up to this size are read whole before being relayed. */
+const SMALL_RESPONSE_BYTES = 64 * 1024;
 
 const defaultLogger = (line: object) => process.stdout.write(JSON.stringify(line) + '\n');
 
@@ -137,7 +145,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const apis = options.apis ?? [INGEST_API];
   const products = options.products ?? [INGEST_PRODUCT];
   const namedValues = resolveNamedValues(options.namedValues);
-  const backends = new Map<string, string>(Object.entries({ [INGEST_BACKEND_ID]: options.backendUrl, ...options.backends }));
+  const backends = new Map<string, string>(
+    Object.entries({ [INGEST_BACKEND_ID]: options.backendUrl, ...options.backends }),
+  );
   for (const [id, url] of backends) backends.set(id, url.replace(/\/+$/, ''));
   const schemas = options.schemas ?? loadApimSchemas(options.policiesDir);
   const validators = compileSchemas(schemas);
@@ -176,13 +186,23 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   });
 
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
-    const code = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    logger({ time: new Date().toISOString(), level: 'info', msg: 'client error', status: code, error: error.code ?? error.message });
+    const code =
+      error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    logger({
+      time: new Date().toISOString(),
+      level: 'info',
+      msg: 'client error',
+      status: code,
+      error: error.code ?? error.message,
+    });
     if (!socket.writable || error.code === 'ECONNRESET') {
       socket.destroy();
       return;
     }
-    const body = JSON.stringify({ statusCode: code, message: STATUS_CODES[code] ?? "Bad Request" } satisfies ApimError);
+    const body = JSON.stringify({
+      statusCode: code,
+      message: STATUS_CODES[code] ?? 'Bad Request',
+    } satisfies ApimError);
     socket.end(
       `HTTP/1.1 ${code} ${STATUS_CODES[code]}\r\nContent-Type: ${JSON_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
@@ -190,7 +210,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
     void handle(request, response).catch((error: unknown) => {
-      logger({ time: new Date().toISOString(), level: 'error', msg: 'unhandled gateway error', error: String(error) });
+      logger({
+        time: new Date().toISOString(),
+        level: 'error',
+        msg: 'unhandled gateway error',
+        error: String(error),
+      });
       if (!response.headersSent) {
         response.writeHead(500, { 'Content-Type': JSON_TYPE, Connection: 'close' });
         response.end(JSON.stringify({ statusCode: 500, message: 'Internal server error' }));
@@ -219,7 +244,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       if (!route) throw new Stop(404, 'Resource not found', undefined);
       exchange.route = route;
       if (isPreflight(request)) {
-        const preflight = handlePreflight(exchange, pipelineFor(route.api.id, route.operation?.id, undefined));
+        const preflight = handlePreflight(
+          exchange,
+          pipelineFor(route.api.id, route.operation?.id, undefined),
+        );
         if (preflight) {
           await send(exchange, response, preflight);
           return;
@@ -246,7 +274,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   function authorize(exchange: Exchange, _api: ApiDefinition): SubscriptionConfig {
     // Header first, then query (https://learn.microsoft.com/azure/api-management/api-management-subscriptions).
-    const key = exchange.headers.first('Ocp-Apim-Subscription-Key') ?? exchange.url.searchParams.get('subscription-key') ?? undefined;
+    const key =
+      exchange.headers.first('Ocp-Apim-Subscription-Key') ??
+      exchange.url.searchParams.get('subscription-key') ??
+      undefined;
     // Messages: https://learn.microsoft.com/azure/api-management/api-management-error-handling-policies
     // ("Predefined errors for built-in steps").
     if (!key) {
@@ -258,11 +289,19 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     }
     const subscription = keys.get(key);
     const product = subscription && products.find((candidate) => candidate.id === subscription.product);
-    if (!subscription || (subscription.state ?? 'active') !== 'active' || !product?.apis.includes(exchange.route!.api.id)) {
-      throw new Stop(401, 'Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription.', {
-        source: 'authorization',
-        reason: 'SubscriptionKeyInvalid',
-      });
+    if (
+      !subscription ||
+      (subscription.state ?? 'active') !== 'active' ||
+      !product?.apis.includes(exchange.route!.api.id)
+    ) {
+      throw new Stop(
+        401,
+        'Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription.',
+        {
+          source: 'authorization',
+          reason: 'SubscriptionKeyInvalid',
+        },
+      );
     }
     return subscription;
   }
@@ -292,10 +331,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         // https://learn.microsoft.com/azure/api-management/ip-filter-policy; 403 with the messages of
         // "Predefined errors for policies" (api-management-error-handling-policies).
         if (statement.action === 'allow' && !listed) {
-          throw new Stop(403, `Caller IP address ${exchange.clientIp} is not allowed. Access denied.`, { source: 'ip-filter', reason: 'CallerIpNotAllowed' });
+          throw new Stop(403, `Caller IP address ${exchange.clientIp} is not allowed. Access denied.`, {
+            source: 'ip-filter',
+            reason: 'CallerIpNotAllowed',
+          });
         }
         if (statement.action === 'forbid' && listed) {
-          throw new Stop(403, 'Caller IP address is blocked. Access denied.', { source: 'ip-filter', reason: 'CallerIpBlocked' });
+          throw new Stop(403, 'Caller IP address is blocked. Access denied.', {
+            source: 'ip-filter',
+            reason: 'CallerIpBlocked',
+          });
         }
         return;
       }
@@ -304,9 +349,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       case 'rate-limit': {
         // "This policy is only applied when an API is accessed using a subscription key."
         if (!exchange.subscription) return;
-        const decision = limiter.take(`${statement.source.file}:${statement.source.line}\n${exchange.subscription.id}`, statement.calls, statement.periodSeconds);
-        if (statement.remainingHeader) exchange.extraResponseHeaders.set(statement.remainingHeader, [String(decision.remaining)]);
-        if (statement.totalHeader) exchange.extraResponseHeaders.set(statement.totalHeader, [String(statement.calls)]);
+        const decision = limiter.take(
+          `${statement.source.file}:${statement.source.line}\n${exchange.subscription.id}`,
+          statement.calls,
+          statement.periodSeconds,
+        );
+        if (statement.remainingHeader)
+          exchange.extraResponseHeaders.set(statement.remainingHeader, [String(decision.remaining)]);
+        if (statement.totalHeader)
+          exchange.extraResponseHeaders.set(statement.totalHeader, [String(statement.calls)]);
         if (!decision.allowed) {
           throw new Stop(
             429,
@@ -320,10 +371,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       case 'quota': {
         if (!exchange.subscription) return;
         const since = Date.parse(exchange.subscription.startedAt ?? '') || startedAt;
-        const decision = quota.take(`${statement.source.file}:${statement.source.line}\n${exchange.subscription.id}`, statement, since);
+        const decision = quota.take(
+          `${statement.source.file}:${statement.source.line}\n${exchange.subscription.id}`,
+          statement,
+          since,
+        );
         if (!decision.allowed) {
           const finite = Number.isFinite(decision.secondsToRenewal);
-          const when = finite ? ` Quota will be replenished in ${formatDuration(decision.secondsToRenewal)}.` : '';
+          const when = finite
+            ? ` Quota will be replenished in ${formatDuration(decision.secondsToRenewal)}.`
+            : '';
           throw new Stop(
             403,
             `Out of ${decision.exceeded === 'bandwidth' ? 'bandwidth' : 'call volume'} quota.${when}`,
@@ -366,11 +423,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const actualDigest = digest(actual);
     // Constant-time comparison: the allowed value is usually a secret named value.
     let matched = false;
-    for (const allowed of statement.values) matched = timingSafeEqual(actualDigest, digest(allowed)) || matched;
+    for (const allowed of statement.values)
+      matched = timingSafeEqual(actualDigest, digest(allowed)) || matched;
     if (!matched) throw fail('HeaderValueNotAllowed');
   }
 
-  async function validateContent(exchange: Exchange, statement: Extract<Statement, { kind: 'validate-content' }>): Promise<void> {
+  async function validateContent(
+    exchange: Exchange,
+    statement: Extract<Statement, { kind: 'validate-content' }>,
+  ): Promise<void> {
     // Behaviour and messages: https://learn.microsoft.com/azure/api-management/validate-content-policy
     // ("Validation errors": 400 in inbound, the "Public response" texts).
     const contentType = (exchange.headers.first('Content-Type') ?? '').split(';')[0]!.trim().toLowerCase();
@@ -378,7 +439,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       new Stop(400, message, { source: 'validate-content', reason: rule });
     const declared = exchange.headers.first('Content-Length');
     if (declared !== undefined && Number(declared) > statement.maxSize) {
-      throw badRequest(`Request's body is ${declared} bytes long and it exceeds the limit of ${statement.maxSize} bytes.`, 'SizeLimit');
+      throw badRequest(
+        `Request's body is ${declared} bytes long and it exceeds the limit of ${statement.maxSize} bytes.`,
+        'SizeLimit',
+      );
     }
     const content = statement.contents.find((candidate) => candidate.type === contentType);
     if (!content) {
@@ -390,12 +454,18 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       const result = await readBodyWithLimit(exchange.request, statement.maxSize);
       if (result.kind === 'aborted') {
         exchange.bodyState = 'aborted';
-        throw new Stop(400, 'The client closed the connection while sending the body.', { source: 'validate-content', reason: 'ClientConnectionFailure' });
+        throw new Stop(400, 'The client closed the connection while sending the body.', {
+          source: 'validate-content',
+          reason: 'ClientConnectionFailure',
+        });
       }
       if (result.kind === 'too-large') {
         exchange.bodyState = 'overflow';
         exchange.bytesIn = result.bytesRead;
-        throw badRequest(`Request's body is more than ${statement.maxSize} bytes long and it exceeds the limit of ${statement.maxSize} bytes.`, 'SizeLimit');
+        throw badRequest(
+          `Request's body is more than ${statement.maxSize} bytes long and it exceeds the limit of ${statement.maxSize} bytes.`,
+          'SizeLimit',
+        );
       }
       exchange.body = result.body;
       exchange.bodyState = 'buffered';
@@ -410,7 +480,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   }
 
   function logDetection(exchange: Exchange, message: string): void {
-    logger({ time: new Date().toISOString(), level: 'warn', msg: 'validate-content detected', requestId: exchange.id, detail: message });
+    logger({
+      time: new Date().toISOString(),
+      level: 'warn',
+      msg: 'validate-content detected',
+      requestId: exchange.id,
+      detail: message,
+    });
   }
 
   function applyCorsToActualRequest(exchange: Exchange, cors: Extract<Statement, { kind: 'cors' }>): void {
@@ -419,18 +495,23 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const allowed = allowedOrigin(cors, origin);
     if (!allowed) {
       const method = exchange.request.method ?? '';
-      if (cors.terminateUnmatched && (method === 'GET' || method === 'HEAD')) throw new Stop(200, '', undefined, [], Buffer.alloc(0));
+      if (cors.terminateUnmatched && (method === 'GET' || method === 'HEAD'))
+        throw new Stop(200, '', undefined, [], Buffer.alloc(0));
       return;
     }
     exchange.extraResponseHeaders.set('Access-Control-Allow-Origin', [allowed]);
-    if (cors.allowCredentials) exchange.extraResponseHeaders.set('Access-Control-Allow-Credentials', ['true']);
-    if (cors.exposeHeaders.length > 0) exchange.extraResponseHeaders.set('Access-Control-Expose-Headers', [cors.exposeHeaders.join(',')]);
+    if (cors.allowCredentials)
+      exchange.extraResponseHeaders.set('Access-Control-Allow-Credentials', ['true']);
+    if (cors.exposeHeaders.length > 0)
+      exchange.extraResponseHeaders.set('Access-Control-Expose-Headers', [cors.exposeHeaders.join(',')]);
     exchange.extraResponseHeaders.append('Vary', 'Origin');
   }
 
   /** https://learn.microsoft.com/azure/api-management/cors-policy: only cors runs on a preflight. */
   function handlePreflight(exchange: Exchange, pipeline: Pipeline): PendingResponse | undefined {
-    const cors = pipeline.inbound.find((statement): statement is Extract<Statement, { kind: 'cors' }> => statement.kind === 'cors');
+    const cors = pipeline.inbound.find(
+      (statement): statement is Extract<Statement, { kind: 'cors' }> => statement.kind === 'cors',
+    );
     if (!cors) return undefined;
     const headers = new HeaderBag();
     const origin = exchange.headers.first('Origin')!;
@@ -442,11 +523,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       .filter(Boolean);
     const allowed = allowedOrigin(cors, origin);
     const methodOk = cors.methods.includes('*') || cors.methods.includes(method);
-    const headersOk = cors.headers.includes('*') || requested.every((header) => cors.headers.includes(header));
+    const headersOk =
+      cors.headers.includes('*') || requested.every((header) => cors.headers.includes(header));
     if (allowed && methodOk && headersOk) {
       headers.set('Access-Control-Allow-Origin', [allowed]);
       if (cors.allowCredentials) headers.set('Access-Control-Allow-Credentials', ['true']);
-      headers.set('Access-Control-Allow-Methods', [cors.methods.includes('*') ? method : cors.methods.join(',')]);
+      headers.set('Access-Control-Allow-Methods', [
+        cors.methods.includes('*') ? method : cors.methods.join(','),
+      ]);
       if (requested.length > 0) headers.set('Access-Control-Allow-Headers', [requested.join(',')]);
       if (cors.maxAge > 0) headers.set('Access-Control-Max-Age', [String(cors.maxAge)]);
       headers.set('Vary', ['Origin']);
@@ -457,7 +541,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   async function forward(exchange: Exchange, timeoutSeconds: number): Promise<PendingResponse> {
     const base = exchange.backendBase;
-    if (!base) throw new Stop(500, 'Internal server error', { source: 'forward-request', reason: 'BackendNotSet' });
+    if (!base)
+      throw new Stop(500, 'Internal server error', { source: 'forward-request', reason: 'BackendNotSet' });
     const target = new URL(base + exchange.route!.remainder);
     target.search = exchange.url.searchParams.toString();
     const headers = new HeaderBag();
@@ -480,7 +565,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       const result = await agent.request({
         origin: target.origin,
         path: target.pathname + target.search,
-        method: (exchange.request.method ?? 'GET'),
+        method: exchange.request.method ?? 'GET',
         headers: headers.toRecord(),
         body,
         headersTimeout: timeoutSeconds * 1000,
@@ -491,19 +576,43 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       for (const [name, value] of Object.entries(result.headers)) {
         // The body is relayed unchanged, so the backend's Content-Length stays valid (and spares the
         // client a chunked response).
-        if (value === undefined || (HOP_BY_HOP.has(name.toLowerCase()) && name.toLowerCase() !== 'content-length')) continue;
+        if (
+          value === undefined ||
+          (HOP_BY_HOP.has(name.toLowerCase()) && name.toLowerCase() !== 'content-length')
+        )
+          continue;
         responseHeaders.set(name, Array.isArray(value) ? value : [value]);
+      }
+      // A small body with a declared length (the ingest API's 202/400 JSON) is read whole and sent
+      // in one write; anything else streams through.
+      const declared = Number(result.headers['content-length']);
+      if (Number.isInteger(declared) && declared <= SMALL_RESPONSE_BYTES) {
+        const body = Buffer.from(await result.body.arrayBuffer());
+        return { status: result.statusCode, headers: responseHeaders, body };
       }
       return { status: result.statusCode, headers: responseHeaders, body: result.body };
     } catch (error) {
       exchange.backendMs = performance.now() - began;
-      logger({ time: new Date().toISOString(), level: 'warn', msg: 'backend request failed', requestId: exchange.id, error: String(error) });
+      logger({
+        time: new Date().toISOString(),
+        level: 'warn',
+        msg: 'backend request failed',
+        requestId: exchange.id,
+        error: String(error),
+      });
       // APIM answers 500 when the backend cannot be reached or times out and no on-error says otherwise.
-      throw new Stop(500, 'Internal server error', { source: 'forward-request', reason: 'BackendConnectionFailure' });
+      throw new Stop(500, 'Internal server error', {
+        source: 'forward-request',
+        reason: 'BackendConnectionFailure',
+      });
     }
   }
 
-  async function runOnError(exchange: Exchange, statements: readonly Statement[], pending: PendingResponse): Promise<PendingResponse> {
+  async function runOnError(
+    exchange: Exchange,
+    statements: readonly Statement[],
+    pending: PendingResponse,
+  ): Promise<PendingResponse> {
     let current = pending;
     for (const statement of statements) current = runResponseStatement(statement, current);
     return Promise.resolve(current);
@@ -542,11 +651,19 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     try {
       if (Buffer.isBuffer(pending.body)) {
         headers.set('Content-Length', [String(pending.body.length)]);
-        response.writeHead(pending.status, pending.reason ?? STATUS_CODES[pending.status], headers.toRecord());
+        response.writeHead(
+          pending.status,
+          pending.reason ?? STATUS_CODES[pending.status],
+          headers.toRecord(),
+        );
         response.end(pending.body);
         bytesOut = pending.body.length;
       } else {
-        response.writeHead(pending.status, pending.reason ?? STATUS_CODES[pending.status], headers.toRecord());
+        response.writeHead(
+          pending.status,
+          pending.reason ?? STATUS_CODES[pending.status],
+          headers.toRecord(),
+        );
         bytesOut = await relay(pending.body, response);
       }
     } catch (error) {
@@ -609,15 +726,24 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   };
 }
 
-function indexSubscriptions(subscriptions: readonly SubscriptionConfig[], products: readonly ProductDefinition[]): Map<string, SubscriptionConfig> {
+function indexSubscriptions(
+  subscriptions: readonly SubscriptionConfig[],
+  products: readonly ProductDefinition[],
+): Map<string, SubscriptionConfig> {
   const keys = new Map<string, SubscriptionConfig>();
   for (const subscription of subscriptions) {
     if (!products.some((product) => product.id === subscription.product)) {
-      throw new Error(`subscription ${subscription.id} names product "${subscription.product}", which does not exist`);
+      throw new Error(
+        `subscription ${subscription.id} names product "${subscription.product}", which does not exist`,
+      );
     }
     for (const key of [subscription.primaryKey, subscription.secondaryKey]) {
-      if (typeof key !== 'string' || key.length < 8) throw new Error(`subscription ${subscription.id} needs primary and secondary keys of at least 8 characters`);
-      if (keys.has(key)) throw new Error(`subscription ${subscription.id} reuses a key of another subscription`);
+      if (typeof key !== 'string' || key.length < 8)
+        throw new Error(
+          `subscription ${subscription.id} needs primary and secondary keys of at least 8 characters`,
+        );
+      if (keys.has(key))
+        throw new Error(`subscription ${subscription.id} reuses a key of another subscription`);
       keys.set(key, subscription);
     }
   }
@@ -630,7 +756,8 @@ function matchRoute(apis: readonly ApiDefinition[], method: string, pathname: st
     if (pathname !== prefix && !pathname.startsWith(`${prefix}/`)) continue;
     const remainder = pathname.slice(prefix.length) || '/';
     const operation = api.operations.find(
-      (candidate) => candidate.method.toUpperCase() === method.toUpperCase() && candidate.urlTemplate === remainder,
+      (candidate) =>
+        candidate.method.toUpperCase() === method.toUpperCase() && candidate.urlTemplate === remainder,
     );
     return { api, operation, remainder };
   }
@@ -638,7 +765,11 @@ function matchRoute(apis: readonly ApiDefinition[], method: string, pathname: st
 }
 
 function isPreflight(request: IncomingMessage): boolean {
-  return request.method === 'OPTIONS' && request.headers.origin !== undefined && request.headers['access-control-request-method'] !== undefined;
+  return (
+    request.method === 'OPTIONS' &&
+    request.headers.origin !== undefined &&
+    request.headers['access-control-request-method'] !== undefined
+  );
 }
 
 function allowedOrigin(cors: Extract<Statement, { kind: 'cors' }>, origin: string): string | undefined {
@@ -652,11 +783,16 @@ function hasBody(request: IncomingMessage): boolean {
   return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
-function applyQuery(params: URLSearchParams, statement: { name: string; action: string; values: readonly string[] }): void {
+function applyQuery(
+  params: URLSearchParams,
+  statement: { name: string; action: string; values: readonly string[] },
+): void {
   if (statement.action === 'delete') params.delete(statement.name);
   else if (statement.action === 'skip') {
-    if (!params.has(statement.name)) for (const value of statement.values) params.append(statement.name, value);
-  } else if (statement.action === 'append') for (const value of statement.values) params.append(statement.name, value);
+    if (!params.has(statement.name))
+      for (const value of statement.values) params.append(statement.name, value);
+  } else if (statement.action === 'append')
+    for (const value of statement.values) params.append(statement.name, value);
   else {
     params.delete(statement.name);
     for (const value of statement.values) params.append(statement.name, value);
@@ -665,8 +801,16 @@ function applyQuery(params: URLSearchParams, statement: { name: string; action: 
 
 function returnResponse(statement: Extract<Statement, { kind: 'return-response' }>): Stop {
   const headers: [string, string][] = [];
-  for (const header of statement.headers) for (const value of header.values) headers.push([header.name, value]);
-  return new Stop(statement.status?.code ?? 200, '', undefined, headers, Buffer.from(statement.body ?? '', 'utf8'), statement.status?.reason);
+  for (const header of statement.headers)
+    for (const value of header.values) headers.push([header.name, value]);
+  return new Stop(
+    statement.status?.code ?? 200,
+    '',
+    undefined,
+    headers,
+    Buffer.from(statement.body ?? '', 'utf8'),
+    statement.status?.reason,
+  );
 }
 
 function stopResponse(stop: Stop): PendingResponse {

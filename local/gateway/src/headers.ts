@@ -45,7 +45,8 @@ export class HeaderBag {
 
   toRecord(): Record<string, string | string[]> {
     const record: Record<string, string | string[]> = {};
-    for (const { name, values } of this.entries.values()) record[name] = values.length === 1 ? values[0]! : values;
+    for (const { name, values } of this.entries.values())
+      record[name] = values.length === 1 ? values[0]! : values;
     return record;
   }
 

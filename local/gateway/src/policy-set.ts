@@ -1,7 +1,15 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { ApiDefinition, ProductDefinition } from './config';
-import { compileDocument, SECTIONS, type CompileContext, type PolicyDocument, type Scope, type Section, type Statement } from './policy';
+import {
+  compileDocument,
+  SECTIONS,
+  type CompileContext,
+  type PolicyDocument,
+  type Scope,
+  type Section,
+  type Statement,
+} from './policy';
 import { PolicyError, parseXml } from './xml';
 
 /** The policy documents of every scope, read from the files in policies/. */
@@ -34,15 +42,21 @@ export function loadPolicySet(
 ): PolicySet {
   const expected = new Map<string, { scope: Scope; key: string }>();
   expected.set(policyFileNames.global(), { scope: 'global', key: '' });
-  for (const product of products) expected.set(policyFileNames.product(product.id), { scope: 'product', key: product.id });
+  for (const product of products)
+    expected.set(policyFileNames.product(product.id), { scope: 'product', key: product.id });
   for (const api of apis) {
     expected.set(policyFileNames.api(api.id), { scope: 'api', key: api.id });
     for (const operation of api.operations) {
-      expected.set(policyFileNames.operation(api.id, operation.id), { scope: 'operation', key: `${api.id}/${operation.id}` });
+      expected.set(policyFileNames.operation(api.id, operation.id), {
+        scope: 'operation',
+        key: `${api.id}/${operation.id}`,
+      });
     }
   }
   const display = (file: string) => join(basename(policiesDir), file);
-  const files = readdirSync(policiesDir).filter((file) => file.endsWith('.xml')).sort();
+  const files = readdirSync(policiesDir)
+    .filter((file) => file.endsWith('.xml'))
+    .sort();
   let global: PolicyDocument | undefined;
   const productDocs = new Map<string, PolicyDocument>();
   const apiDocs = new Map<string, PolicyDocument>();
@@ -50,7 +64,12 @@ export function loadPolicySet(
   for (const file of files) {
     const target = expected.get(file);
     if (!target) {
-      throw new PolicyError(display(file), 1, 1, `the file name does not match a scope (expected one of ${[...expected.keys()].join(', ')})`);
+      throw new PolicyError(
+        display(file),
+        1,
+        1,
+        `the file name does not match a scope (expected one of ${[...expected.keys()].join(', ')})`,
+      );
     }
     const root = parseXml(readFileSync(join(policiesDir, file), 'utf8'), display(file));
     const document = compileDocument(root, { ...context, scope: target.scope });
@@ -59,7 +78,13 @@ export function loadPolicySet(
     else if (target.scope === 'api') apiDocs.set(target.key, document);
     else operationDocs.set(target.key, document);
   }
-  return { global, products: productDocs, apis: apiDocs, operations: operationDocs, files: files.map(display) };
+  return {
+    global,
+    products: productDocs,
+    apis: apiDocs,
+    operations: operationDocs,
+    files: files.map(display),
+  };
 }
 
 /**
@@ -68,7 +93,10 @@ export function loadPolicySet(
  * https://learn.microsoft.com/azure/api-management/set-edit-policies#use-base-element-to-set-policy-evaluation-order).
  * A scope without a file behaves as `<base />` alone; a file without the section inherits nothing.
  */
-export function effectiveSection(section: Section, chain: readonly (PolicyDocument | undefined)[]): Statement[] {
+export function effectiveSection(
+  section: Section,
+  chain: readonly (PolicyDocument | undefined)[],
+): Statement[] {
   const expand = (level: number): Statement[] => {
     if (level >= chain.length) return [];
     const document = chain[level];
@@ -82,7 +110,12 @@ export function effectiveSection(section: Section, chain: readonly (PolicyDocume
 export type Pipeline = Readonly<Record<Section, readonly Statement[]>>;
 
 /** The full pipeline for an operation, with or without a product (no product: keyless or preflight). */
-export function buildPipeline(set: PolicySet, apiId: string, operationId: string, productId: string | undefined): Pipeline {
+export function buildPipeline(
+  set: PolicySet,
+  apiId: string,
+  operationId: string,
+  productId: string | undefined,
+): Pipeline {
   const chain = [
     set.operations.get(`${apiId}/${operationId}`),
     set.apis.get(apiId),

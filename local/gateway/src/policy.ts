@@ -51,7 +51,12 @@ export type Statement = { readonly source: Source } & (
       readonly remainingHeader?: string;
       readonly totalHeader?: string;
     }
-  | { readonly kind: 'quota'; readonly calls?: number; readonly bandwidthKb?: number; readonly periodSeconds: number }
+  | {
+      readonly kind: 'quota';
+      readonly calls?: number;
+      readonly bandwidthKb?: number;
+      readonly periodSeconds: number;
+    }
   | {
       readonly kind: 'validate-content';
       readonly unspecifiedAction: ValidationAction;
@@ -102,12 +107,24 @@ const PLACEMENT: Record<Exclude<StatementKind, 'base'>, { sections: Section[]; s
   'rate-limit': { sections: ['inbound'], scopes: ['product', 'api', 'operation'] },
   quota: { sections: ['inbound'], scopes: ['product'] },
   'validate-content': { sections: ['inbound'], scopes: ['global', 'product', 'api', 'operation'] },
-  'set-header': { sections: ['inbound', 'outbound', 'on-error'], scopes: ['global', 'product', 'api', 'operation'] },
-  'set-query-parameter': { sections: ['inbound', 'backend'], scopes: ['global', 'product', 'api', 'operation'] },
-  'set-backend-service': { sections: ['inbound', 'backend'], scopes: ['global', 'product', 'api', 'operation'] },
+  'set-header': {
+    sections: ['inbound', 'outbound', 'on-error'],
+    scopes: ['global', 'product', 'api', 'operation'],
+  },
+  'set-query-parameter': {
+    sections: ['inbound', 'backend'],
+    scopes: ['global', 'product', 'api', 'operation'],
+  },
+  'set-backend-service': {
+    sections: ['inbound', 'backend'],
+    scopes: ['global', 'product', 'api', 'operation'],
+  },
   'forward-request': { sections: ['backend'], scopes: ['global', 'product', 'api', 'operation'] },
   'set-status': { sections: ['outbound', 'on-error'], scopes: ['global', 'product', 'api', 'operation'] },
-  'return-response': { sections: ['inbound', 'outbound', 'on-error'], scopes: ['global', 'product', 'api', 'operation'] },
+  'return-response': {
+    sections: ['inbound', 'outbound', 'on-error'],
+    scopes: ['global', 'product', 'api', 'operation'],
+  },
 };
 
 /** Policies that APIM allows only once per policy definition (their Learn pages' usage notes). */
@@ -117,7 +134,8 @@ const ONCE_PER_DOCUMENT = new Set<StatementKind>(['rate-limit', 'quota', 'cors']
 export const VALIDATE_CONTENT_MAX_SIZE = 4 * 1024 * 1024;
 
 export function compileDocument(root: XmlElement, context: CompileContext): PolicyDocument {
-  if (root.name !== 'policies') throw PolicyError.at(root, `the root element must be <policies>, found <${root.name}>`);
+  if (root.name !== 'policies')
+    throw PolicyError.at(root, `the root element must be <policies>, found <${root.name}>`);
   checkAttributes(root, [], []);
   rejectText(root);
   const document: Partial<Record<Section, Statement[]>> = {};
@@ -125,7 +143,10 @@ export function compileDocument(root: XmlElement, context: CompileContext): Poli
   for (const sectionElement of root.children) {
     const section = sectionElement.name as Section;
     if (!SECTIONS.includes(section)) {
-      throw PolicyError.at(sectionElement, `unknown section <${sectionElement.name}> in <policies>; expected one of ${SECTIONS.join(', ')}`);
+      throw PolicyError.at(
+        sectionElement,
+        `unknown section <${sectionElement.name}> in <policies>; expected one of ${SECTIONS.join(', ')}`,
+      );
     }
     if (document[section]) throw PolicyError.at(sectionElement, `section <${section}> appears twice`);
     checkAttributes(sectionElement, [], []);
@@ -137,7 +158,8 @@ export function compileDocument(root: XmlElement, context: CompileContext): Poli
         throw PolicyError.at(child, `<base /> appears twice in <${section}>`);
       }
       if (ONCE_PER_DOCUMENT.has(statement.kind)) {
-        if (seenOnce.has(statement.kind)) throw PolicyError.at(child, `<${child.name}> can be used only once per policy definition`);
+        if (seenOnce.has(statement.kind))
+          throw PolicyError.at(child, `<${child.name}> can be used only once per policy definition`);
         seenOnce.add(statement.kind);
       }
       statements.push(statement);
@@ -146,14 +168,26 @@ export function compileDocument(root: XmlElement, context: CompileContext): Poli
   }
   for (const section of SECTIONS) {
     if (!document[section] && context.scope !== 'global') {
-      context.warn(`${root.file}: no <${section}> section, so the parent scopes' ${section} policies do not run here`);
+      context.warn(
+        `${root.file}: no <${section}> section, so the parent scopes' ${section} policies do not run here`,
+      );
     }
   }
-  return { inbound: document.inbound, backend: document.backend, outbound: document.outbound, 'on-error': document['on-error'] };
+  return {
+    inbound: document.inbound,
+    backend: document.backend,
+    outbound: document.outbound,
+    'on-error': document['on-error'],
+  };
 }
 
 function compileStatement(element: XmlElement, section: Section, context: CompileContext): Statement {
-  const source: Source = { file: element.file, line: element.line, column: element.column, scope: context.scope };
+  const source: Source = {
+    file: element.file,
+    line: element.line,
+    column: element.column,
+    scope: context.scope,
+  };
   const restrictedTo = tiersFor(element.name);
   if (restrictedTo && !restrictedTo.includes(context.tier)) {
     context.warn(
@@ -165,15 +199,25 @@ function compileStatement(element: XmlElement, section: Section, context: Compil
     noChildren(element);
     return { kind: 'base', source };
   }
-  const placement = PLACEMENT[element.name as Exclude<StatementKind, 'base'>] as (typeof PLACEMENT)[keyof typeof PLACEMENT] | undefined;
+  const placement = PLACEMENT[element.name as Exclude<StatementKind, 'base'>] as
+    (typeof PLACEMENT)[keyof typeof PLACEMENT] | undefined;
   if (!placement) {
-    throw PolicyError.at(element, `<${element.name}> is not implemented by the local gateway (it never ignores a policy); remove it or implement it in local/gateway`);
+    throw PolicyError.at(
+      element,
+      `<${element.name}> is not implemented by the local gateway (it never ignores a policy); remove it or implement it in local/gateway`,
+    );
   }
   if (!placement.sections.includes(section)) {
-    throw PolicyError.at(element, `<${element.name}> is not allowed in <${section}> (allowed in ${placement.sections.join(', ')})`);
+    throw PolicyError.at(
+      element,
+      `<${element.name}> is not allowed in <${section}> (allowed in ${placement.sections.join(', ')})`,
+    );
   }
   if (!placement.scopes.includes(context.scope)) {
-    throw PolicyError.at(element, `<${element.name}> is not allowed at ${context.scope} scope (allowed at ${placement.scopes.join(', ')})`);
+    throw PolicyError.at(
+      element,
+      `<${element.name}> is not allowed at ${context.scope} scope (allowed at ${placement.scopes.join(', ')})`,
+    );
   }
   const v = new Values(element, context);
   switch (element.name) {
@@ -182,7 +226,11 @@ function compileStatement(element: XmlElement, section: Section, context: Compil
     case 'ip-filter':
       return compileIpFilter(element, v, source);
     case 'check-header': {
-      checkAttributes(element, ['name', 'failed-check-httpcode', 'failed-check-error-message', 'ignore-case'], ['id']);
+      checkAttributes(
+        element,
+        ['name', 'failed-check-httpcode', 'failed-check-error-message', 'ignore-case'],
+        ['id'],
+      );
       const values = childrenNamed(element, ['value']).map((child) => v.text(child));
       return {
         kind: 'check-header',
@@ -195,7 +243,11 @@ function compileStatement(element: XmlElement, section: Section, context: Compil
       };
     }
     case 'rate-limit': {
-      checkAttributes(element, ['calls', 'renewal-period'], ['retry-after-header-name', 'remaining-calls-header-name', 'total-calls-header-name', 'id']);
+      checkAttributes(
+        element,
+        ['calls', 'renewal-period'],
+        ['retry-after-header-name', 'remaining-calls-header-name', 'total-calls-header-name', 'id'],
+      );
       noChildren(element, 'per-API and per-operation limits (<api>, <operation>) are not implemented');
       const periodSeconds = v.integer('renewal-period', 1, 300);
       return {
@@ -213,7 +265,8 @@ function compileStatement(element: XmlElement, section: Section, context: Compil
       noChildren(element, 'per-API and per-operation quotas (<api>, <operation>) are not implemented');
       const calls = v.has('calls') ? v.integer('calls', 1) : undefined;
       const bandwidthKb = v.has('bandwidth') ? v.integer('bandwidth', 1) : undefined;
-      if (calls === undefined && bandwidthKb === undefined) throw PolicyError.at(element, '<quota> needs calls, bandwidth or both');
+      if (calls === undefined && bandwidthKb === undefined)
+        throw PolicyError.at(element, '<quota> needs calls, bandwidth or both');
       return { kind: 'quota', source, calls, bandwidthKb, periodSeconds: v.integer('renewal-period', 0) };
     }
     case 'validate-content':
@@ -230,7 +283,11 @@ function compileStatement(element: XmlElement, section: Section, context: Compil
       if (v.has('backend-id')) {
         const id = v.attribute('backend-id');
         const baseUrl = context.backends.get(id);
-        if (!baseUrl) throw PolicyError.at(element, `backend-id "${id}" is not a configured backend (known: ${[...context.backends.keys()].join(', ') || 'none'})`);
+        if (!baseUrl)
+          throw PolicyError.at(
+            element,
+            `backend-id "${id}" is not a configured backend (known: ${[...context.backends.keys()].join(', ') || 'none'})`,
+          );
         return { kind: 'set-backend-service', source, baseUrl };
       }
       return { kind: 'set-backend-service', source, baseUrl: v.url('base-url') };
@@ -239,7 +296,11 @@ function compileStatement(element: XmlElement, section: Section, context: Compil
       checkAttributes(element, [], ['timeout', 'id']);
       noChildren(element);
       // https://learn.microsoft.com/azure/api-management/forward-request-policy: timeout defaults to 300 s.
-      return { kind: 'forward-request', source, timeoutSeconds: v.has('timeout') ? v.integer('timeout', 1, 240 * 60) : 300 };
+      return {
+        kind: 'forward-request',
+        source,
+        timeoutSeconds: v.has('timeout') ? v.integer('timeout', 1, 240 * 60) : 300,
+      };
     }
     case 'set-status': {
       checkAttributes(element, ['code'], ['reason', 'id']);
@@ -280,10 +341,16 @@ function compileCors(element: XmlElement, v: Values, source: Source): Statement 
   let exposeHeaders: string[] = [];
   const list = (parent: XmlElement, childName: string) => {
     const children = childrenNamed(parent, [childName]);
-    if (children.length === 0) throw PolicyError.at(parent, `<${parent.name}> needs at least one <${childName}>`);
+    if (children.length === 0)
+      throw PolicyError.at(parent, `<${parent.name}> needs at least one <${childName}>`);
     return children.map((child) => new Values(child, v.context).text(child).trim());
   };
-  for (const child of childrenNamed(element, ['allowed-origins', 'allowed-methods', 'allowed-headers', 'expose-headers'])) {
+  for (const child of childrenNamed(element, [
+    'allowed-origins',
+    'allowed-methods',
+    'allowed-headers',
+    'expose-headers',
+  ])) {
     const cv = new Values(child, v.context);
     if (child.name === 'allowed-origins') {
       checkAttributes(child, [], []);
@@ -311,7 +378,9 @@ function compileCors(element: XmlElement, v: Values, source: Source): Statement 
     source,
     allowCredentials,
     // https://learn.microsoft.com/azure/api-management/cors-policy: default false.
-    terminateUnmatched: v.has('terminate-unmatched-request') ? v.boolean('terminate-unmatched-request') : false,
+    terminateUnmatched: v.has('terminate-unmatched-request')
+      ? v.boolean('terminate-unmatched-request')
+      : false,
     origins,
     methods,
     maxAge,
@@ -328,7 +397,8 @@ export function normalizeOrigin(origin: string, where?: XmlElement): string {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
     return url.origin;
   } catch {
-    if (where) throw PolicyError.at(where, `origin "${origin}" is not a URI with scheme, host and optional port`);
+    if (where)
+      throw PolicyError.at(where, `origin "${origin}" is not a URI with scheme, host and optional port`);
     return origin;
   }
 }
@@ -338,7 +408,8 @@ function compileIpFilter(element: XmlElement, v: Values, source: Source): Statem
   const action = v.oneOf('action', ['allow', 'forbid'] as const);
   const list = new BlockList();
   const children = childrenNamed(element, ['address', 'address-range']);
-  if (children.length === 0) throw PolicyError.at(element, '<ip-filter> needs at least one <address> or <address-range>');
+  if (children.length === 0)
+    throw PolicyError.at(element, '<ip-filter> needs at least one <address> or <address-range>');
   for (const child of children) {
     const cv = new Values(child, v.context);
     if (child.name === 'address') {
@@ -364,26 +435,51 @@ function ipType(address: string, where: XmlElement): 'ipv4' | 'ipv6' {
   return version === 4 ? 'ipv4' : 'ipv6';
 }
 
-function compileValidateContent(element: XmlElement, v: Values, source: Source, context: CompileContext): Statement {
-  checkAttributes(element, ['unspecified-content-type-action', 'max-size', 'size-exceeded-action'], ['errors-variable-name', 'id']);
+function compileValidateContent(
+  element: XmlElement,
+  v: Values,
+  source: Source,
+  context: CompileContext,
+): Statement {
+  checkAttributes(
+    element,
+    ['unspecified-content-type-action', 'max-size', 'size-exceeded-action'],
+    ['errors-variable-name', 'id'],
+  );
   const actions = ['ignore', 'prevent', 'detect'] as const;
   const sizeAction = v.oneOf('size-exceeded-action', actions);
   if (sizeAction !== 'prevent') {
     // With ignore/detect APIM would pass an oversized body on unvalidated; the gateway keeps a hard
     // memory bound instead of emulating that, and says so rather than behaving differently.
-    throw PolicyError.at(element, `size-exceeded-action="${sizeAction}" is not implemented by the local gateway (only "prevent")`);
+    throw PolicyError.at(
+      element,
+      `size-exceeded-action="${sizeAction}" is not implemented by the local gateway (only "prevent")`,
+    );
   }
   const contents = childrenNamed(element, ['content', 'content-type-map']).map((child) => {
-    if (child.name === 'content-type-map') throw PolicyError.at(child, '<content-type-map> is not implemented by the local gateway');
+    if (child.name === 'content-type-map')
+      throw PolicyError.at(child, '<content-type-map> is not implemented by the local gateway');
     checkAttributes(child, ['validate-as'], ['type', 'schema-id', 'action', 'id']);
     noChildren(child);
     const cv = new Values(child, context);
-    if (cv.attribute('validate-as') !== 'json') throw PolicyError.at(child, 'only validate-as="json" is implemented by the local gateway');
-    if (!cv.has('type')) throw PolicyError.at(child, '<content> without type (the API definition schema) is not implemented; set type and schema-id');
-    if (!cv.has('schema-id')) throw PolicyError.at(child, '<content> without schema-id (the API definition schema) is not implemented');
+    if (cv.attribute('validate-as') !== 'json')
+      throw PolicyError.at(child, 'only validate-as="json" is implemented by the local gateway');
+    if (!cv.has('type'))
+      throw PolicyError.at(
+        child,
+        '<content> without type (the API definition schema) is not implemented; set type and schema-id',
+      );
+    if (!cv.has('schema-id'))
+      throw PolicyError.at(
+        child,
+        '<content> without schema-id (the API definition schema) is not implemented',
+      );
     const schemaId = cv.attribute('schema-id');
     if (!context.schemaIds.has(schemaId)) {
-      throw PolicyError.at(child, `schema-id "${schemaId}" is not a known schema (known: ${[...context.schemaIds].join(', ') || 'none'})`);
+      throw PolicyError.at(
+        child,
+        `schema-id "${schemaId}" is not a known schema (known: ${[...context.schemaIds].join(', ') || 'none'})`,
+      );
     }
     return {
       type: cv.attribute('type').toLowerCase(),
@@ -402,23 +498,33 @@ function compileValidateContent(element: XmlElement, v: Values, source: Source, 
 
 function compileSetValue(element: XmlElement, v: Values): SetValueStatement {
   checkAttributes(element, ['name'], ['exists-action', 'id']);
-  const action = v.has('exists-action') ? v.oneOf('exists-action', ['override', 'skip', 'append', 'delete'] as const) : 'override';
+  const action = v.has('exists-action')
+    ? v.oneOf('exists-action', ['override', 'skip', 'append', 'delete'] as const)
+    : 'override';
   const values = childrenNamed(element, ['value']).map((child) => {
     checkAttributes(child, [], []);
     return v.headerValue(child);
   });
-  if (action !== 'delete' && values.length === 0) throw PolicyError.at(element, `<${element.name}> needs at least one <value> unless exists-action="delete"`);
+  if (action !== 'delete' && values.length === 0)
+    throw PolicyError.at(
+      element,
+      `<${element.name}> needs at least one <value> unless exists-action="delete"`,
+    );
   return { name: v.headerName('name'), action, values };
 }
 
 function checkAttributes(element: XmlElement, required: string[], optional: string[]): void {
   for (const name of element.attributes.keys()) {
     if (!required.includes(name) && !optional.includes(name)) {
-      throw PolicyError.at(element, `attribute ${name} of <${element.name}> is not implemented by the local gateway`);
+      throw PolicyError.at(
+        element,
+        `attribute ${name} of <${element.name}> is not implemented by the local gateway`,
+      );
     }
   }
   for (const name of required) {
-    if (!element.attributes.has(name)) throw PolicyError.at(element, `<${element.name}> needs the attribute ${name}`);
+    if (!element.attributes.has(name))
+      throw PolicyError.at(element, `<${element.name}> needs the attribute ${name}`);
   }
 }
 
@@ -426,7 +532,10 @@ function childrenNamed(element: XmlElement, allowed: string[]): readonly XmlElem
   rejectText(element);
   for (const child of element.children) {
     if (!allowed.includes(child.name)) {
-      throw PolicyError.at(child, `<${child.name}> is not implemented inside <${element.name}> (allowed: ${allowed.join(', ')})`);
+      throw PolicyError.at(
+        child,
+        `<${child.name}> is not implemented inside <${element.name}> (allowed: ${allowed.join(', ')})`,
+      );
     }
   }
   return element.children;
@@ -435,7 +544,11 @@ function childrenNamed(element: XmlElement, allowed: string[]): readonly XmlElem
 function noChildren(element: XmlElement, why?: string): void {
   rejectText(element);
   const child = element.children[0];
-  if (child) throw PolicyError.at(child, why ? `<${child.name}> in <${element.name}>: ${why}` : `<${element.name}> takes no child elements`);
+  if (child)
+    throw PolicyError.at(
+      child,
+      why ? `<${child.name}> in <${element.name}>: ${why}` : `<${element.name}> takes no child elements`,
+    );
 }
 
 function rejectText(element: XmlElement): void {
@@ -458,7 +571,8 @@ class Values {
 
   attribute(name: string): string {
     const raw = this.element.attributes.get(name);
-    if (raw === undefined) throw PolicyError.at(this.element, `<${this.element.name}> needs the attribute ${name}`);
+    if (raw === undefined)
+      throw PolicyError.at(this.element, `<${this.element.name}> needs the attribute ${name}`);
     return this.resolve(raw, `attribute ${name} of <${this.element.name}>`, this.element);
   }
 
@@ -467,7 +581,8 @@ class Values {
   }
 
   text(child: XmlElement): string {
-    if (child.children.length > 0) throw PolicyError.at(child.children[0]!, `<${child.name}> takes text, not elements`);
+    if (child.children.length > 0)
+      throw PolicyError.at(child.children[0]!, `<${child.name}> takes text, not elements`);
     return this.resolve(child.text, `<${child.name}>`, child);
   }
 
@@ -486,7 +601,8 @@ class Values {
 
   boolean(name: string): boolean {
     const value = this.attribute(name);
-    if (value !== 'true' && value !== 'false') throw PolicyError.at(this.element, `${name} must be true or false; got "${value}"`);
+    if (value !== 'true' && value !== 'false')
+      throw PolicyError.at(this.element, `${name} must be true or false; got "${value}"`);
     return value === 'true';
   }
 
@@ -500,7 +616,8 @@ class Values {
 
   headerName(name: string): string {
     const value = this.attribute(name);
-    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(value)) throw PolicyError.at(this.element, `${name} "${value}" is not a valid header name`);
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(value))
+      throw PolicyError.at(this.element, `${name} "${value}" is not a valid header name`);
     return value;
   }
 
@@ -511,7 +628,11 @@ class Values {
   headerValue(child: XmlElement): string {
     const value = this.text(child);
     // Checked without echoing the value: it may come from a secret named value.
-    if (/[\r\n\0]/.test(value)) throw PolicyError.at(child, `<${child.name}> contains a line break or NUL, which no header value may hold`);
+    if (/[\r\n\0]/.test(value))
+      throw PolicyError.at(
+        child,
+        `<${child.name}> contains a line break or NUL, which no header value may hold`,
+      );
     return value;
   }
 
@@ -528,16 +649,23 @@ class Values {
 
   private resolve(raw: string, what: string, where: XmlElement): string {
     if (EXPRESSION.test(raw)) {
-      throw PolicyError.at(where, `${what} uses a policy expression (${raw.trim().slice(0, 2)}...), which the local gateway does not evaluate`);
+      throw PolicyError.at(
+        where,
+        `${what} uses a policy expression (${raw.trim().slice(0, 2)}...), which the local gateway does not evaluate`,
+      );
     }
     const resolved = raw.replace(NAMED_VALUE, (_match, name: string) => {
       const value = this.context.namedValues.get(name.trim());
-      if (value === undefined) throw PolicyError.at(where, `${what} refers to the named value {{${name}}}, which is not defined`);
+      if (value === undefined)
+        throw PolicyError.at(where, `${what} refers to the named value {{${name}}}, which is not defined`);
       return value;
     });
     // APIM evaluates an expression that a named value expands to; we refuse it (without echoing secrets).
     if (resolved !== raw && EXPRESSION.test(resolved)) {
-      throw PolicyError.at(where, `${what} refers to a named value whose content is a policy expression, which the local gateway does not evaluate`);
+      throw PolicyError.at(
+        where,
+        `${what} refers to a named value whose content is a policy expression, which the local gateway does not evaluate`,
+      );
     }
     return resolved;
   }

@@ -60,7 +60,9 @@ export function parseXml(source: string, file: string): XmlElement {
   parser.on('error', (error) => {
     fail(parser.line, parser.column + 1, `malformed XML: ${stripPosition(error.message)}`);
   });
-  parser.on('doctype', () => fail(parser.line, parser.column + 1, 'a DOCTYPE is not allowed in a policy file'));
+  parser.on('doctype', () =>
+    fail(parser.line, parser.column + 1, 'a DOCTYPE is not allowed in a policy file'),
+  );
   parser.on('processinginstruction', (pi) =>
     fail(parser.line, parser.column + 1, `processing instruction <?${pi.target}?> is not allowed`),
   );
@@ -98,7 +100,8 @@ export function parseXml(source: string, file: string): XmlElement {
     parser.write(source).close();
   } catch (error) {
     // saxes throws after emitting 'error' when no handler swallows it; the handler recorded it.
-    if (!failure) fail(parser.line, parser.column + 1, `malformed XML: ${stripPosition((error as Error).message)}`);
+    if (!failure)
+      fail(parser.line, parser.column + 1, `malformed XML: ${stripPosition((error as Error).message)}`);
   }
   if (failure) throw failure;
   if (!root) throw new PolicyError(file, 1, 1, 'the file has no root element');

@@ -9,7 +9,10 @@ const CLI = join(__dirname, '../dist/src/cli.js');
 
 function run(args: string[]): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 20_000 });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      timeout: 20_000,
+    });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
     child.on('close', (code) => resolve({ code, stderr }));
@@ -29,17 +32,32 @@ describe('the gateway CLI', () => {
     const result = await run(['--check', '--policies', REPO_POLICIES, '--config', config]);
     expect(result.stderr).toContain('compile for the Consumption tier');
     expect(result.code).toBe(0);
-    const written = JSON.parse(readFileSync(config, 'utf8')) as { subscriptions: { primaryKey: string }[]; namedValues: Record<string, string> };
+    const written = JSON.parse(readFileSync(config, 'utf8')) as {
+      subscriptions: { primaryKey: string }[];
+      namedValues: Record<string, string>;
+    };
     expect(written.subscriptions[0]!.primaryKey).toMatch(/^[0-9a-f]{32}$/);
-    expect(Object.keys(written.namedValues).sort()).toEqual(['basic-auth-header', 'dashboard-origin', 'ingest-function-key']);
+    expect(Object.keys(written.namedValues).sort()).toEqual([
+      'basic-auth-header',
+      'dashboard-origin',
+      'ingest-function-key',
+    ]);
   });
 
   it('--check fails with file and line on a broken policy', async () => {
     const folder = policiesDir({ 'api-ingest.xml': policyXml('<base />\n<bogus-policy />') });
     try {
-      const result = await run(['--check', '--policies', folder.dir, '--config', join(work, 'broken.local.json')]);
+      const result = await run([
+        '--check',
+        '--policies',
+        folder.dir,
+        '--config',
+        join(work, 'broken.local.json'),
+      ]);
       expect(result.code).toBe(1);
-      expect(result.stderr).toMatch(/policy error: .*api-ingest\.xml:3:\d+: <bogus-policy> is not implemented/);
+      expect(result.stderr).toMatch(
+        /policy error: .*api-ingest\.xml:3:\d+: <bogus-policy> is not implemented/,
+      );
     } finally {
       folder.remove();
     }

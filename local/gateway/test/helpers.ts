@@ -4,7 +4,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
-import { createLocalGatewayConfig, startGateway, type GatewayOptions, type LocalGatewayConfig, type RunningGateway } from '../src';
+import {
+  createLocalGatewayConfig,
+  startGateway,
+  type GatewayOptions,
+  type LocalGatewayConfig,
+  type RunningGateway,
+} from '../src';
 
 export const REPO_POLICIES = join(__dirname, '../../../policies');
 
@@ -16,13 +22,20 @@ export interface RecordedRequest {
 }
 
 /** A real HTTP backend on an ephemeral port that records what reaches it and answers like ingest. */
-export async function startBackend(status = 202): Promise<{ url: string; received: RecordedRequest[]; close(): Promise<void> }> {
+export async function startBackend(
+  status = 202,
+): Promise<{ url: string; received: RecordedRequest[]; close(): Promise<void> }> {
   const received: RecordedRequest[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) });
+      received.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks),
+      });
       res.writeHead(status, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify({ accepted: 1, ids: [] }));
     });
@@ -56,7 +69,10 @@ export interface TestGateway {
   goodHeaders: Record<string, string>;
 }
 
-export async function startTestGateway(backendUrl: string, options: Partial<GatewayOptions> = {}): Promise<TestGateway> {
+export async function startTestGateway(
+  backendUrl: string,
+  options: Partial<GatewayOptions> = {},
+): Promise<TestGateway> {
   const config = createLocalGatewayConfig({ dashboardOrigin: 'http://dashboard.local:8080' });
   const logs: Record<string, unknown>[] = [];
   const gateway = await startGateway({
@@ -120,7 +136,10 @@ export function validEvent(overrides: Record<string, unknown> = {}): Record<stri
 }
 
 /** A minimal valid policy document with the given inbound statements (and base elsewhere). */
-export function policyXml(inbound: string, extra: { backend?: string; outbound?: string; onError?: string } = {}): string {
+export function policyXml(
+  inbound: string,
+  extra: { backend?: string; outbound?: string; onError?: string } = {},
+): string {
   return `<policies>
   <inbound>${inbound}</inbound>
   <backend>${extra.backend ?? '<base />'}</backend>

@@ -37,14 +37,20 @@ describe('hostile input', () => {
   });
 
   it('answers 400 in APIM shape to a header with a bare CR or LF', async () => {
-    const response = await raw(t.gateway.port, 'POST /ingest/events HTTP/1.1\r\nHost: x\r\nX-Bad: a\rInjected: 1\r\nContent-Length: 0\r\n\r\n');
+    const response = await raw(
+      t.gateway.port,
+      'POST /ingest/events HTTP/1.1\r\nHost: x\r\nX-Bad: a\rInjected: 1\r\nContent-Length: 0\r\n\r\n',
+    );
     expect(response).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
     expect(response).toContain('{"statusCode":400,"message":"Bad Request"}');
     expect(backend.received).toHaveLength(0);
   });
 
   it('answers 431 to a header block over 16 KiB', async () => {
-    const response = await raw(t.gateway.port, `POST /ingest/events HTTP/1.1\r\nHost: x\r\nX-Long: ${'a'.repeat(20_000)}\r\n\r\n`);
+    const response = await raw(
+      t.gateway.port,
+      `POST /ingest/events HTTP/1.1\r\nHost: x\r\nX-Long: ${'a'.repeat(20_000)}\r\n\r\n`,
+    );
     expect(response).toMatch(/^HTTP\/1\.1 431 /);
     expect(response).toContain('"statusCode":431');
   });
@@ -64,7 +70,13 @@ describe('hostile input', () => {
       let sent = 0;
       let done = false;
       const request = httpRequest(
-        { host: '127.0.0.1', port: t.gateway.port, method: 'POST', path: '/ingest/events', headers: t.goodHeaders },
+        {
+          host: '127.0.0.1',
+          port: t.gateway.port,
+          method: 'POST',
+          path: '/ingest/events',
+          headers: t.goodHeaders,
+        },
         (response) => {
           const parts: Buffer[] = [];
           response.on('data', (part: Buffer) => parts.push(part));
@@ -104,7 +116,9 @@ describe('hostile input', () => {
       `POST /ingest/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nOcp-Apim-Subscription-Key: ${t.goodHeaders['ocp-apim-subscription-key']}\r\nAuthorization: ${t.goodHeaders.authorization}\r\nContent-Length: 104857600\r\n\r\n{"a":`,
     );
     expect(response).toMatch(/^HTTP\/1\.1 400 /);
-    expect(response).toContain("Request's body is 104857600 bytes long and it exceeds the limit of 4194304 bytes.");
+    expect(response).toContain(
+      "Request's body is 104857600 bytes long and it exceeds the limit of 4194304 bytes.",
+    );
     expect(response.toLowerCase()).toContain('connection: close');
   });
 
@@ -133,11 +147,18 @@ describe('hostile input', () => {
   });
 
   it('answers 400 to invalid UTF-8 and keeps serving', async () => {
-    const body = Buffer.concat([Buffer.from('{"text":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}')]);
+    const body = Buffer.concat([
+      Buffer.from('{"text":"'),
+      Buffer.from([0xc3, 0x28, 0xff]),
+      Buffer.from('"}'),
+    ]);
     const response = await send(`${t.gateway.url}/ingest/events`, { headers: t.goodHeaders, body });
     expect(response.status).toBe(400);
     expect((response.json() as { message: string }).message).toContain('The body is not valid UTF-8.');
-    const fine = await send(`${t.gateway.url}/ingest/events`, { headers: t.goodHeaders, body: JSON.stringify(validEvent()) });
+    const fine = await send(`${t.gateway.url}/ingest/events`, {
+      headers: t.goodHeaders,
+      body: JSON.stringify(validEvent()),
+    });
     expect(fine.status).toBe(202);
     expect(backend.received).toHaveLength(1);
   });

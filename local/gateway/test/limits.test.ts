@@ -35,7 +35,10 @@ describe('rate-limit and quota', () => {
     stops.push(folder.remove, () => gateway.stop());
     backend.received.length = 0;
     const post = (key: string, body = JSON.stringify(validEvent())) =>
-      send(`${gateway.url}/ingest/events`, { headers: { 'content-type': 'application/json', 'ocp-apim-subscription-key': key }, body });
+      send(`${gateway.url}/ingest/events`, {
+        headers: { 'content-type': 'application/json', 'ocp-apim-subscription-key': key },
+        body,
+      });
     return { post, primary: config.subscriptions[0]!.primaryKey, other: second.primaryKey };
   }
 
@@ -49,13 +52,22 @@ describe('rate-limit and quota', () => {
     expect(admitted).toHaveLength(5);
     expect(throttled).toHaveLength(25);
     expect(backend.received).toHaveLength(5);
-    expect(admitted.map((response) => response.headers['x-remaining']).sort()).toEqual(['0', '1', '2', '3', '4']);
+    expect(admitted.map((response) => response.headers['x-remaining']).sort()).toEqual([
+      '0',
+      '1',
+      '2',
+      '3',
+      '4',
+    ]);
     expect(admitted.every((response) => response.headers['x-total'] === '5')).toBe(true);
     for (const response of throttled) {
       const retryAfter = Number(response.headers['retry-after']);
       expect(retryAfter).toBeGreaterThanOrEqual(59);
       expect(retryAfter).toBeLessThanOrEqual(60);
-      expect(response.json()).toEqual({ statusCode: 429, message: `Rate limit is exceeded. Try again in ${retryAfter} seconds.` });
+      expect(response.json()).toEqual({
+        statusCode: 429,
+        message: `Rate limit is exceeded. Try again in ${retryAfter} seconds.`,
+      });
     }
     // Counted per subscription: another subscription of the product still has all its calls.
     expect((await post(other)).status).toBe(202);
@@ -85,7 +97,9 @@ describe('rate-limit and quota', () => {
       expect(retryAfter).toBeLessThanOrEqual(3600);
       expect(response.json()).toEqual({
         statusCode: 403,
-        message: expect.stringMatching(/^Out of call volume quota\. Quota will be replenished in (00:5\d:\d\d|01:00:00)\.$/) as unknown,
+        message: expect.stringMatching(
+          /^Out of call volume quota\. Quota will be replenished in (00:5\d:\d\d|01:00:00)\.$/,
+        ) as unknown,
       });
     }
   });
@@ -99,6 +113,8 @@ describe('rate-limit and quota', () => {
     expect(statuses.slice(0, 3)).toEqual([202, 202, 202]);
     expect(statuses.at(-1)).toBe(403);
     const refused = await post(primary, big);
-    expect((refused.json() as { message: string }).message).toMatch(/^Out of bandwidth quota\. Quota will be replenished in 00:0[01]:\d\d\.$/);
+    expect((refused.json() as { message: string }).message).toMatch(
+      /^Out of bandwidth quota\. Quota will be replenished in 00:0[01]:\d\d\.$/,
+    );
   });
 });

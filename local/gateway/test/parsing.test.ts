@@ -1,7 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLocalGatewayConfig, PolicyError, startGateway, type GatewayOptions } from '../src';
-import { agent, GLOBAL_FORWARD, policiesDir, policyXml, REPO_POLICIES, send, startBackend, validEvent } from './helpers';
+import {
+  agent,
+  GLOBAL_FORWARD,
+  policiesDir,
+  policyXml,
+  REPO_POLICIES,
+  send,
+  startBackend,
+  validEvent,
+} from './helpers';
 
 afterAll(() => agent.close());
 
@@ -20,7 +29,10 @@ function options(dir: string, extra: Partial<GatewayOptions> = {}): GatewayOptio
 }
 
 /** Starts a gateway on the files and returns the startup error it must refuse with. */
-async function startupError(files: Record<string, string>, extra: Partial<GatewayOptions> = {}): Promise<PolicyError> {
+async function startupError(
+  files: Record<string, string>,
+  extra: Partial<GatewayOptions> = {},
+): Promise<PolicyError> {
   const folder = policiesDir(files);
   try {
     const gateway = await startGateway(options(folder.dir, extra));
@@ -36,7 +48,9 @@ async function startupError(files: Record<string, string>, extra: Partial<Gatewa
 
 describe('strict policy parsing', () => {
   it('refuses malformed XML with the file and line', async () => {
-    const error = await startupError({ 'global.xml': '<policies>\n  <inbound>\n    <base />\n  </inbnd>\n</policies>\n' });
+    const error = await startupError({
+      'global.xml': '<policies>\n  <inbound>\n    <base />\n  </inbnd>\n</policies>\n',
+    });
     expect(error.file).toBe(join(error.file.split('/')[0]!, 'global.xml'));
     expect(error.line).toBe(4);
     expect(error.message).toMatch(/global\.xml:4:\d+: malformed XML/);
@@ -44,7 +58,9 @@ describe('strict policy parsing', () => {
 
   it('refuses an element it does not implement, naming it, the file and the line', async () => {
     const error = await startupError({
-      'api-ingest.xml': policyXml('\n    <base />\n    <rate-limit-by-key calls="1" renewal-period="1" counter-key="x" />\n'),
+      'api-ingest.xml': policyXml(
+        '\n    <base />\n    <rate-limit-by-key calls="1" renewal-period="1" counter-key="x" />\n',
+      ),
     });
     expect(error.line).toBe(4);
     expect(error.message).toMatch(/api-ingest\.xml:4:\d+: <rate-limit-by-key> is not implemented/);
@@ -53,31 +69,51 @@ describe('strict policy parsing', () => {
   it('warns about a policy the configured tier lacks before refusing it', async () => {
     const warnings: unknown[] = [];
     await startupError(
-      { 'api-ingest.xml': policyXml('<base /><rate-limit-by-key calls="1" renewal-period="1" counter-key="x" />') },
+      {
+        'api-ingest.xml': policyXml(
+          '<base /><rate-limit-by-key calls="1" renewal-period="1" counter-key="x" />',
+        ),
+      },
       { logger: (line) => warnings.push(line) },
     );
-    expect(JSON.stringify(warnings)).toContain('<rate-limit-by-key> is not supported on the Consumption tier');
+    expect(JSON.stringify(warnings)).toContain(
+      '<rate-limit-by-key> is not supported on the Consumption tier',
+    );
   });
 
   it('refuses policy expressions in attributes and in values', async () => {
     const inAttribute = await startupError({
-      'api-ingest.xml': policyXml('<base />\n<check-header name="X" failed-check-httpcode="401" failed-check-error-message="@(context.Request.Url.Path)" ignore-case="true" />'),
+      'api-ingest.xml': policyXml(
+        '<base />\n<check-header name="X" failed-check-httpcode="401" failed-check-error-message="@(context.Request.Url.Path)" ignore-case="true" />',
+      ),
     });
     expect(inAttribute.line).toBe(3);
     expect(inAttribute.message).toContain('policy expression');
     const inValue = await startupError({
-      'api-ingest.xml': policyXml('<base />\n<set-header name="X" exists-action="override">\n  <value>@{ return "x"; }</value>\n</set-header>'),
+      'api-ingest.xml': policyXml(
+        '<base />\n<set-header name="X" exists-action="override">\n  <value>@{ return "x"; }</value>\n</set-header>',
+      ),
     });
     expect(inValue.line).toBe(4);
     expect(inValue.message).toMatch(/<value> uses a policy expression/);
   });
 
   it('refuses unknown attributes, misplaced policies and undefined named values', async () => {
-    const attribute = await startupError({ 'api-ingest.xml': policyXml('<base /><set-header name="X" exists-action="override" bogus="1"><value>v</value></set-header>') });
+    const attribute = await startupError({
+      'api-ingest.xml': policyXml(
+        '<base /><set-header name="X" exists-action="override" bogus="1"><value>v</value></set-header>',
+      ),
+    });
     expect(attribute.message).toContain('attribute bogus of <set-header> is not implemented');
-    const scope = await startupError({ 'api-ingest.xml': policyXml('<base /><quota calls="1" renewal-period="60" />') });
+    const scope = await startupError({
+      'api-ingest.xml': policyXml('<base /><quota calls="1" renewal-period="60" />'),
+    });
     expect(scope.message).toContain('<quota> is not allowed at api scope');
-    const named = await startupError({ 'api-ingest.xml': policyXml('<base /><set-header name="X"><value>{{no-such-value}}</value></set-header>') });
+    const named = await startupError({
+      'api-ingest.xml': policyXml(
+        '<base /><set-header name="X"><value>{{no-such-value}}</value></set-header>',
+      ),
+    });
     expect(named.message).toContain('{{no-such-value}}, which is not defined');
     const file = await startupError({ 'api-other.xml': policyXml('<base />') });
     expect(file.message).toContain('does not match a scope');
@@ -85,7 +121,11 @@ describe('strict policy parsing', () => {
 
   it('never echoes a secret named value in a startup error', async () => {
     const error = await startupError(
-      { 'api-ingest.xml': policyXml('<base /><set-header name="X"><value>{{basic-auth-header}}</value></set-header>') },
+      {
+        'api-ingest.xml': policyXml(
+          '<base /><set-header name="X"><value>{{basic-auth-header}}</value></set-header>',
+        ),
+      },
       { namedValues: { ...config.namedValues, 'basic-auth-header': 'secret\r\nInjected: yes' } },
     );
     expect(error.message).toContain('line break');
@@ -112,13 +152,20 @@ describe('scopes, <base /> and the smaller policies', () => {
   });
   afterAll(() => backend.close());
 
-  async function run(files: Record<string, string>, init: { headers?: Record<string, string>; body?: string } = {}) {
+  async function run(
+    files: Record<string, string>,
+    init: { headers?: Record<string, string>; body?: string } = {},
+  ) {
     const folder = policiesDir(files);
     const gateway = await startGateway(options(folder.dir, { backendUrl: backend.url }));
     backend.received.length = 0;
     try {
       return await send(`${gateway.url}/ingest/events`, {
-        headers: { 'content-type': 'application/json', 'ocp-apim-subscription-key': config.subscriptions[0]!.primaryKey, ...init.headers },
+        headers: {
+          'content-type': 'application/json',
+          'ocp-apim-subscription-key': config.subscriptions[0]!.primaryKey,
+          ...init.headers,
+        },
         body: init.body ?? JSON.stringify(validEvent()),
       });
     } finally {
@@ -127,20 +174,29 @@ describe('scopes, <base /> and the smaller policies', () => {
     }
   }
 
-  const mark = (value: string) => `<set-header name="x-order" exists-action="append"><value>${value}</value></set-header>`;
+  const mark = (value: string) =>
+    `<set-header name="x-order" exists-action="append"><value>${value}</value></set-header>`;
 
   it('evaluates global -> product -> API -> operation, with <base /> where each file puts it', async () => {
     const response = await run({
       'global.xml': policyXml(mark('global'), { backend: '<forward-request />', outbound: '', onError: '' }),
       'product-ingest.xml': policyXml(`<base />${mark('product')}`),
-      'api-ingest.xml': policyXml(`<base />${mark('{{dashboard-origin}}')}<set-backend-service backend-id="ingest-function" />`),
-      'operation-ingest-post-events.xml': policyXml(`${mark('operation-before')}<base />${mark('operation-after')}`, {
-        outbound: '<base /><set-header name="x-outbound" exists-action="override"><value>set</value></set-header><set-status code="201" reason="Made" />',
-      }),
+      'api-ingest.xml': policyXml(
+        `<base />${mark('{{dashboard-origin}}')}<set-backend-service backend-id="ingest-function" />`,
+      ),
+      'operation-ingest-post-events.xml': policyXml(
+        `${mark('operation-before')}<base />${mark('operation-after')}`,
+        {
+          outbound:
+            '<base /><set-header name="x-outbound" exists-action="override"><value>set</value></set-header><set-status code="201" reason="Made" />',
+        },
+      ),
     });
     expect(response.status).toBe(201);
     expect(response.headers['x-outbound']).toBe('set');
-    expect(backend.received[0]!.headers['x-order']).toBe('operation-before, global, product, http://dashboard.local, operation-after');
+    expect(backend.received[0]!.headers['x-order']).toBe(
+      'operation-before, global, product, http://dashboard.local, operation-after',
+    );
   });
 
   it('drops the parent scopes where a file leaves out <base />', async () => {
@@ -153,7 +209,9 @@ describe('scopes, <base /> and the smaller policies', () => {
   });
 
   it('sends nothing to a backend when no forward-request is in effect', async () => {
-    const response = await run({ 'api-ingest.xml': policyXml('<base /><set-backend-service backend-id="ingest-function" />') });
+    const response = await run({
+      'api-ingest.xml': policyXml('<base /><set-backend-service backend-id="ingest-function" />'),
+    });
     expect(response.status).toBe(200);
     expect(response.text).toBe('');
     expect(backend.received).toHaveLength(0);
@@ -164,13 +222,23 @@ describe('scopes, <base /> and the smaller policies', () => {
       'global.xml': GLOBAL_FORWARD,
       'api-ingest.xml': policyXml(`<base />${filter}<set-backend-service backend-id="ingest-function" />`),
     });
-    const outside = await run(api('<ip-filter action="allow"><address-range from="10.0.0.0" to="10.0.0.255" /></ip-filter>'));
+    const outside = await run(
+      api('<ip-filter action="allow"><address-range from="10.0.0.0" to="10.0.0.255" /></ip-filter>'),
+    );
     expect(outside.status).toBe(403);
-    expect(outside.json()).toEqual({ statusCode: 403, message: 'Caller IP address 127.0.0.1 is not allowed. Access denied.' });
+    expect(outside.json()).toEqual({
+      statusCode: 403,
+      message: 'Caller IP address 127.0.0.1 is not allowed. Access denied.',
+    });
     const forbidden = await run(api('<ip-filter action="forbid"><address>127.0.0.1</address></ip-filter>'));
     expect(forbidden.status).toBe(403);
-    expect(forbidden.json()).toEqual({ statusCode: 403, message: 'Caller IP address is blocked. Access denied.' });
-    const inside = await run(api('<ip-filter action="allow"><address-range from="127.0.0.0" to="127.0.0.255" /></ip-filter>'));
+    expect(forbidden.json()).toEqual({
+      statusCode: 403,
+      message: 'Caller IP address is blocked. Access denied.',
+    });
+    const inside = await run(
+      api('<ip-filter action="allow"><address-range from="127.0.0.0" to="127.0.0.255" /></ip-filter>'),
+    );
     expect(inside.status).toBe(202);
   });
 
@@ -183,13 +251,14 @@ describe('scopes, <base /> and the smaller policies', () => {
     expect(returned.status).toBe(418);
     expect(returned.text).toBe('short and stout');
     expect(returned.headers['content-type']).toBe('text/plain');
-    const rewritten = await run(
-      {
-        'api-ingest.xml': policyXml('<base /><check-header name="X-Need" failed-check-httpcode="401" failed-check-error-message="need it" ignore-case="true" />', {
+    const rewritten = await run({
+      'api-ingest.xml': policyXml(
+        '<base /><check-header name="X-Need" failed-check-httpcode="401" failed-check-error-message="need it" ignore-case="true" />',
+        {
           onError: '<base /><set-status code="403" reason="Forbidden" />',
-        }),
-      },
-    );
+        },
+      ),
+    });
     expect(rewritten.status).toBe(403);
     expect(rewritten.json()).toEqual({ statusCode: 401, message: 'need it' });
   });

@@ -46,14 +46,25 @@ describe('the repository policies through the local gateway', () => {
   });
 
   it('accepts an array of 1..100 events and refuses 0 or 101', async () => {
-    const ok = await send(events, { headers: t.goodHeaders, body: JSON.stringify([validEvent(), validEvent()]) });
+    const ok = await send(events, {
+      headers: t.goodHeaders,
+      body: JSON.stringify([validEvent(), validEvent()]),
+    });
     expect(ok.status).toBe(202);
-    const hundred = await send(events, { headers: t.goodHeaders, body: JSON.stringify(Array.from({ length: 100 }, () => validEvent())) });
+    const hundred = await send(events, {
+      headers: t.goodHeaders,
+      body: JSON.stringify(Array.from({ length: 100 }, () => validEvent())),
+    });
     expect(hundred.status).toBe(202);
     for (const body of [[], Array.from({ length: 101 }, () => validEvent())]) {
       const refused = await send(events, { headers: t.goodHeaders, body: JSON.stringify(body) });
       expect(refused.status).toBe(400);
-      expect(refused.json()).toEqual({ statusCode: 400, message: expect.stringMatching(/^Body of the request does not conform to the definition tweet-event/) as unknown });
+      expect(refused.json()).toEqual({
+        statusCode: 400,
+        message: expect.stringMatching(
+          /^Body of the request does not conform to the definition tweet-event/,
+        ) as unknown,
+      });
     }
     expect(backend.received).toHaveLength(2);
   });
@@ -79,20 +90,28 @@ describe('the repository policies through the local gateway', () => {
     expect(missing.status).toBe(401);
     expect(missing.json()).toEqual({
       statusCode: 401,
-      message: 'Access denied due to missing subscription key. Make sure to include subscription key when making requests to an API.',
+      message:
+        'Access denied due to missing subscription key. Make sure to include subscription key when making requests to an API.',
     });
-    const invalid = await send(events, { headers: { ...withoutKey, 'ocp-apim-subscription-key': 'not-a-key-at-all' }, body: '{}' });
+    const invalid = await send(events, {
+      headers: { ...withoutKey, 'ocp-apim-subscription-key': 'not-a-key-at-all' },
+      body: '{}',
+    });
     expect(invalid.status).toBe(401);
     expect(invalid.json()).toEqual({
       statusCode: 401,
-      message: 'Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription.',
+      message:
+        'Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription.',
     });
     expect(backend.received).toHaveLength(0);
   });
 
   it('answers 401 with WWW-Authenticate for missing or wrong basic-auth credentials', async () => {
     const { authorization: _auth, ...withoutAuth } = t.goodHeaders;
-    const expected = { statusCode: 401, message: 'Access denied due to missing or invalid basic authentication credentials.' };
+    const expected = {
+      statusCode: 401,
+      message: 'Access denied due to missing or invalid basic authentication credentials.',
+    };
     const missing = await send(events, { headers: withoutAuth, body: JSON.stringify(validEvent()) });
     expect(missing.status).toBe(401);
     expect(missing.json()).toEqual(expected);
@@ -104,15 +123,24 @@ describe('the repository policies through the local gateway', () => {
     expect(wrong.status).toBe(401);
     expect(wrong.json()).toEqual(expected);
     // ignore-case="false": the same credential with the base64 upper-cased is refused.
-    const upper = await send(events, { headers: { ...withoutAuth, authorization: t.goodHeaders.authorization!.toUpperCase() }, body: '{}' });
+    const upper = await send(events, {
+      headers: { ...withoutAuth, authorization: t.goodHeaders.authorization!.toUpperCase() },
+      body: '{}',
+    });
     expect(upper.status).toBe(401);
     expect(backend.received).toHaveLength(0);
   });
 
   it('validates content: content type, size limit and every schema error', async () => {
-    const text = await send(events, { headers: { ...t.goodHeaders, 'content-type': 'text/plain' }, body: JSON.stringify(validEvent()) });
+    const text = await send(events, {
+      headers: { ...t.goodHeaders, 'content-type': 'text/plain' },
+      body: JSON.stringify(validEvent()),
+    });
     expect(text.status).toBe(400);
-    expect(text.json()).toEqual({ statusCode: 400, message: 'Unspecified content type text/plain is not allowed.' });
+    expect(text.json()).toEqual({
+      statusCode: 400,
+      message: 'Unspecified content type text/plain is not allowed.',
+    });
 
     const invalid = await send(events, {
       headers: t.goodHeaders,
@@ -120,7 +148,9 @@ describe('the repository policies through the local gateway', () => {
     });
     expect(invalid.status).toBe(400);
     const message = (invalid.json() as { message: string }).message;
-    expect(message).toContain('Body of the request does not conform to the definition tweet-event, which is associated with the content type application/json.');
+    expect(message).toContain(
+      'Body of the request does not conform to the definition tweet-event, which is associated with the content type application/json.',
+    );
     expect(message).toContain('$[1].likes: must be >= 0');
     expect(message).toContain('$[1].tweetId: must be string');
     expect(message).toContain('$[1].extra: is not allowed');
@@ -128,7 +158,10 @@ describe('the repository policies through the local gateway', () => {
 
     const big = await send(events, { headers: t.goodHeaders, body: Buffer.alloc(4 * 1024 * 1024 + 1, 0x20) });
     expect(big.status).toBe(400);
-    expect(big.json()).toEqual({ statusCode: 400, message: "Request's body is 4194305 bytes long and it exceeds the limit of 4194304 bytes." });
+    expect(big.json()).toEqual({
+      statusCode: 400,
+      message: "Request's body is 4194305 bytes long and it exceeds the limit of 4194304 bytes.",
+    });
     expect(backend.received).toHaveLength(0);
   });
 
@@ -138,14 +171,26 @@ describe('the repository policies through the local gateway', () => {
     t.gateway.setSubscriptions([rotated]);
     try {
       const body = JSON.stringify(validEvent());
-      const old = await send(events, { headers: { ...t.goodHeaders, 'ocp-apim-subscription-key': original.primaryKey }, body });
+      const old = await send(events, {
+        headers: { ...t.goodHeaders, 'ocp-apim-subscription-key': original.primaryKey },
+        body,
+      });
       expect(old.status).toBe(401);
-      const fresh = await send(events, { headers: { ...t.goodHeaders, 'ocp-apim-subscription-key': rotated.primaryKey }, body });
+      const fresh = await send(events, {
+        headers: { ...t.goodHeaders, 'ocp-apim-subscription-key': rotated.primaryKey },
+        body,
+      });
       expect(fresh.status).toBe(202);
-      const secondary = await send(events, { headers: { ...t.goodHeaders, 'ocp-apim-subscription-key': original.secondaryKey }, body });
+      const secondary = await send(events, {
+        headers: { ...t.goodHeaders, 'ocp-apim-subscription-key': original.secondaryKey },
+        body,
+      });
       expect(secondary.status).toBe(202);
       t.gateway.setSubscriptions([{ ...rotated, state: 'suspended' }]);
-      const suspended = await send(events, { headers: { ...t.goodHeaders, 'ocp-apim-subscription-key': rotated.primaryKey }, body });
+      const suspended = await send(events, {
+        headers: { ...t.goodHeaders, 'ocp-apim-subscription-key': rotated.primaryKey },
+        body,
+      });
       expect(suspended.status).toBe(401);
     } finally {
       t.gateway.setSubscriptions([original]);
@@ -155,7 +200,11 @@ describe('the repository policies through the local gateway', () => {
   it('answers CORS preflights for the dashboard origin only, without reaching the backend', async () => {
     const allowed = await send(events, {
       method: 'OPTIONS',
-      headers: { origin: 'http://dashboard.local:8080', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      headers: {
+        origin: 'http://dashboard.local:8080',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type',
+      },
     });
     expect(allowed.status).toBe(200);
     expect(allowed.headers['access-control-allow-origin']).toBe('http://dashboard.local:8080');
@@ -170,10 +219,17 @@ describe('the repository policies through the local gateway', () => {
     expect(other.headers['access-control-allow-origin']).toBeUndefined();
     const disallowedHeader = await send(events, {
       method: 'OPTIONS',
-      headers: { origin: 'http://dashboard.local:8080', 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-custom' },
+      headers: {
+        origin: 'http://dashboard.local:8080',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'x-custom',
+      },
     });
     expect(disallowedHeader.headers['access-control-allow-origin']).toBeUndefined();
-    const actual = await send(events, { headers: { ...t.goodHeaders, origin: 'http://dashboard.local:8080' }, body: JSON.stringify(validEvent()) });
+    const actual = await send(events, {
+      headers: { ...t.goodHeaders, origin: 'http://dashboard.local:8080' },
+      body: JSON.stringify(validEvent()),
+    });
     expect(actual.status).toBe(202);
     expect(actual.headers['access-control-allow-origin']).toBe('http://dashboard.local:8080');
     expect(actual.headers['access-control-expose-headers']).toBe('Retry-After,x-ratelimit-remaining');
@@ -181,7 +237,11 @@ describe('the repository policies through the local gateway', () => {
   });
 
   it('answers 404 in APIM shape for an unknown path or method', async () => {
-    for (const [method, path] of [['POST', '/nope'], ['GET', '/ingest/events'], ['POST', '/ingest/events/extra']] as const) {
+    for (const [method, path] of [
+      ['POST', '/nope'],
+      ['GET', '/ingest/events'],
+      ['POST', '/ingest/events/extra'],
+    ] as const) {
       const response = await send(`${t.gateway.url}${path}`, { method, headers: t.goodHeaders });
       expect(response.status).toBe(404);
       expect(response.json()).toEqual({ statusCode: 404, message: 'Resource not found' });
@@ -191,12 +251,25 @@ describe('the repository policies through the local gateway', () => {
   it('logs one line per request with status and subscription, never a secret', async () => {
     t.logs.length = 0;
     await send(events, { headers: t.goodHeaders, body: JSON.stringify(validEvent()) });
-    await send(`${events}?subscription-key=${t.config.subscriptions[0]!.secondaryKey}`, { headers: { authorization: 'Basic d3Jvbmc6d3Jvbmc=' }, body: '{}' });
+    await send(`${events}?subscription-key=${t.config.subscriptions[0]!.secondaryKey}`, {
+      headers: { authorization: 'Basic d3Jvbmc6d3Jvbmc=' },
+      body: '{}',
+    });
     const requests = t.logs.filter((line) => line.msg === 'request');
     expect(requests).toHaveLength(2);
-    expect(requests[0]).toMatchObject({ status: 202, subscription: 'producer', product: 'ingest', api: 'ingest', operation: 'post-events', path: '/ingest/events' });
+    expect(requests[0]).toMatchObject({
+      status: 202,
+      subscription: 'producer',
+      product: 'ingest',
+      api: 'ingest',
+      operation: 'post-events',
+      path: '/ingest/events',
+    });
     expect(typeof requests[0]!.latencyMs).toBe('number');
-    expect(requests[1]).toMatchObject({ status: 401, error: { source: 'check-header', reason: 'HeaderValueNotAllowed' } });
+    expect(requests[1]).toMatchObject({
+      status: 401,
+      error: { source: 'check-header', reason: 'HeaderValueNotAllowed' },
+    });
     const text = JSON.stringify(t.logs);
     for (const secret of [
       t.config.subscriptions[0]!.primaryKey,
@@ -220,7 +293,10 @@ describe('a backend that cannot be reached', () => {
     await new Promise<void>((resolve) => probe.close(() => resolve()));
     const t = await startTestGateway(`http://127.0.0.1:${port}/api`);
     try {
-      const response = await send(`${t.gateway.url}/ingest/events`, { headers: t.goodHeaders, body: JSON.stringify(validEvent()) });
+      const response = await send(`${t.gateway.url}/ingest/events`, {
+        headers: t.goodHeaders,
+        body: JSON.stringify(validEvent()),
+      });
       expect(response.status).toBe(500);
       expect(response.json()).toEqual({ statusCode: 500, message: 'Internal server error' });
     } finally {
