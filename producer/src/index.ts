@@ -3,6 +3,7 @@ export * from './random';
 export * from './time';
 export * from './tweets';
 export * from './images';
+export * from './checker';
 export * from './prepare';
 export * from './sample';
 export * from './replay/retry';

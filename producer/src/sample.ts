@@ -17,6 +17,11 @@ export interface SampleOptions {
   /** JPEG quality 1-100; default 50, which keeps the committed sample small. */
   readonly quality?: number | undefined;
   /**
+   * Per-pixel noise amplitude (0-64, default 0). Real aerial photos are grainy, which is what makes
+   * the dataset's JPEGs 5-15 KB; the full-size benchmark uses grain to get files of that size.
+   */
+  readonly grain?: number | undefined;
+  /**
    * Encode at most this many distinct tiles; further files reuse one with a JPEG comment naming the
    * file, so every file still has its own bytes. jpeg-js spends ~0.2 s setting up each encode, which
    * makes 23,000 distinct tiles take over an hour; the full-size benchmark uses a few hundred.
@@ -241,7 +246,7 @@ async function writeImages(
     const distinct = options.distinctTiles ?? count;
     let jpeg: Buffer;
     if (i < distinct) {
-      jpeg = satelliteJpeg(random, label === 'damage', options.quality ?? 50);
+      jpeg = satelliteJpeg(random, label === 'damage', options.quality ?? 50, options.grain ?? 0);
       if (distinct < count) tiles.push(jpeg);
     } else {
       jpeg = withComment(tiles[random.int(0, tiles.length - 1)]!, `${split}/${label}/${name}`);
@@ -264,7 +269,7 @@ type Rgb = readonly [number, number, number];
  * damaged tile adds brown flood water and debris. The point is realistic bytes (a real JPEG of the
  * dataset's size), not realistic pixels.
  */
-export function satelliteJpeg(random: SeededRandom, damaged: boolean, quality: number): Buffer {
+export function satelliteJpeg(random: SeededRandom, damaged: boolean, quality: number, grain = 0): Buffer {
   const pixels = Buffer.alloc(SIZE * SIZE * 4);
   const noise = valueNoise(random, 8);
   const ground: Rgb = random.pick([
@@ -316,6 +321,14 @@ export function satelliteJpeg(random: SeededRandom, damaged: boolean, quality: n
     }
     for (let d = random.int(20, 60); d > 0; d--)
       fill(pixels, random.int(0, SIZE - 2), random.int(0, SIZE - 2), 2, 2, random.pick(roofs));
+  }
+  if (grain > 0) {
+    for (let i = 0; i < pixels.length; i += 4) {
+      const n = (random.next() - 0.5) * 2 * grain;
+      pixels[i] = clamp(pixels[i]! + n);
+      pixels[i + 1] = clamp(pixels[i + 1]! + n);
+      pixels[i + 2] = clamp(pixels[i + 2]! + n);
+    }
   }
   return Buffer.from(encodeJpeg({ data: pixels, width: SIZE, height: SIZE }, quality).data);
 }

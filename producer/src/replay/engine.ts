@@ -4,6 +4,7 @@ import { Pool } from 'undici';
 import { MAX_EVENTS_PER_REQUEST, type ValidationIssue } from '@pipeline/schemas';
 import { UsageError } from '../errors';
 import { backoffDelay, isRetryableStatus, parseRetryAfter } from './retry';
+import { EventChecker } from '../checker';
 import { MAX_EVENT_BYTES, openInput, toItem, type ReplayInput, type ReplayItem } from './source';
 import {
   LatencyHistogram,
@@ -300,6 +301,7 @@ export class ReplayEngine extends EventEmitter<ReplayEventMap> implements Promis
   async #pump(): Promise<void> {
     const s = this.#settings;
     const pass = await openInput(this.#options.input, this.#options.seed);
+    const checker = new EventChecker();
     let batch: ReplayItem[] = [];
     let batchBytes = 2;
     let position = 0;
@@ -333,7 +335,7 @@ export class ReplayEngine extends EventEmitter<ReplayEventMap> implements Promis
           this.#counts.read -= batch.length;
           return;
         }
-        const item = toItem(position++, entry, s.preflight);
+        const item = toItem(position++, entry, s.preflight, checker);
         readThisPass++;
         this.#counts.read++;
         if (item.problems) {
@@ -346,7 +348,7 @@ export class ReplayEngine extends EventEmitter<ReplayEventMap> implements Promis
           });
           continue;
         }
-        const bytes = Buffer.byteLength(item.raw) + 1;
+        const bytes = item.raw.length + 1;
         if (batch.length && batchBytes + bytes > MAX_EVENT_BYTES + 2) {
           if (!(await dispatch())) return;
         }
@@ -380,7 +382,7 @@ export class ReplayEngine extends EventEmitter<ReplayEventMap> implements Promis
     this.#counts.sent += batch.length;
     if (this.#settings.dryRun) {
       // Nothing is accepted in a dry run: `sent` counts what would have been posted.
-      this.#counts.bytes += Buffer.byteLength(batchBody(batch));
+      this.#counts.bytes += batchBody(batch).length;
       return;
     }
     const queue: (readonly ReplayItem[])[] = [batch];
@@ -449,7 +451,7 @@ export class ReplayEngine extends EventEmitter<ReplayEventMap> implements Promis
   async #send(items: readonly ReplayItem[]): Promise<Outcome> {
     const s = this.#settings;
     const body = batchBody(items);
-    const bodyBytes = Buffer.byteLength(body);
+    const bodyBytes = body.length;
     let quotaWaits = 0;
     for (let attempt = 0; ; attempt++) {
       if (attempt > 0 && this.#stopping) {
@@ -621,8 +623,17 @@ export function replay(options: ReplayOptions): ReplayEngine {
   return new ReplayEngine(options);
 }
 
-function batchBody(items: readonly ReplayItem[]): string {
-  return `[${items.map((item) => item.raw).join(',')}]`;
+const OPEN = Buffer.from('[');
+const COMMA = Buffer.from(',');
+const CLOSE = Buffer.from(']');
+const EMPTY = Buffer.alloc(0);
+
+/** The request body, `[e1,e2,...]`, assembled from the events' own bytes. */
+function batchBody(items: readonly ReplayItem[]): Buffer {
+  const parts: Buffer[] = [OPEN];
+  items.forEach((item, index) => parts.push(index ? COMMA : EMPTY, item.raw));
+  parts.push(CLOSE);
+  return Buffer.concat(parts);
 }
 
 /** The server's per-event errors (`errors: [{index, path, message}]`), grouped by index. */
