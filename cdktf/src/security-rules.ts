@@ -370,6 +370,18 @@ export const SECURITY_RULES: readonly SecurityRule[] = [
     'identity must include SystemAssigned',
   ),
   attributeRule(
+    'apim-tls12',
+    'API Management refuses SSL 3.0, TLS 1.0 and TLS 1.1 from clients and to backends.',
+    'azurerm_api_management',
+    (a) =>
+      ['frontend', 'backend'].every((side) =>
+        ['ssl30', 'tls10', 'tls11'].every(
+          (protocol) => get(a, `security.${side}_${protocol}_enabled`) === false,
+        ),
+      ),
+    'security.{frontend,backend}_{ssl30,tls10,tls11}_enabled must all be false',
+  ),
+  attributeRule(
     'apim-api-https-and-subscription',
     'APIs are HTTPS only and require a subscription key.',
     'azurerm_api_management_api',

@@ -90,6 +90,15 @@ export class ApiManagement extends Construct {
       identity: { type: 'SystemAssigned' },
       // Management API clients older than this cannot change the service (security baseline).
       minApiVersion: '2021-08-01',
+      // TLS 1.2 or later on both sides (the protocol switches, which every tier accepts).
+      security: {
+        frontendSsl30Enabled: false,
+        frontendTls10Enabled: false,
+        frontendTls11Enabled: false,
+        backendSsl30Enabled: false,
+        backendTls10Enabled: false,
+        backendTls11Enabled: false,
+      },
       tags: props.tags,
     });
     const apimDependency = { ...common, apiManagementName: this.service.name };
