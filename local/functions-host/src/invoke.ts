@@ -48,11 +48,36 @@ export async function invokeFunction(
     invocationId,
     request: { ...input, invocationId, functionId: name },
     metadata: fn.metadata,
-    log: (level, category, message) => userLog(logger, name, level, category === 'system', message),
+    log: (level, category, message) => {
+      // Log hooks (app.hook.log) see every log and may rewrite user logs, as in the worker.
+      let final = { level, message };
+      for (const hook of registry.hookCallbacks('log')) {
+        const hookContext: Record<string, unknown> = {
+          level,
+          category,
+          message,
+          invocationContext,
+          hookData: {},
+          appHookData: registry.appHookData,
+        };
+        try {
+          void hook(hookContext);
+        } catch (error) {
+          logger.warn(
+            `${name}: a log hook failed: ${error instanceof Error ? error.message : String(error)}`,
+          );
+        }
+        if (category === 'user')
+          final = { level: hookContext.level as RpcLogLevel, message: String(hookContext.message) };
+      }
+      userLog(logger, name, final.level, category === 'system', final.message);
+    },
   };
+  let invocationContext: unknown;
   try {
     const invocationModel = model.getInvocationModel(coreContext);
     const { context, inputs: initialInputs } = await invocationModel.getArguments();
+    invocationContext = context;
     const appHookData = registry.appHookData;
     const hookData: Record<string, unknown> = {};
     let inputs = initialInputs;

@@ -148,6 +148,15 @@ describe('HTTP triggers (the functions app and a fixture app, in a host process)
     ).toBe(true);
   }, 30_000);
 
+  it('runs the app hooks: pre-invocation (replacing the handler) and log (rewriting user logs)', async () => {
+    const response = await fetch(`${echo.url}/api/hooked`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-pre-invocation')).toBe('ran');
+    expect(await response.text()).toBe('hooked');
+    expect(echo.lines.some((l) => l.includes('hooked: login with password=***'))).toBe(true);
+    expect(echo.lines.some((l) => l.includes('hunter2'))).toBe(false);
+  }, 30_000);
+
   it('applies an HTTP function output binding (Cosmos DB upsert) before answering', async () => {
     const docs = [
       { id: 'http-output-1', value: 1 },
