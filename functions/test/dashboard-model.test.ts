@@ -122,7 +122,7 @@ describe('series and tables', () => {
       partitionId,
       lag,
       lastEnqueuedSequenceNumber: 10,
-      lastStoredSequenceNumber: 10 - lag,
+      lastProcessedSequenceNumber: 10 - lag,
       lastEnqueuedAt: null,
     });
     expect(

@@ -1,23 +1,25 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { EventHubProducerClient } from '@azure/event-hubs';
 import { spawnNodeUntilReady, stopChild } from '@pipeline/emulators';
+import { startEmulator, type RunningEmulator } from '@pipeline/eventhubs-emulator';
 import type { ChildProcess } from 'node:child_process';
 import type { TweetEvent } from '@pipeline/schemas';
 import { formatCount, formatDuration, shares } from '../src/shared/dashboard-model';
 import type { Stats } from '../src/shared/stats-contract';
 import { tweetEvent } from './events';
-import { replayWithoutHub } from './replay';
 import { startTestServices, type TestServices } from './support';
 
 /**
  * The dashboard in a real browser (Debian's chromium via playwright-core), served by the local Functions
- * host (local/functions-host, the same registered functions and key check as Azure) from tsc's output,
- * over Azurite and the Cosmos DB server. Build first: `npx tsc -b` (npm test does).
+ * host (local/functions-host: the same registered functions, key check and bindings as Azure) from tsc's
+ * output, over Azurite, the Cosmos DB server and the Event Hubs emulator. Events are replayed through the
+ * whole pipeline: POST /api/events -> ingest -> Event Hubs -> consume -> Cosmos DB -> stats -> page.
+ * Build first: `npx tsc -b` (npm test does).
  */
 const FUNCTIONS = join(__dirname, '..');
 const HOST_CLI = join(FUNCTIONS, '../local/functions-host/dist/src/cli.js');
@@ -49,19 +51,12 @@ function event(n: number): TweetEvent {
   return base;
 }
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
-}
-
 // Generous per-test budget: the stats endpoint answers in ~1 s alone but several under a loaded CI.
 jest.setTimeout(60_000);
 
 describe('dashboard in chromium, served by the local Functions host', () => {
   let services: TestServices;
+  let hub: RunningEmulator;
   let host: ChildProcess | undefined;
   let baseUrl = '';
   let browser: Browser | undefined;
@@ -100,6 +95,28 @@ describe('dashboard in chromium, served by the local Functions host', () => {
     return (await response.json()) as Stats;
   }
 
+  /** Replays events through the public API of the host, then waits until the consumer has stored them. */
+  async function replay(events: readonly TweetEvent[], expectStored: number): Promise<void> {
+    const response = await fetch(`${baseUrl}/api/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-functions-key': key },
+      body: JSON.stringify(events),
+    });
+    expect(response.status).toBe(202);
+    await waitForStats((s) => s.totals.stored === expectStored, `${expectStored} stored events`);
+  }
+
+  async function waitForStats(done: (stats: Stats) => boolean, what: string): Promise<Stats> {
+    const deadline = Date.now() + 45_000;
+    for (;;) {
+      const stats = await statsFromEndpoint();
+      if (done(stats)) return stats;
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${what}: ${JSON.stringify(stats.totals)}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
   const text = (page: Page, stat: string) => page.locator(`[data-stat="${stat}"]`).first().innerText();
 
   beforeAll(async () => {
@@ -109,7 +126,14 @@ describe('dashboard in chromium, served by the local Functions host', () => {
       cwd: FUNCTIONS,
       stdio: 'pipe',
     });
-    services = await startTestServices();
+    [services, hub] = await Promise.all([
+      startTestServices(),
+      startEmulator({
+        port: 0,
+        logLevel: 'error',
+        config: { eventHubs: [{ name: 'tweets', partitionCount: 2, consumerGroups: ['cosmos-writer'] }] },
+      }),
+    ]);
     const settingsFile = join(work, 'local.settings.json');
     writeFileSync(
       settingsFile,
@@ -120,8 +144,7 @@ describe('dashboard in chromium, served by the local Functions host', () => {
           AzureWebJobsStorage: services.azurite.connectionString,
           PipelineStorage: services.azurite.connectionString,
           CosmosDb: services.cosmos.connectionString,
-          // No Event Hubs emulator in this test: a closed port, so the lag reads "not measured".
-          EventHub: `Endpoint=sb://127.0.0.1:${await closedPort()};SharedAccessKeyName=local;SharedAccessKey=local;UseDevelopmentEmulator=true`,
+          EventHub: hub.connectionString(),
           EVENTHUB_NAME: 'tweets',
           EVENTHUB_CONSUMER_GROUP: 'cosmos-writer',
           COSMOS_DATABASE: 'harvey',
@@ -153,7 +176,7 @@ describe('dashboard in chromium, served by the local Functions host', () => {
     writeFileSync(join(SCREENSHOTS, '..', 'dashboard-host.log'), hostLog.join('\n'));
     await browser?.close();
     if (host) await stopChild(host, 10_000);
-    await services?.stop();
+    await Promise.all([services?.stop(), hub?.stop()]);
     rmSync(work, { recursive: true, force: true });
   });
 
@@ -197,10 +220,17 @@ describe('dashboard in chromium, served by the local Functions host', () => {
     let page: Page;
 
     beforeAll(async () => {
-      await replayWithoutHub(
+      await replay(
         Array.from({ length: 24 }, (_, n) => event(n)),
-        services.events,
-        ['not json at all'],
+        24,
+      );
+      // A poison message straight onto the hub (the API would have rejected it): the consumer dead-letters it.
+      const producer = new EventHubProducerClient(hub.connectionString(), 'tweets');
+      await producer.sendBatch([{ body: 'not json at all' }]);
+      await producer.close();
+      await waitForStats(
+        (s) => s.deadLetters.count === 1 && s.consumerLag.available && s.consumerLag.events === 0,
+        'the dead letter',
       );
       page = await newPage();
       await page.goto(`${baseUrl}/api/dashboard/#key=${key}`);
@@ -232,9 +262,10 @@ describe('dashboard in chromium, served by the local Functions host', () => {
       );
       const hour = stats.perMinute.reduce((sum, m) => sum + m.count, 0);
       await expect(text(page, 'rate-detail')).resolves.toContain(`${formatCount(hour)} this hour`);
-      expect(stats.consumerLag.available).toBe(false);
-      await expect(text(page, 'lag')).resolves.toBe('—');
-      await expect(text(page, 'lag-detail')).resolves.toContain('Not measured');
+      // Every event on the hub has been processed: stored, or dead-lettered (the poison one).
+      expect(stats.consumerLag).toMatchObject({ available: true, events: 0 });
+      await expect(text(page, 'lag')).resolves.toBe('0 events');
+      await expect(text(page, 'lag-detail')).resolves.toBe('Caught up on 2 partitions');
       const ids = await page.evaluate<string[]>(
         "[...document.querySelectorAll('#latest li')].map((li) => li.dataset.id)",
       );
@@ -263,9 +294,9 @@ describe('dashboard in chromium, served by the local Functions host', () => {
     });
 
     it('updates without reloading when more events are replayed', async () => {
-      await replayWithoutHub(
+      await replay(
         Array.from({ length: 10 }, (_, n) => event(100 + n)),
-        services.events,
+        34,
       );
       await waitUntil(page, `document.querySelector('[data-stat="stored"]')?.textContent === '34'`, 30_000);
       expect(await page.evaluate('window.marker')).toBe('same page');

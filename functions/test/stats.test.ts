@@ -1,7 +1,7 @@
 import { HttpRequest } from '@azure/functions';
 import { clearStatsCache, stats } from '../src/functions/stats';
 import { distinctLocations, lastMinutes, partitionLag, percentiles } from '../src/lib/stats-core';
-import { queryStats, type Stats } from '../src/lib/stats-queries';
+import { deadLetterPosition, queryStats, type Stats } from '../src/lib/stats-queries';
 import { CONTAINERS, quietContext, startTestServices, type TestServices } from './support';
 
 describe('stats helpers (pure)', () => {
@@ -44,15 +44,23 @@ describe('map locations and consumer lag (pure)', () => {
     };
     expect(partitionLag('0', hub, 41).lag).toBe(0);
     expect(partitionLag('0', hub, 30).lag).toBe(11);
-    expect(partitionLag('0', hub, null)).toMatchObject({ lag: 42, lastStoredSequenceNumber: -1 });
+    expect(partitionLag('0', hub, null)).toMatchObject({ lag: 42, lastProcessedSequenceNumber: -1 });
     expect(partitionLag('0', { ...hub, beginSequenceNumber: 40 }, 10).lag).toBe(2);
     expect(partitionLag('1', { ...hub, isEmpty: true, lastEnqueuedSequenceNumber: -1 }, null)).toEqual({
       partitionId: '1',
       lastEnqueuedSequenceNumber: -1,
-      lastStoredSequenceNumber: -1,
+      lastProcessedSequenceNumber: -1,
       lag: 0,
       lastEnqueuedAt: null,
     });
+  });
+});
+
+describe('dead letter names', () => {
+  it('carry the hub position', () => {
+    expect(deadLetterPosition('tweets/1/130.json')).toEqual({ partitionId: '1', sequenceNumber: 130 });
+    expect(deadLetterPosition('tweets/1/x.json')).toBeUndefined();
+    expect(deadLetterPosition('other.json')).toBeUndefined();
   });
 });
 
@@ -148,7 +156,12 @@ describe('stats function on the Cosmos DB server', () => {
     });
   });
 
-  it('computes the consumer lag from the hub positions and the highest stored sequence number per partition', async () => {
+  it('computes the consumer lag from the hub positions and the highest processed sequence number per partition', async () => {
+    // Partition 1's newest event (130) was poison: its dead letter counts as processed.
+    await services.blobs
+      .getContainerClient(CONTAINERS.deadLetters)
+      .getBlockBlobClient('tweets/1/130.json')
+      .upload('{}', 2);
     const result = await queryStats(
       {
         events: services.events,
@@ -169,7 +182,7 @@ describe('stats function on the Cosmos DB server', () => {
               {
                 partitionId: '1',
                 beginSequenceNumber: 0,
-                lastEnqueuedSequenceNumber: 129,
+                lastEnqueuedSequenceNumber: 130,
                 lastEnqueuedAt: new Date(),
                 isEmpty: false,
               },
@@ -185,14 +198,15 @@ describe('stats function on the Cosmos DB server', () => {
       },
       { latest: 1, latencyWindow: 10, blobCountCap: 2, mapWindow: 5, now: new Date() },
     );
-    // Partition 0 stored up to 128 (doc 28), partition 1 up to 129 (doc 29); partition 2 has nothing stored.
+    // Partition 0 stored up to 128 (doc 28); partition 1 up to 129 (doc 29) and dead-lettered 130;
+    // partition 2 has nothing stored.
     expect(result.consumerLag).toMatchObject({
       available: true,
       events: 5,
       partitions: [
-        { partitionId: '0', lastStoredSequenceNumber: 128, lag: 0 },
-        { partitionId: '1', lastStoredSequenceNumber: 129, lag: 0 },
-        { partitionId: '2', lastStoredSequenceNumber: -1, lag: 5 },
+        { partitionId: '0', lastProcessedSequenceNumber: 128, lag: 0 },
+        { partitionId: '1', lastProcessedSequenceNumber: 130, lag: 0 },
+        { partitionId: '2', lastProcessedSequenceNumber: -1, lag: 5 },
       ],
     });
     expect(result.accepted).toEqual({ count: 2, capped: true });

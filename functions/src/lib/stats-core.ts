@@ -65,7 +65,7 @@ export function distinctLocations(
 }
 
 /**
- * Per-partition lag: events the hub accepted after the newest one stored from that partition. Events
+ * Per-partition lag: events the hub accepted after the newest one processed (stored or dead-lettered). Events
  * that expired from the hub (before `beginSequenceNumber`) can no longer be consumed, so they do not count.
  */
 export function partitionLag(
@@ -76,9 +76,9 @@ export function partitionLag(
     isEmpty: boolean;
     lastEnqueuedAt?: Date | string | null;
   },
-  lastStoredSequenceNumber: number | null | undefined,
+  lastProcessedSequenceNumber: number | null | undefined,
 ): PartitionLag {
-  const stored = typeof lastStoredSequenceNumber === 'number' ? lastStoredSequenceNumber : -1;
+  const stored = typeof lastProcessedSequenceNumber === 'number' ? lastProcessedSequenceNumber : -1;
   const lastEnqueued = hub.isEmpty ? -1 : hub.lastEnqueuedSequenceNumber;
   const consumedUpTo = Math.max(stored, hub.beginSequenceNumber - 1);
   const lastEnqueuedAt =
@@ -86,7 +86,7 @@ export function partitionLag(
   return {
     partitionId,
     lastEnqueuedSequenceNumber: lastEnqueued,
-    lastStoredSequenceNumber: stored,
+    lastProcessedSequenceNumber: stored,
     lag: hub.isEmpty ? 0 : Math.max(0, lastEnqueued - consumedUpTo),
     lastEnqueuedAt,
   };

@@ -47,6 +47,7 @@ export async function queryStats(sources: StatsSources, options: StatsOptions): 
     return resources.reduce((sum, n) => sum + n, 0);
   };
   const minutes = lastMinutes(options.now, 60);
+  const deadLetterListing = countBlobs(sources.deadLetters, options.blobCountCap, deadLetterPosition);
   const [
     stored,
     damage,
@@ -75,15 +76,15 @@ export async function queryStats(sources: StatsSources, options: StatsOptions): 
       )
       .fetchAll()
       .then((r) => r.resources),
-    countBlobs(sources.deadLetters, options.blobCountCap),
-    countBlobs(sources.rawEvents, options.blobCountCap),
+    deadLetterListing.then(({ count, capped }) => ({ count, capped })),
+    countBlobs(sources.rawEvents, options.blobCountCap).then(({ count, capped }) => ({ count, capped })),
     container.items
       .query<{ longitude?: unknown; latitude?: unknown; label?: unknown }>(
         `SELECT TOP ${options.mapWindow} c.image.longitude, c.image.latitude, c.image.label FROM c WHERE IS_DEFINED(c.image) ORDER BY c.storedAt DESC`,
       )
       .fetchAll()
       .then((r) => r.resources),
-    measureLag(container, sources.hubPartitions),
+    measureLag(container, sources.hubPartitions, deadLetterListing),
   ]);
   return {
     generatedAt: options.now.toISOString(),
@@ -108,15 +109,17 @@ export async function queryStats(sources: StatsSources, options: StatsOptions): 
 
 /**
  * The consumer's lag, per partition: the hub's last enqueued sequence number against the highest one
- * among the stored documents (each document records its partition and sequence number). Dead-lettered
- * events have no document, so a partition whose newest events were all poison reads as behind by them.
+ * the consumer has processed, which is the highest among the stored documents (each records its
+ * partition and sequence number) and the dead letters (named `<hub>/<partition>/<sequenceNumber>.json`).
  */
 async function measureLag(
   container: Container,
   hubPartitions: () => Promise<HubPartitionsResult>,
+  deadLetters: Promise<BlobListing>,
 ): Promise<ConsumerLag> {
   const hub = await hubPartitions();
   if (!hub.ok) return { available: false, reason: hub.reason };
+  const { lastSequence: deadLettered } = await deadLetters;
   const partitions = await Promise.all(
     hub.partitions.map(async (p) => {
       const { resources } = await container.items
@@ -125,8 +128,10 @@ async function measureLag(
           parameters: [{ name: '@partition', value: p.partitionId }],
         })
         .fetchAll();
-      const stored = resources.filter((n): n is number => typeof n === 'number');
-      return partitionLag(p.partitionId, p, stored.length ? Math.max(...stored) : null);
+      const processed = resources.filter((n): n is number => typeof n === 'number');
+      const lastDeadLetter = deadLettered.get(p.partitionId);
+      if (lastDeadLetter !== undefined) processed.push(lastDeadLetter);
+      return partitionLag(p.partitionId, p, processed.length ? Math.max(...processed) : null);
     }),
   );
   return { available: true, events: partitions.reduce((sum, p) => sum + p.lag, 0), partitions };
@@ -160,18 +165,45 @@ async function countPerMinute(
   );
 }
 
-async function countBlobs(container: ContainerClient, cap: number): Promise<CappedCount> {
+interface BlobListing extends CappedCount {
+  /** Highest sequence number per partition among the listed names that carry one. */
+  readonly lastSequence: ReadonlyMap<string, number>;
+}
+
+/** A dead letter's hub position from its deterministic name `<hub>/<partition>/<sequenceNumber>.json`. */
+export function deadLetterPosition(
+  name: string,
+): { partitionId: string; sequenceNumber: number } | undefined {
+  const match = /^[^/]+\/([^/]+)\/(\d+)\.json$/.exec(name);
+  return match ? { partitionId: match[1]!, sequenceNumber: Number(match[2]) } : undefined;
+}
+
+async function countBlobs(
+  container: ContainerClient,
+  cap: number,
+  position?: (name: string) => { partitionId: string; sequenceNumber: number } | undefined,
+): Promise<BlobListing> {
   let count = 0;
+  const lastSequence = new Map<string, number>();
   try {
     for await (const page of container.listBlobsFlat().byPage({ maxPageSize: Math.min(cap, 5000) })) {
+      for (const blob of page.segment.blobItems) {
+        const at = position?.(blob.name);
+        if (at)
+          lastSequence.set(
+            at.partitionId,
+            Math.max(at.sequenceNumber, lastSequence.get(at.partitionId) ?? -1),
+          );
+      }
       count += page.segment.blobItems.length;
-      if (count >= cap) return { count: cap, capped: true };
+      if (count >= cap) return { count: cap, capped: true, lastSequence };
     }
   } catch (error) {
-    if ((error as { statusCode?: number }).statusCode === 404) return { count: 0, capped: false };
+    if ((error as { statusCode?: number }).statusCode === 404)
+      return { count: 0, capped: false, lastSequence };
     throw error;
   }
-  return { count, capped: false };
+  return { count, capped: false, lastSequence };
 }
 
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {

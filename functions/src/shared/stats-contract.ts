@@ -57,8 +57,8 @@ export interface PartitionLag {
   readonly partitionId: string;
   /** Last sequence number Event Hubs accepted in the partition (-1 when it is empty). */
   readonly lastEnqueuedSequenceNumber: number;
-  /** Highest sequence number among the stored documents from this partition (-1 when none). */
-  readonly lastStoredSequenceNumber: number;
+  /** Highest sequence number the consumer processed in this partition: stored or dead-lettered (-1: none). */
+  readonly lastProcessedSequenceNumber: number;
   /** Events enqueued after the last stored one. */
   readonly lag: number;
   readonly lastEnqueuedAt: string | null;
