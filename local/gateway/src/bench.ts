@@ -66,8 +66,8 @@ async function child(role: Role): Promise<void> {
 
 interface ChildProcessHandle {
   url: string;
-  /** CPU time (user + system) the process has used so far, in ms. */
-  cpuMs(): Promise<number>;
+  /** CPU time the process has used so far, in ms (user, system). */
+  cpuMs(): Promise<{ user: number; system: number }>;
   kill(signal?: NodeJS.Signals): void;
 }
 
@@ -83,11 +83,11 @@ function spawnRole(role: Role): Promise<ChildProcessHandle> {
       execArgv: [...process.execArgv, ...profile],
     });
     const cpuMs = () =>
-      new Promise<number>((reply) => {
+      new Promise<{ user: number; system: number }>((reply) => {
         const onMessage = (message: { cpu?: NodeJS.CpuUsage }) => {
           if (!message.cpu) return;
           process_.off('message', onMessage);
-          reply((message.cpu.user + message.cpu.system) / 1000);
+          reply({ user: message.cpu.user / 1000, system: message.cpu.system / 1000 });
         };
         process_.on('message', onMessage);
         process_.send('cpu');
@@ -233,9 +233,17 @@ async function main(): Promise<void> {
     const through = await load(gateway.url, '/ingest/events', viaGateway, body, seconds, connections);
     const gatewayCpu2 = await gateway.cpuMs();
     // CPU per request is far less sensitive to a busy machine than requests/s.
+    const perRequest = (
+      from: { user: number; system: number },
+      to: { user: number; system: number },
+      requests: number,
+    ) => ({
+      user: (to.user - from.user) / requests,
+      system: (to.system - from.system) / requests,
+    });
     const cpuPerRequestMs = {
-      backend: (backendCpu1 - backendCpu0) / bare.requests,
-      gateway: (gatewayCpu2 - gatewayCpu1) / through.requests,
+      backend: perRequest(backendCpu0, backendCpu1, bare.requests),
+      gateway: perRequest(gatewayCpu1, gatewayCpu2, through.requests),
     };
     const report = {
       machine: {
@@ -261,7 +269,7 @@ async function main(): Promise<void> {
           row('direct', bare),
           row('gateway', through),
           `gateway keeps ${(report.throughputRatio * 100).toFixed(1)}% of direct throughput; adds p50 ${report.addedLatencyMs.p50.toFixed(2)} ms, p99 ${report.addedLatencyMs.p99.toFixed(2)} ms`,
-          `CPU per request: backend ${cpuPerRequestMs.backend.toFixed(3)} ms, gateway ${cpuPerRequestMs.gateway.toFixed(3)} ms`,
+          `CPU per request (user + system): backend ${cpuPerRequestMs.backend.user.toFixed(3)} + ${cpuPerRequestMs.backend.system.toFixed(3)} ms, gateway ${cpuPerRequestMs.gateway.user.toFixed(3)} + ${cpuPerRequestMs.gateway.system.toFixed(3)} ms`,
         ].join('\n') + '\n',
       );
     }
