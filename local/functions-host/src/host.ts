@@ -61,6 +61,10 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
   const settings =
     typeof options.settings === 'string' ? readSettingsFile(options.settings) : options.settings;
   const appEntry = resolve(options.appEntry);
+  if (require.cache[appEntry])
+    throw new HostStartupError(
+      `${appEntry} is already loaded in this process, so it cannot register again: run each host in a process of its own`,
+    );
   const hostConfig = readHostConfig(options.hostJson ?? findHostJson(appEntry));
   for (const [key, value] of Object.entries(settings.values)) process.env[key] = value;
   const values = process.env;
