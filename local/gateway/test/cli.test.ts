@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { policiesDir, policyXml, REPO_POLICIES } from './helpers';
 
+// Bounded, but generous: the machine is shared and a child process or 4 MiB upload can be slow under load.
+jest.setTimeout(30000);
+
 // The CLI is the compiled JavaScript (`npm test` runs `tsc -b` before jest).
 const CLI = join(__dirname, '../dist/src/cli.js');
 

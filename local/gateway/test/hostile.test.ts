@@ -2,6 +2,9 @@ import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { agent, send, startBackend, startTestGateway, validEvent, type TestGateway } from './helpers';
 
+// Bounded, but generous: the machine is shared and a child process or 4 MiB upload can be slow under load.
+jest.setTimeout(20000);
+
 afterAll(() => agent.close());
 
 /** Sends raw bytes and collects whatever comes back until the server closes (or the deadline). */

@@ -1,6 +1,9 @@
 import { createLocalGatewayConfig, startGateway, type RunningGateway } from '../src';
 import { agent, GLOBAL_FORWARD, policiesDir, policyXml, send, startBackend, validEvent } from './helpers';
 
+// Bounded, but generous: the machine is shared and a child process or 4 MiB upload can be slow under load.
+jest.setTimeout(20000);
+
 afterAll(() => agent.close());
 
 /** rate-limit and quota counters under concurrent requests, with small limits in temporary policy files. */

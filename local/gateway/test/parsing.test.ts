@@ -12,6 +12,9 @@ import {
   validEvent,
 } from './helpers';
 
+// Bounded, but generous: the machine is shared and a child process or 4 MiB upload can be slow under load.
+jest.setTimeout(20000);
+
 afterAll(() => agent.close());
 
 const config = createLocalGatewayConfig({ dashboardOrigin: 'http://dashboard.local' });

@@ -2,6 +2,9 @@ import { createServer } from 'node:net';
 import { regenerateKey } from '../src';
 import { agent, send, startBackend, startTestGateway, validEvent, type TestGateway } from './helpers';
 
+// Bounded, but generous: the machine is shared and a child process or 4 MiB upload can be slow under load.
+jest.setTimeout(20000);
+
 afterAll(() => agent.close());
 
 /** The repository's policy files, end to end through the gateway to a real HTTP backend. */
