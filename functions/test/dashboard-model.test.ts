@@ -101,14 +101,14 @@ describe('series and tables', () => {
     });
     expect(rows).toEqual([
       {
-        name: 'Enqueued → stored',
+        name: 'Hub → stored',
         p50: '40 ms',
         p95: '1.50 s',
         p99: '1.50 s',
         max: '1.50 s',
         samples: '3',
       },
-      { name: 'Accepted → stored', p50: '—', p95: '—', p99: '—', max: '—', samples: '0' },
+      { name: 'API → stored', p50: '—', p95: '—', p99: '—', max: '—', samples: '0' },
     ]);
   });
 

@@ -183,7 +183,7 @@ function renderStats(stats: Stats): void {
   setText('latency-p95', formatDuration(stats.latency.hubToStoreMs.p95));
   setText(
     'latency-window',
-    `Over the ${formatCount(stats.latency.window)} most recently stored events. Enqueued: Event Hubs accepted the event; accepted: the ingest API answered 202.`,
+    `Over the ${formatCount(stats.latency.window)} most recently stored events. Hub: from Event Hubs accepting the event; API: from the ingest API's 202.`,
   );
   $('#latency').replaceChildren(
     ...latencyRows(stats.latency).map((row, i) => {

@@ -92,7 +92,7 @@ export function latencyRows(latency: Stats['latency']): LatencyRow[] {
     max: formatDuration(p.max),
     samples: formatCount(p.count),
   });
-  return [row('Enqueued → stored', latency.hubToStoreMs), row('Accepted → stored', latency.ingestToStoreMs)];
+  return [row('Hub → stored', latency.hubToStoreMs), row('API → stored', latency.ingestToStoreMs)];
 }
 
 export interface LagView {
