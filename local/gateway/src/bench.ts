@@ -3,7 +3,10 @@
  * Benchmark: throughput and latency of POST /ingest/events through the gateway (every repository
  * policy active, schema validation included) versus the same bare 202 backend hit directly, in one run.
  *
- *   npm run -w local/gateway bench -- [--duration 10] [--connections 16] [--events 1] [--policies DIR] [--json]
+ *   npm run -w local/gateway bench -- [--duration 10] [--connections 16] [--events 1] [--rate N] [--policies DIR] [--json]
+ *
+ * Without --rate each connection sends back to back (maximum throughput); with --rate N requests are
+ * sent at N per second and latency is counted from when each was due (the added-latency figure).
  *
  * The backend and the gateway each run in their own process (as in the local stack); this process
  * drives the load over keep-alive connections on 127.0.0.1. Rate-limit and quota figures are raised
@@ -141,6 +144,7 @@ async function load(
   body: string,
   seconds: number,
   connections: number,
+  rate?: number,
 ): Promise<RunResult> {
   const origin = new URL(url).origin;
   const pool = new Pool(origin, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
@@ -149,20 +153,39 @@ async function load(
   let errors = 0;
   const started = performance.now();
   const deadline = started + seconds * 1000;
-  const worker = async () => {
-    while (performance.now() < deadline) {
-      const began = performance.now();
-      try {
-        const response = await pool.request({ path, method: 'POST', headers, body });
-        await response.body.dump();
-        latencies.push(performance.now() - began);
-        statuses[response.statusCode] = (statuses[response.statusCode] ?? 0) + 1;
-      } catch {
-        errors += 1;
-      }
+  /** One request; latency counts from when it was due, so a stalled server cannot hide its backlog. */
+  const one = async (due: number) => {
+    try {
+      const response = await pool.request({ path, method: 'POST', headers, body });
+      await response.body.dump();
+      latencies.push(performance.now() - due);
+      statuses[response.statusCode] = (statuses[response.statusCode] ?? 0) + 1;
+    } catch {
+      errors += 1;
     }
   };
-  await Promise.all(Array.from({ length: connections }, worker));
+  if (rate === undefined) {
+    // Closed loop: each connection sends its next request as soon as the previous one is answered.
+    const worker = async () => {
+      while (performance.now() < deadline) await one(performance.now());
+    };
+    await Promise.all(Array.from({ length: connections }, worker));
+  } else {
+    // Open loop at a fixed rate (autocannon-style coordinated-omission correction).
+    const total = Math.floor(rate * seconds);
+    const inFlight: Promise<void>[] = [];
+    let sent = 0;
+    await new Promise<void>((resolve) => {
+      const tick = () => {
+        const due = Math.min(total, Math.floor(((performance.now() - started) * rate) / 1000) + 1);
+        while (sent < due) inFlight.push(one(started + (sent++ * 1000) / rate));
+        if (sent >= total) resolve();
+        else setTimeout(tick, 1);
+      };
+      tick();
+    });
+    await Promise.all(inFlight);
+  }
   const elapsed = (performance.now() - started) / 1000;
   await pool.close();
   latencies.sort((a, b) => a - b);
@@ -187,6 +210,7 @@ async function main(): Promise<void> {
       warmup: { type: 'string', default: '2' },
       connections: { type: 'string', default: '16' },
       events: { type: 'string', default: '1' },
+      rate: { type: 'string' },
       json: { type: 'boolean', default: false },
       policies: { type: 'string', default: repoPolicies },
       child: { type: 'string' },
@@ -197,6 +221,7 @@ async function main(): Promise<void> {
   const warmup = Number(values.warmup);
   const connections = Number(values.connections);
   const count = Number(values.events);
+  const rate = values.rate === undefined ? undefined : Number(values.rate);
 
   const folder = mkdtempSync(join(tmpdir(), 'gateway-bench-'));
   cpSync(resolve(values.policies), folder, { recursive: true });
@@ -227,10 +252,10 @@ async function main(): Promise<void> {
     await load(backend.url, backendPath, direct, body, warmup, connections);
     await load(gateway.url, '/ingest/events', viaGateway, body, warmup, connections);
     const backendCpu0 = await backend.cpuMs();
-    const bare = await load(backend.url, backendPath, direct, body, seconds, connections);
+    const bare = await load(backend.url, backendPath, direct, body, seconds, connections, rate);
     const backendCpu1 = await backend.cpuMs();
     const gatewayCpu1 = await gateway.cpuMs();
-    const through = await load(gateway.url, '/ingest/events', viaGateway, body, seconds, connections);
+    const through = await load(gateway.url, '/ingest/events', viaGateway, body, seconds, connections, rate);
     const gatewayCpu2 = await gateway.cpuMs();
     // CPU per request is far less sensitive to a busy machine than requests/s.
     const perRequest = (
@@ -252,7 +277,13 @@ async function main(): Promise<void> {
         node: process.version,
         loadAverage: loadavg().map((n) => Number(n.toFixed(2))),
       },
-      settings: { seconds, connections, eventsPerRequest: count, bodyBytes: Buffer.byteLength(body) },
+      settings: {
+        seconds,
+        connections,
+        rate: rate ?? 'closed loop',
+        eventsPerRequest: count,
+        bodyBytes: Buffer.byteLength(body),
+      },
       direct: bare,
       gateway: through,
       throughputRatio: through.rps / bare.rps,
@@ -265,7 +296,7 @@ async function main(): Promise<void> {
         `${name.padEnd(8)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(2)} ms  p90 ${r.p90.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  (${r.requests} requests, statuses ${JSON.stringify(r.statuses)}, ${r.errors} errors)`;
       process.stdout.write(
         [
-          `POST of ${report.settings.bodyBytes} bytes (${count} event(s)), ${connections} connections, ${seconds} s each, ${report.machine.cpus} CPUs, Node ${process.version}, load average ${report.machine.loadAverage.join(' ')}`,
+          `POST of ${report.settings.bodyBytes} bytes (${count} event(s)), ${connections} connections, ${rate === undefined ? 'closed loop' : `${rate} req/s`}, ${seconds} s each, ${report.machine.cpus} CPUs, Node ${process.version}, load average ${report.machine.loadAverage.join(' ')}`,
           row('direct', bare),
           row('gateway', through),
           `gateway keeps ${(report.throughputRatio * 100).toFixed(1)}% of direct throughput; adds p50 ${report.addedLatencyMs.p50.toFixed(2)} ms, p99 ${report.addedLatencyMs.p99.toFixed(2)} ms`,
