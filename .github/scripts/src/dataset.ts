@@ -1,5 +1,4 @@
-import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
@@ -103,10 +102,14 @@ export async function downloadNdjson(
     },
   });
   const partial = `${out}.partial`;
+  // Open before streaming, so a failure cannot race the file's creation against its removal.
+  const handle = await open(partial, 'w');
   try {
-    await pipeline(Readable.fromWeb(response.body as never), meter, createWriteStream(partial));
+    // The stream closes the handle when it finishes or fails.
+    await pipeline(Readable.fromWeb(response.body as never), meter, handle.createWriteStream());
     await rename(partial, out);
   } catch (error) {
+    await handle.close().catch(() => undefined);
     await rm(partial, { force: true });
     throw error;
   }
