@@ -272,6 +272,30 @@ describe('dashboard in chromium, served by the local Functions host', () => {
       expect(ids).toEqual(stats.latest.map((t) => t.id));
     });
 
+    it('keeps the image bytes out of the stats payload (claim check) and answers small', async () => {
+      const stats = await statsFromEndpoint();
+      const body = JSON.stringify(stats);
+      expect(body).not.toMatch(/"data"\s*:/);
+      expect(stats.latest.every((t) => !t.image || /^[0-9a-f]{64}\.jpeg$/.test(t.image.blob))).toBe(true);
+      expect(Buffer.byteLength(body)).toBeLessThan(32 * 1024);
+    });
+
+    it('lets a keyboard reach the charts and the map, each with a text alternative', async () => {
+      const focused: string[] = [];
+      await page.locator('.skip').focus();
+      for (let i = 0; i < 12 && focused.length < 3; i++) {
+        await page.keyboard.press('Tab');
+        const id = await page.evaluate<string>('document.activeElement?.id ?? ""');
+        if (['per-minute', 'labels', 'map'].includes(id)) focused.push(id);
+      }
+      expect(focused).toEqual(['per-minute', 'labels', 'map']);
+      await expect(page.locator('#per-minute').getAttribute('aria-label')).resolves.toMatch(
+        /^Bar chart of events stored per minute/,
+      );
+      await expect(page.locator('#labels').getAttribute('aria-label')).resolves.toContain('labelled damage');
+      await expect(page.locator('#map title').first().textContent()).resolves.toContain('5 image locations');
+    });
+
     it('draws one map point per distinct location', async () => {
       const stats = await statsFromEndpoint();
       expect(stats.map.points).toHaveLength(LOCATIONS.length);
