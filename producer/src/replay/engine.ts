@@ -322,7 +322,10 @@ export class ReplayEngine extends EventEmitter<ReplayEventMap> implements Promis
       if (!(await this.#waitUntil(this.#gateUntil))) return this.#notSent(items);
       if (this.#stopping) return this.#notSent(items);
       scheduled += items.length;
-      const delivery = this.#deliver(items, due).finally(() => this.#inFlight.delete(delivery));
+      // Without a rate there is no schedule to fall behind: latency counts from the actual send.
+      const delivery = this.#deliver(items, Number.isFinite(s.rate) ? due : performance.now()).finally(() =>
+        this.#inFlight.delete(delivery),
+      );
       this.#inFlight.add(delivery);
       return true;
     };
