@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { policiesDir, policyXml, REPO_POLICIES } from './helpers';
+import { regenerateKey, type LocalGatewayConfig } from '../src';
+import { agent, policiesDir, policyXml, REPO_POLICIES, send } from './helpers';
 
 // Bounded, but generous: the machine is shared and a child process or 4 MiB upload can be slow under load.
 jest.setTimeout(30000);
@@ -63,6 +65,74 @@ describe('the gateway CLI', () => {
       );
     } finally {
       folder.remove();
+    }
+  });
+
+  it('serves, and re-reads rotated keys on SIGHUP', async () => {
+    const configPath = join(work, 'serve.local.json');
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        '--port',
+        '0',
+        '--policies',
+        REPO_POLICIES,
+        '--config',
+        configPath,
+        '--backend',
+        'http://127.0.0.1:9/api',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    const waitFor = (pattern: RegExp) =>
+      new Promise<RegExpMatchArray>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`timed out waiting for ${pattern}: ${stderr}`)),
+          15_000,
+        );
+        const check = () => {
+          const match = stderr.match(pattern);
+          if (match) {
+            clearTimeout(timer);
+            child.stderr.off('data', check);
+            resolve(match);
+          }
+        };
+        child.stderr.on('data', (chunk: Buffer) => {
+          stderr += chunk.toString('utf8');
+          check();
+        });
+        check();
+      });
+    try {
+      const url = (await waitFor(/gateway listening on (http:\/\/[^\s,]+)/))[1]!;
+      const config = JSON.parse(readFileSync(configPath, 'utf8')) as LocalGatewayConfig;
+      const original = config.subscriptions[0]!;
+      const post = (key: string) =>
+        send(`${url}/ingest/events`, { headers: { 'ocp-apim-subscription-key': key }, body: '{}' });
+      // A valid key without basic auth fails at check-header, after the subscription check.
+      expect(((await post(original.primaryKey)).json() as { message: string }).message).toContain(
+        'basic authentication',
+      );
+      const rotated = regenerateKey(original, 'primary');
+      writeFileSync(configPath, JSON.stringify({ ...config, subscriptions: [rotated] }));
+      child.kill('SIGHUP');
+      await waitFor(/subscriptions reloaded/);
+      expect(((await post(original.primaryKey)).json() as { message: string }).message).toContain(
+        'invalid subscription key',
+      );
+      expect(((await post(rotated.primaryKey)).json() as { message: string }).message).toContain(
+        'basic authentication',
+      );
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) {
+        const closed = new Promise((resolve) => child.once('close', resolve));
+        child.kill('SIGTERM');
+        await closed;
+      }
+      await agent.close();
     }
   });
 });
