@@ -1,8 +1,9 @@
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { validateTweetEvent, type TweetEvent } from '@pipeline/schemas';
-import { ExitCode, replay, runCli, UsageError, type ReplayOptions } from '../src';
+import { ExitCode, generateSample, replay, runCli, UsageError, type ReplayOptions } from '../src';
 import { accept, json, TestServer, type Handler } from './server';
 
 jest.setTimeout(60_000);
@@ -318,6 +319,19 @@ describe('replay against a local server', () => {
     });
     expect(dry.requests.bytesSent).toBeGreaterThan(300 * 1000);
     expect(server.received).toHaveLength(0);
+  });
+
+  it('replays a folder of Kaggle files, preparing them on the fly', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'producer-replay-'));
+    try {
+      await generateSample({ out: dir, tweets: 12, images: 0, seed: 9 });
+      const report = await replay(options({ input: dir }));
+      expect(report.events).toMatchObject({ read: 12, accepted: 12 });
+      const posted = server.received.flatMap((r) => JSON.parse(r.body) as TweetEvent[]);
+      expect(posted.map((e) => validateTweetEvent(e).ok)).toEqual(Array(12).fill(true));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses bad options, naming them', () => {
