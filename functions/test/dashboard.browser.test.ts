@@ -25,6 +25,7 @@ const FUNCTIONS = join(__dirname, '..');
 const HOST_CLI = join(FUNCTIONS, '../local/functions-host/dist/src/cli.js');
 const APP_ENTRY = join(FUNCTIONS, 'dist/src/index.js');
 const SCREENSHOTS = join(FUNCTIONS, '.artifacts/screenshots');
+const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
@@ -122,6 +123,8 @@ describe('dashboard in chromium, served by the local Functions host', () => {
   beforeAll(async () => {
     for (const built of [HOST_CLI, APP_ENTRY])
       if (!existsSync(built)) throw new Error(`${built} is missing: run \`npx tsc -b\` first`);
+    if (!existsSync(CHROMIUM))
+      throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)`);
     execFileSync(process.execPath, [join(FUNCTIONS, 'scripts/build-dashboard.mjs')], {
       cwd: FUNCTIONS,
       stdio: 'pipe',
@@ -164,7 +167,7 @@ describe('dashboard in chromium, served by the local Functions host', () => {
     host = started.child;
     baseUrl = started.ready[1]!;
     browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
+      executablePath: CHROMIUM,
       args: CHROMIUM_ARGS,
       timeout: 30_000,
     });

@@ -2,7 +2,7 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 import { blobContainer, cosmosContainer } from '../lib/clients';
 import { errorResponse, json, serviceUnavailable } from '../lib/responses';
 import { containers, readSetting } from '../lib/settings';
-import { readHubPartitions } from '../lib/hub-lag';
+import { closeHubLagClient, readHubPartitions } from '../lib/hub-lag';
 import { queryStats, type Stats } from '../lib/stats-queries';
 
 const DEFAULT_LATEST = 20;
@@ -62,3 +62,6 @@ app.http('stats', {
   route: 'stats',
   handler: stats,
 });
+
+// The lag reader holds an AMQP connection to Event Hubs: close it when the worker shuts down.
+app.hook.appTerminate(() => closeHubLagClient());
