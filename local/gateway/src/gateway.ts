@@ -230,7 +230,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       started: performance.now(),
       request,
       clientIp: normalizeIp(request.socket.remoteAddress ?? ''),
-      url: new URL(request.url ?? '/', 'http://gateway.local'),
+      url: parseTarget(request.url ?? '/'),
       headers: HeaderBag.fromRaw(request.rawHeaders),
       extraResponseHeaders: new HeaderBag(),
       quotaCounters: [],
@@ -865,6 +865,16 @@ function relay(body: Readable, response: ServerResponse): Promise<number> {
 
 function discard(body: Buffer | Readable): void {
   if (!Buffer.isBuffer(body)) body.resume();
+}
+
+/** The request target as a URL: origin-form (`/path?query`) or absolute-form; an unparseable one matches no API (404). */
+function parseTarget(target: string): URL {
+  try {
+    // Concatenation, not `new URL(target, base)`: a target like `//host/path` must stay a path.
+    return target.startsWith('/') ? new URL(`http://gateway.local${target}`) : new URL(target);
+  } catch {
+    return new URL('http://gateway.local/\u0000invalid-target');
+  }
 }
 
 function normalizeIp(address: string): string {

@@ -166,3 +166,29 @@ describe('hostile input', () => {
     expect(backend.received).toHaveLength(1);
   });
 });
+
+describe('odd request targets', () => {
+  let backend: Awaited<ReturnType<typeof startBackend>>;
+  let t: TestGateway;
+  beforeAll(async () => {
+    backend = await startBackend();
+    t = await startTestGateway(backend.url);
+  });
+  afterAll(async () => {
+    await t?.gateway.stop();
+    await backend?.close();
+  });
+
+  it('keeps `//ingest/events` a path (404), never a host, and answers an unparseable target with 404', async () => {
+    const key = t.goodHeaders['ocp-apim-subscription-key'];
+    const request = (target: string) =>
+      raw(
+        t.gateway.port,
+        `POST ${target} HTTP/1.1\r\nHost: x\r\nOcp-Apim-Subscription-Key: ${key}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
+      );
+    expect(await request('//ingest/events')).toMatch(/^HTTP\/1\.1 404 [\s\S]*"message":"Resource not found"/);
+    // Node's parser may refuse this target itself (400); otherwise it matches no API (404).
+    expect(await request('http://[::1/ingest/events')).toMatch(/^HTTP\/1\.1 (404|400) /);
+    expect(backend.received).toHaveLength(0);
+  });
+});
