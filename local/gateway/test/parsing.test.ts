@@ -265,4 +265,53 @@ describe('scopes, <base /> and the smaller policies', () => {
     expect(rewritten.status).toBe(403);
     expect(rewritten.json()).toEqual({ statusCode: 401, message: 'need it' });
   });
+
+  it('validate-content action="detect" logs the problem and lets the request through', async () => {
+    const folder = policiesDir({
+      'global.xml': GLOBAL_FORWARD,
+      'api-ingest.xml': policyXml(
+        '<base /><validate-content unspecified-content-type-action="detect" max-size="1024" size-exceeded-action="prevent"><content type="application/json" validate-as="json" schema-id="tweet-event" action="detect" /></validate-content><set-query-parameter name="from" exists-action="override"><value>gateway</value></set-query-parameter><set-backend-service backend-id="ingest-function" />',
+      ),
+    });
+    const logs: Record<string, unknown>[] = [];
+    const gateway = await startGateway(
+      options(folder.dir, {
+        backendUrl: backend.url,
+        logger: (line) => logs.push(line as Record<string, unknown>),
+      }),
+    );
+    backend.received.length = 0;
+    try {
+      const headers = { 'ocp-apim-subscription-key': config.subscriptions[0]!.primaryKey };
+      const invalid = await send(`${gateway.url}/ingest/events?from=client`, {
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify(validEvent({ likes: -1 })),
+      });
+      expect(invalid.status).toBe(202);
+      const plain = await send(`${gateway.url}/ingest/events`, {
+        headers: { ...headers, 'content-type': 'text/plain' },
+        body: 'hi',
+      });
+      expect(plain.status).toBe(202);
+      const tooBig = await send(`${gateway.url}/ingest/events`, {
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify(validEvent({ text: 'x'.repeat(280), image: undefined })) + ' '.repeat(1024),
+      });
+      expect(tooBig.status).toBe(400);
+      expect(backend.received.map((request) => request.url)).toEqual([
+        '/api/events?from=gateway',
+        '/api/events?from=gateway',
+      ]);
+      const detected = logs
+        .filter((line) => line.msg === 'validate-content detected')
+        .map((line) => String(line.detail));
+      expect(detected).toEqual([
+        expect.stringContaining('$.likes: must be >= 0') as unknown,
+        'Unspecified content type text/plain is not allowed.',
+      ]);
+    } finally {
+      await gateway.stop();
+      folder.remove();
+    }
+  });
 });
