@@ -18,6 +18,8 @@ module.exports = function preset(dir) {
     displayName: path.relative(__dirname, dir),
     rootDir: dir,
     testEnvironment: 'node',
+    // Bounded, yet tolerant of a loaded 2-core machine: servers and child processes start slowly there.
+    testTimeout: 60_000,
     testMatch: ['<rootDir>/test/**/*.test.ts'],
     testPathIgnorePatterns: ['/node_modules/', '/dist/'],
     transform: {
