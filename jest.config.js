@@ -1,6 +1,9 @@
 // One jest run over every workspace (`npm test` at the root). Each workspace has its own
 // jest.config.js built from jest.preset.js, so `npx jest --selectProjects functions` works too.
 module.exports = {
+  // A safety net, not a habit: every suite stops what it starts in afterAll, but a suite that times out
+  // mid-setup can leave a child process behind, and CI must finish rather than wait on it forever.
+  forceExit: true,
   projects: [
     '<rootDir>/schemas',
     '<rootDir>/functions',
