@@ -308,4 +308,34 @@ describe('workflow structure', () => {
     });
     expect(check.run).toContain('exit 1');
   });
+
+  // The names the workflows read must be the ones the cdktf app writes (read from its source, so a
+  // rename there fails here before it fails a deployment).
+  it('reads only outputs the pipeline stack declares, for configurations it defines', () => {
+    const stackSource = readFileSync(join(ROOT, 'cdktf/src/pipeline-stack.ts'), 'utf8');
+    const block = /const outputs: Record<string, string> = \{([\s\S]*?)\n {4}\};/.exec(stackSource);
+    expect(block).not.toBeNull();
+    const declared = [...block![1]!.matchAll(/^\s+([A-Z][A-Z0-9_]+):/gm)].map((m) => m[1]!);
+    const required = allJobs.flatMap(({ job }) =>
+      stepsOf(job).flatMap((s) =>
+        [...(s.run ?? '').matchAll(/--require ([A-Z0-9_,]+)/g)].flatMap((m) => m[1]!.split(',')),
+      ),
+    );
+    expect(required.length).toBeGreaterThan(5);
+    expect(required.filter((name) => !declared.includes(name))).toEqual([]);
+
+    const configSource = readFileSync(join(ROOT, 'cdktf/src/config.ts'), 'utf8');
+    const environments = /ENVIRONMENTS: Readonly<Record<([^,]+),/
+      .exec(configSource)![1]!
+      .split('|')
+      .map((e) => e.trim().replace(/'/g, ''));
+    expect(environments.length).toBeGreaterThan(0);
+    for (const w of workflows) {
+      const input = (w.doc.on.workflow_dispatch as { inputs?: Record<string, { options?: string[] }> } | null)
+        ?.inputs?.pipeline_environment;
+      if (input) expect([w.file, input.options]).toEqual([w.file, environments]);
+    }
+    const mainSource = readFileSync(join(ROOT, 'cdktf/src/main.ts'), 'utf8');
+    expect(mainSource).toContain('const stackName = `pipeline-${name}`;');
+  });
 });
