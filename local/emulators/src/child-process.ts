@@ -1,5 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 
+/**
+ * Children still running. When this process exits (normally, or because a test runner forces it),
+ * they are killed too: an emulator outliving the process that started it would hold its port and its
+ * memory with nobody left to stop it.
+ */
+const liveChildren = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of liveChildren) child.kill('SIGKILL');
+});
+
 export interface StartedChild {
   readonly child: ChildProcess;
   /** The first regex match of the readiness line in the child's output. */
@@ -23,6 +33,8 @@ export function spawnNodeUntilReady(
     stdio: ['ignore', 'pipe', 'pipe'],
     env: options.env ?? process.env,
   });
+  liveChildren.add(child);
+  child.once('exit', () => liveChildren.delete(child));
   const recent: string[] = [];
   return new Promise((resolve, reject) => {
     let settled = false;
