@@ -196,6 +196,7 @@ function renderStats(stats: Stats): void {
         const td = document.createElement('td');
         td.textContent = row[column];
         td.dataset.latency = `${i === 0 ? 'hub' : 'ingest'}-${column}`;
+        if (column === 'max') td.className = 'col-max';
         tr.append(td);
       }
       return tr;
