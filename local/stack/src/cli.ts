@@ -71,7 +71,8 @@ async function main(): Promise<number> {
       exitCode = 1;
     }
   }
-  say(`Dashboard: ${stack.urls.dashboard}`);
+  // The key travels in the URL fragment, which the browser never sends to a server (DASH-1).
+  say(`Dashboard: ${stack.urls.dashboard}#key=${stack.secrets.functionKey}`);
   say(`Ingest API (through the gateway, as through API Management): ${stack.urls.ingest}/events`);
   say(`Functions host: ${stack.urls.functions}  (keys and credentials in ${values.data}/secrets.json)`);
 
