@@ -13,7 +13,7 @@ import {
 import { generateSample, prepare } from '@pipeline/producer';
 import type { TweetEvent } from '@pipeline/schemas';
 import { startStack, type RunningStack } from '../src/launcher';
-import { paths } from '../src/paths';
+import { paths, REPO_ROOT } from '../src/paths';
 import { PIPELINE_NAMES } from '../src/provision';
 import { replayIntoStack } from '../src/replay';
 
@@ -223,6 +223,32 @@ describe('the local stack, end to end', () => {
     const ids = await storedIds();
     expect(ids.length).toBe(new Set(ids).size);
     for (const event of fresh) expect(ids).toContain(event.id);
+  }, 300_000);
+});
+
+describe('the post-deploy smoke test, run against the local stack', () => {
+  it('passes with the same script and flags the deploy workflow uses', () => {
+    const output = execFileSync(
+      process.execPath,
+      [
+        join(REPO_ROOT, '.github/scripts/dist/src/cli.js'),
+        'smoke',
+        '--url',
+        stack.urls.ingest,
+        '--stats-url',
+        `${stack.urls.functions}/stats`,
+        '--input',
+        paths.sampleEvents,
+        '--secrets-file',
+        join(work, 'data', 'secrets.json'),
+        '--json',
+      ],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 240_000 },
+    );
+    const result = JSON.parse(output) as { ok: boolean; message: string; ids: string[]; missing: string[] };
+    expect(result).toMatchObject({ ok: true, missing: [] });
+    expect(result.ids.length).toBeGreaterThan(0);
+    expect(result.message).toBe(`all ${result.ids.length} event(s) were accepted and stored`);
   }, 300_000);
 });
 
