@@ -28,7 +28,7 @@ export function createIngestHandler(sinks: () => IngestSinks) {
       return errorResponse(parsed.status, parsed.body);
     }
     try {
-      const ids = await ingestEvents(parsed.events, sinks(), new Date());
+      const ids = await ingestEvents(parsed.events, sinks());
       context.log(`ingest accepted ${ids.length} events`);
       return accepted(ids);
     } catch (error) {

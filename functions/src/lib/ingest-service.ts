@@ -28,21 +28,23 @@ export class DependencyError extends Error {
  * Stores then publishes a validated request's events: images once (claim check) and raw events first,
  * then the slim events to the hub. The hub only ever references blobs that exist; a failure anywhere
  * fails the whole request (503) and the client's retry rewrites the same blobs, never duplicates.
+ * `ingestedAt` is stamped once the blobs are stored, right before publishing: the moment the event is
+ * as good as accepted, so end-to-end latency is measured from the 202, not from the request's arrival.
  * Returns the accepted ids in request order.
  */
 export async function ingestEvents(
   events: readonly TweetEvent[],
   sinks: IngestSinks,
-  now: Date,
+  clock: () => Date = () => new Date(),
 ): Promise<string[]> {
   const unique = new Map<string, TweetEvent>();
   for (const event of events) unique.set(event.id, event); // a repeated id in one request is one event
+  const imagesByEvent = new Map<string, ImageBlob | undefined>();
   const images = new Map<string, ImageBlob>();
-  const hubEvents: HubEvent[] = [];
   for (const event of unique.values()) {
     const image = imageBlobOf(event);
+    imagesByEvent.set(event.id, image);
     if (image) images.set(image.sha256, image);
-    hubEvents.push(toHubEvent(event, image, now));
   }
   try {
     await Promise.all([
@@ -52,6 +54,10 @@ export async function ingestEvents(
   } catch (error) {
     throw new DependencyError('storage', error);
   }
+  const ingestedAt = clock();
+  const hubEvents = [...unique.values()].map((event) =>
+    toHubEvent(event, imagesByEvent.get(event.id), ingestedAt),
+  );
   try {
     await sinks.publish(hubEvents);
   } catch (error) {
