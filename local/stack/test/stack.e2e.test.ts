@@ -226,6 +226,78 @@ describe('the local stack, end to end', () => {
   }, 300_000);
 });
 
+describe('the local stack, authentication', () => {
+  async function hubSequenceNumbers(): Promise<number[]> {
+    const client = new EventHubProducerClient(stack.eventHubs.connectionString, PIPELINE_NAMES.eventHub);
+    try {
+      const ids = await client.getPartitionIds();
+      return await Promise.all(
+        ids.map(async (id) => (await client.getPartitionProperties(id)).lastEnqueuedSequenceNumber),
+      );
+    } finally {
+      await client.close();
+    }
+  }
+
+  it('rejects every request without the right credentials, and none of them reaches the hub', async () => {
+    const body = JSON.stringify(events.find((e) => !invalidIds.has(e.id)));
+    const basic = (user: string, password: string) =>
+      `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+    const { secrets } = stack;
+    const good = {
+      'ocp-apim-subscription-key': secrets.subscription.primaryKey,
+      authorization: basic(secrets.basicAuth.user, secrets.basicAuth.password),
+    };
+    const cases: [string, string, Record<string, string>][] = [
+      ['no subscription key', `${stack.urls.ingest}/events`, { authorization: good.authorization }],
+      [
+        'a wrong subscription key',
+        `${stack.urls.ingest}/events`,
+        { ...good, 'ocp-apim-subscription-key': 'f'.repeat(32) },
+      ],
+      [
+        'no basic auth',
+        `${stack.urls.ingest}/events`,
+        { 'ocp-apim-subscription-key': good['ocp-apim-subscription-key'] },
+      ],
+      [
+        'a wrong basic-auth password',
+        `${stack.urls.ingest}/events`,
+        { ...good, authorization: basic(secrets.basicAuth.user, 'wrong') },
+      ],
+      ['the functions host without the function key', `${stack.urls.functions}/events`, {}],
+      [
+        'the functions host with a wrong function key',
+        `${stack.urls.functions}/events`,
+        { 'x-functions-key': 'wrong' },
+      ],
+    ];
+    const before = await hubSequenceNumbers();
+    const statuses: Record<string, number> = {};
+    for (const [name, url, headers] of cases) {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body,
+      });
+      await response.arrayBuffer();
+      statuses[name] = response.status;
+    }
+    expect(statuses).toEqual(Object.fromEntries(cases.map(([name]) => [name, 401])));
+    expect(await hubSequenceNumbers()).toEqual(before);
+
+    // The same request with the right credentials does reach the hub: the check above can fail.
+    const accepted = await fetch(`${stack.urls.ingest}/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...good },
+      body,
+    });
+    expect(accepted.status).toBe(202);
+    const after = await hubSequenceNumbers();
+    expect(after.reduce((a, b) => a + b, 0)).toBe(before.reduce((a, b) => a + b, 0) + 1);
+  }, 120_000);
+});
+
 describe('the post-deploy smoke test, run against the local stack', () => {
   it('passes with the same script and flags the deploy workflow uses', () => {
     const output = execFileSync(
