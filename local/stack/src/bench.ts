@@ -18,7 +18,7 @@ import { startStack, type RunningStack } from './launcher';
 import { paths, REPO_ROOT } from './paths';
 import { PIPELINE_NAMES } from './provision';
 import { sampleProcess } from './process-stats';
-import { waitForStored } from './summary';
+import { nearestRank, storeLatencies, waitForStored } from './summary';
 
 interface StepResult {
   readonly offeredPerSecond: number | null;
@@ -30,10 +30,6 @@ interface StepResult {
 }
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
-
-function percentile(sorted: number[], p: number): number | null {
-  return sorted.length ? sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]! : null;
-}
 
 /** Runs `op` with `concurrency` workers for `seconds` and returns operations per second. */
 async function sustained(
@@ -180,18 +176,16 @@ async function main(): Promise<void> {
         timeoutMs: 180_000,
       });
       const seconds = (Date.now() - began) / 1000;
-      const latencies = stored
-        .map((d) => Date.parse(d.storedAt) - Date.parse(d.ingestedAt))
-        .sort((a, b) => a - b);
+      const latencies = storeLatencies(stored);
       const result: StepResult = {
         offeredPerSecond: rate > 0 ? rate : null,
         events: count,
         acceptedPerSecond: Math.round((stored.length / seconds) * 10) / 10,
         errors: report.events.failed + report.events.rejected,
         latencyMs: {
-          p50: percentile(latencies, 50),
-          p95: percentile(latencies, 95),
-          p99: percentile(latencies, 99),
+          p50: nearestRank(latencies, 50),
+          p95: nearestRank(latencies, 95),
+          p99: nearestRank(latencies, 99),
           max: latencies.at(-1) ?? null,
         },
         stored: stored.length,

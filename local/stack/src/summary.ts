@@ -23,7 +23,7 @@ export interface PipelineSummary {
   };
 }
 
-interface StoredTimes {
+export interface StoredTimes {
   readonly id: string;
   readonly ingestedAt: string;
   readonly storedAt: string;
@@ -60,17 +60,26 @@ export async function waitForStored(
   }
 }
 
+/** Accepted -> stored milliseconds of each stored document, ascending. */
+export function storeLatencies(stored: readonly StoredTimes[]): number[] {
+  return stored
+    .map((d) => Date.parse(d.storedAt) - Date.parse(d.ingestedAt))
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b);
+}
+
+/** Nearest-rank percentile of ascending values (every reported value was measured); null when empty. */
+export function nearestRank(sorted: readonly number[], p: number): number | null {
+  return sorted.length ? sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]! : null;
+}
+
 export function summarize(
   replay: ReplaySummaryInput,
   stored: readonly StoredTimes[],
   deadLettered: number,
 ): PipelineSummary {
-  const latencies = stored
-    .map((d) => Date.parse(d.storedAt) - Date.parse(d.ingestedAt))
-    .filter(Number.isFinite)
-    .sort((a, b) => a - b);
-  const rank = (p: number) =>
-    latencies.length ? latencies[Math.max(0, Math.ceil((p / 100) * latencies.length) - 1)]! : null;
+  const latencies = storeLatencies(stored);
+  const rank = (p: number) => nearestRank(latencies, p);
   const acceptedUnique = new Set(replay.accepted).size;
   return {
     sent: replay.sent,
@@ -83,7 +92,7 @@ export function summarize(
     latencyMs: {
       p50: rank(50),
       p99: rank(99),
-      max: latencies.length ? latencies[latencies.length - 1]! : null,
+      max: latencies.at(-1) ?? null,
     },
   };
 }
