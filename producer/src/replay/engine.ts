@@ -402,15 +402,7 @@ export class ReplayEngine extends EventEmitter<ReplayEventMap> implements Promis
             : undefined;
         if (named && named.size > 0) {
           for (const [index, errors] of named) {
-            const item = items[index]!;
-            this.#reject({
-              id: item.id ?? null,
-              position: item.position,
-              line: item.line,
-              source: 'server',
-              status: outcome.status,
-              errors,
-            });
+            this.#rejectByServer(items[index]!, outcome.status, errors);
           }
           const rest = items.filter((_item, index) => !named.has(index));
           if (rest.length) {
@@ -423,15 +415,7 @@ export class ReplayEngine extends EventEmitter<ReplayEventMap> implements Promis
           const half = Math.ceil(items.length / 2);
           queue.unshift(items.slice(0, half), items.slice(half));
         } else {
-          const item = items[0]!;
-          this.#reject({
-            id: item.id ?? null,
-            position: item.position,
-            line: item.line,
-            source: 'server',
-            status: outcome.status,
-            errors: [{ path: '$', message: outcome.message }],
-          });
+          this.#rejectByServer(items[0]!, outcome.status, [{ path: '$', message: outcome.message }]);
         }
       } else {
         for (const item of [...items, ...queue.flat()]) {
@@ -538,6 +522,17 @@ export class ReplayEngine extends EventEmitter<ReplayEventMap> implements Promis
       this.emit('retry', { status, attempt: attempt + 1, delayMs });
       await sleep(delayMs);
     }
+  }
+
+  #rejectByServer(item: ReplayItem, status: number, errors: readonly ValidationIssue[]): void {
+    this.#reject({
+      id: item.id ?? null,
+      position: item.position,
+      line: item.line,
+      source: 'server',
+      status,
+      errors,
+    });
   }
 
   #reject(event: RejectedEvent): void {
