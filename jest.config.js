@@ -14,6 +14,7 @@ module.exports = {
     '<rootDir>/local/emulators',
     '<rootDir>/local/functions-host',
     '<rootDir>/local/stack',
+    '<rootDir>/local/faults',
     '<rootDir>/.github/scripts',
   ],
 };

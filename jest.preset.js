@@ -10,6 +10,7 @@ const WORKSPACE_SOURCES = {
   '@pipeline/gateway': 'local/gateway',
   '@pipeline/emulators': 'local/emulators',
   '@pipeline/functions-host': 'local/functions-host',
+  '@pipeline/stack': 'local/stack',
 };
 
 /** @param {string} dir the workspace folder */

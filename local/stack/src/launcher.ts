@@ -29,7 +29,15 @@ export interface StackOptions {
   /** One line per milestone ("✓ Azurite (Blob Storage) on http://..."). */
   readonly say?: (line: string) => void;
   readonly startTimeoutMs?: number;
+  /**
+   * Lets the fault suite put something (a proxy that can simulate an outage) between the functions
+   * host and a store: returns the port the host should use instead of the store's own.
+   */
+  readonly interpose?: (store: InterposedStore, port: number) => Promise<number>;
 }
+
+/** The stores the functions host talks to that `interpose` can stand in front of. */
+export type InterposedStore = 'blob' | 'cosmos';
 
 export interface RunningStack {
   readonly secrets: LocalSecrets;
@@ -45,6 +53,8 @@ export interface RunningStack {
   eventsContainer(): Container;
   /** Restarts the functions host (after a test killed it), with the same settings and port. */
   restartFunctions(): Promise<FunctionsHostService>;
+  /** Restarts the Event Hubs emulator (after a test killed it) on the same port and data folder. */
+  restartEventHubs(): Promise<EventHubsService>;
   stop(): Promise<void>;
 }
 
@@ -81,7 +91,15 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
 
   try {
     const dataDir = options.inMemory ? undefined : options.dataDir;
-    const [storage, eventHubs] = await Promise.all([
+    const startEventHubs = (port: number) =>
+      startEventHubsService({
+        host,
+        port,
+        ...(dataDir ? { dataDir } : {}),
+        configDir: options.dataDir,
+        log: logs.sink('eventhubs'),
+      });
+    const [storage, firstEventHubs] = await Promise.all([
       startWithin('Azurite and the Cosmos DB emulator', timeoutMs, () =>
         startStorageServices({
           host,
@@ -96,27 +114,32 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         say(`✓ ${s.cosmos.name} on ${s.cosmos.url} (pid ${s.cosmos.pid}, in memory)`);
         return s;
       }),
-      timed('Event Hubs emulator', () =>
-        startEventHubsService({
-          host,
-          port: options.ports.eventHubs,
-          ...(dataDir ? { dataDir } : {}),
-          configDir: options.dataDir,
-          log: logs.sink('eventhubs'),
-        }),
-      ),
+      timed('Event Hubs emulator', () => startEventHubs(options.ports.eventHubs)),
     ]);
+    let eventHubs = firstEventHubs;
     await provisionStorage(storage.azurite.connectionString);
     const cosmos = { endpoint: storage.cosmos.endpoint, key: COSMOS_EMULATOR_KEY };
     await provisionCosmos(cosmos.endpoint, cosmos.key);
 
     const settingsFile = join(options.dataDir, 'functions.settings.json');
+    const viaInterposer = async (store: InterposedStore, connectionString: string, port: number) =>
+      options.interpose
+        ? connectionString.replace(`:${port}/`, `:${await options.interpose(store, port)}/`)
+        : connectionString;
     writeJson(
       settingsFile,
       functionsSettings(
         {
-          storageConnectionString: storage.azurite.connectionString,
-          cosmosConnectionString: storage.cosmos.connectionString,
+          storageConnectionString: await viaInterposer(
+            'blob',
+            storage.azurite.connectionString,
+            Number(new URL(storage.azurite.blobEndpoint).port),
+          ),
+          cosmosConnectionString: await viaInterposer(
+            'cosmos',
+            storage.cosmos.connectionString,
+            Number(new URL(storage.cosmos.endpoint).port),
+          ),
           eventHubsConnectionString: eventHubs.connectionString,
         },
         secrets,
@@ -156,7 +179,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     return {
       secrets,
       storage,
-      eventHubs,
+      get eventHubs() {
+        return eventHubs;
+      },
       get functions() {
         return functions;
       },
@@ -171,6 +196,13 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         functions = await startWithin('Functions host', timeoutMs, () => startFunctions(functions.port));
         started[index] = functions;
         return functions;
+      },
+      async restartEventHubs() {
+        const index = started.indexOf(eventHubs);
+        await eventHubs.stop().catch(() => undefined);
+        eventHubs = await startWithin('Event Hubs emulator', timeoutMs, () => startEventHubs(eventHubs.port));
+        started[index] = eventHubs;
+        return eventHubs;
       },
       async stop() {
         cosmosClient.dispose();

@@ -1,0 +1,3 @@
+export * from './scenario';
+export * from './audit';
+export * from './fault-stack';
