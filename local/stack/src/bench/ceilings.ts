@@ -1,0 +1,121 @@
+// Each stage alone, measured in the same run as the pipeline steps so the ratios hold on a noisy
+// machine: a bare 202 server, the gateway in front of it, Azurite, the Cosmos DB emulator, Event Hubs.
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { replay, type ReplayOptions } from '@pipeline/producer';
+import type { TweetEvent } from '@pipeline/schemas';
+import type { RunningStack } from '../launcher';
+import { paths } from '../paths';
+import { startGatewayService } from '../services/gateway';
+import { startBareBackend } from './bare-backend';
+import { hubCeilings, slimLike } from './hub';
+import { eventsForStep, sustained } from './load';
+import {
+  BARE_CEILING_SECONDS,
+  BLOB_PAYLOAD_BYTES,
+  GATEWAY_CEILING_REQUESTS,
+  PRODUCER,
+  STORE_CEILING,
+} from './settings';
+import type { Ceilings } from './types';
+
+type Say = (line: string) => void;
+
+async function storeCeilings(stack: RunningStack, base: readonly TweetEvent[]) {
+  const blob = BlobServiceClient.fromConnectionString(
+    stack.storage.azurite.connectionString,
+  ).getContainerClient('bench');
+  await blob.createIfNotExists();
+  const payload = randomBytes(BLOB_PAYLOAD_BYTES);
+  const blobPuts = await sustained(STORE_CEILING.seconds, STORE_CEILING.concurrency, (i) =>
+    blob.getBlockBlobClient(`b/${i}`).uploadData(payload),
+  );
+  // A container of its own, so the consumer's container holds only the pipeline's documents.
+  const { container } = await stack.eventsContainer().database.containers.createIfNotExists({
+    id: 'bench',
+    partitionKey: { paths: ['/id'] },
+  });
+  const doc = { ...slimLike(base[0]!), storedAt: new Date().toISOString() };
+  const upserts = await sustained(STORE_CEILING.seconds, STORE_CEILING.concurrency, (i) =>
+    container.items.upsert({ ...doc, id: `d${i}` }),
+  );
+  return { blobPuts, upserts };
+}
+
+/**
+ * The producer against a bare 202 server, then against the gateway (the repository's policies,
+ * unmodified) in front of that same server: the gateway's cost as a ratio of the same run.
+ */
+async function httpCeilings(stack: RunningStack, base: readonly TweetEvent[], workDir: string, say: Say) {
+  const bare = await startBareBackend();
+  try {
+    const events = eventsForStep(base, 'http-ceiling', base.length);
+    const producer: Omit<ReplayOptions, 'url'> = {
+      input: events,
+      loop: true,
+      concurrency: PRODUCER.concurrency,
+      batchSize: PRODUCER.batchSize,
+      preflight: false,
+      maxRetries: 0,
+    };
+    const direct = await replay({ ...producer, url: bare.url, durationMs: BARE_CEILING_SECONDS * 1000 });
+    const gateway = await startGatewayService({
+      host: '127.0.0.1',
+      port: 0,
+      backendUrl: bare.url,
+      policiesDir: paths.policiesDir,
+      configFile: join(workDir, 'gateway-ceiling.local.json'),
+      secrets: stack.secrets,
+      dashboardOrigin: 'http://127.0.0.1',
+      log: () => undefined,
+    });
+    try {
+      const through = await replay({
+        ...producer,
+        url: `${gateway.url}/ingest`,
+        subscriptionKey: stack.secrets.subscription.primaryKey,
+        basicUser: stack.secrets.basicAuth.user,
+        basicPassword: stack.secrets.basicAuth.password,
+        count: GATEWAY_CEILING_REQUESTS * PRODUCER.batchSize,
+      });
+      for (const [name, report] of [
+        ['bare', direct],
+        ['gateway', through],
+      ] as const) {
+        if (report.events.failed + report.events.rejected > 0)
+          say(`  ${name} ceiling: ${JSON.stringify(report.requests.byStatus)} (refusals lower the figure)`);
+      }
+      return { bare: direct.throughput.eventsPerSecond, gateway: through.throughput.eventsPerSecond };
+    } finally {
+      await gateway.stop();
+    }
+  } finally {
+    await bare.stop();
+  }
+}
+
+export async function measureCeilings(
+  stack: RunningStack,
+  base: readonly TweetEvent[],
+  workDir: string,
+  say: Say,
+): Promise<Ceilings> {
+  // One at a time: each stage's figure is what it does with the machine to itself (and the idle rest).
+  const stores = await storeCeilings(stack, base);
+  say(`  Azurite ${Math.round(stores.blobPuts)} PUTs/s, Cosmos ${Math.round(stores.upserts)} upserts/s`);
+  const hub = await hubCeilings(slimLike(base[0]!), workDir);
+  say(`  Event Hubs send ${Math.round(hub.sendPerSecond)}/s, receive ${Math.round(hub.receivePerSecond)}/s`);
+  const http = await httpCeilings(stack, base, workDir, say);
+  say(`  bare 202 ${Math.round(http.bare)} events/s, gateway in front ${Math.round(http.gateway)} events/s`);
+  const round = (v: number) => Math.round(v * 10) / 10;
+  return {
+    bareHttp202EventsPerSecond: round(http.bare),
+    gatewayOverBareEventsPerSecond: round(http.gateway),
+    azuriteBlobPutsPerSecond: round(stores.blobPuts),
+    azuriteEventsPerSecond: round(stores.blobPuts / 2),
+    cosmosUpsertsPerSecond: round(stores.upserts),
+    eventHubsSendEventsPerSecond: round(hub.sendPerSecond),
+    eventHubsReceiveEventsPerSecond: round(hub.receivePerSecond),
+  };
+}

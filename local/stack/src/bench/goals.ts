@@ -1,0 +1,51 @@
+import type { BenchResult } from './types';
+
+/** The issue's bar. Reported against, never asserted: figures on a shared machine are noisy. */
+export const GOALS = {
+  pipelineOverSlowestCeiling: 0.7,
+  p99AtHalfSaturationMs: 1000,
+  peakRssMb: 500,
+  hubBytesPerEvent: 1024,
+} as const;
+
+export interface GoalOutcome {
+  readonly goal: string;
+  readonly measured: string;
+  /** null when the run did not measure it (a step that stored nothing, say). */
+  readonly met: boolean | null;
+}
+
+export function evaluateGoals(r: Pick<BenchResult, 'ratios' | 'steps' | 'processes' | 'hub'>): GoalOutcome[] {
+  const half = r.steps.find((s) => s.kind === 'half-saturation');
+  const p99 = half?.latencyMs.p99 ?? null;
+  const rss = Object.entries(r.processes)
+    .filter(([, p]) => p.peakRssMb !== null)
+    .sort(([, a], [, b]) => b.peakRssMb! - a.peakRssMb!);
+  const [heaviest] = rss;
+  return [
+    {
+      goal: `end-to-end ≥ ${GOALS.pipelineOverSlowestCeiling * 100}% of the slowest stage ceiling`,
+      measured: `${Math.round(r.ratios.pipelineOverSlowestCeiling * 100)}% (slowest: ${r.ratios.slowestStage})`,
+      met: r.ratios.pipelineOverSlowestCeiling >= GOALS.pipelineOverSlowestCeiling,
+    },
+    {
+      goal: `p99 < ${GOALS.p99AtHalfSaturationMs / 1000} s at half the saturation rate`,
+      measured:
+        half && p99 !== null ? `${p99} ms at ${half.offeredPerSecond} events/s offered` : 'not measured',
+      met: p99 === null ? null : p99 < GOALS.p99AtHalfSaturationMs,
+    },
+    {
+      goal: `no process above ${GOALS.peakRssMb} MB RSS`,
+      measured: heaviest ? `${heaviest[1].peakRssMb} MB peak (${heaviest[0]})` : 'not measured',
+      met: heaviest ? heaviest[1].peakRssMb! <= GOALS.peakRssMb : null,
+    },
+    {
+      // Every event, not the average: the claim check promises a bound, not a typical size.
+      goal: `every hub event < ${GOALS.hubBytesPerEvent} bytes (claim check)`,
+      measured: r.hub.events
+        ? `mean ${Math.round(r.hub.meanBodyBytes)} bytes, max ${r.hub.maxBodyBytes} bytes (${r.hub.events} events)`
+        : 'not measured',
+      met: r.hub.events ? r.hub.maxBodyBytes < GOALS.hubBytesPerEvent : null,
+    },
+  ];
+}

@@ -1,0 +1,146 @@
+#!/usr/bin/env node
+// `npm run bench`: every stage's ceiling and the pipeline end to end at rising offered rates, in ONE
+// run on this machine so the ratios hold however noisy it is. Writes docs/benchmarks/pipeline.json,
+// docs/benchmarks/pipeline.svg and the marked section of docs/performance.md.
+// Usage: npm run bench [-- --step-seconds 10 --rates 20,40,80,160]
+import { execSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startStack, type RunningStack } from '../launcher';
+import { paths, REPO_ROOT } from '../paths';
+import { measureCeilings } from './ceilings';
+import { chartSpec, renderSvg } from './chart';
+import { evaluateGoals } from './goals';
+import { hubBodySizes } from './hub';
+import { describeDataset, readDataset } from './load';
+import { cpuShares, cpuSnapshot, peakRss } from './processes';
+import { deriveRatios, saturationPerSecond } from './ratios';
+import { renderSection, replaceSection } from './report';
+import { halfSaturationRate, runStep } from './steps';
+import type { BenchResult, HubBytes, Machine, ProcessUsage, StepResult } from './types';
+
+const say = (line: string) => process.stderr.write(`${line}\n`);
+
+/** A fixed-rate step that stores less than this share of its offered rate has saturated the pipeline. */
+const KEEPS_UP = 0.9;
+
+function machine(): Machine {
+  return {
+    cores: cpus().length,
+    cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    load: readFileSync('/proc/loadavg', 'utf8').trim(),
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      'step-seconds': { type: 'string', default: '10' },
+      rates: { type: 'string', default: '20,40,80,160' },
+    },
+  });
+  const stepSeconds = Number(values['step-seconds']);
+  const rates = values.rates.split(',').map(Number);
+  const base = readDataset();
+  const work = mkdtempSync(join(tmpdir(), 'pipeline-bench-'));
+  let stack: RunningStack | undefined;
+  try {
+    say('starting the stack (in memory, ephemeral ports)...');
+    stack = await startStack({
+      ports: { gateway: 0, functions: 0, blob: 0, cosmos: 0, eventHubs: 0 },
+      dataDir: join(work, 'data'),
+      inMemory: true,
+      appEntry: paths.functionsApp,
+      policiesDir: paths.policiesDir,
+      say,
+    });
+    const running = stack;
+    const pids = {
+      gateway: running.gateway.pid!,
+      functions: running.functions.pid,
+      azurite: running.storage.azurite.pid,
+      cosmos: running.storage.cosmos.pid,
+      eventHubs: running.eventHubs.pid,
+      producer: process.pid,
+    };
+
+    say('measuring stage ceilings, one at a time...');
+    const ceilings = await measureCeilings(running, base, work, say);
+
+    const steps: StepResult[] = [];
+    const cpuBefore = cpuSnapshot(pids);
+    const stepsBegan = Date.now();
+    const step = async (kind: StepResult['kind'], rate: number | null) => {
+      say(`step ${kind}: ${rate === null ? 'as fast as the gateway answers' : `${rate} events/s`}...`);
+      const result = await runStep(running, base, kind, rate, stepSeconds, pids);
+      say(`  ${JSON.stringify(result)}`);
+      steps.push(result);
+      return result;
+    };
+    for (const rate of rates) {
+      const result = await step('rate', rate);
+      if (result.storedPerSecond < rate * KEEPS_UP) break; // saturated: higher fixed rates say no more
+    }
+    await step('unlimited', null);
+    // Measured, not inferred: the latency goal is about half the rate this run saturated at.
+    await step('half-saturation', halfSaturationRate(saturationPerSecond(steps)));
+    const stepsCpu = cpuShares(cpuBefore, cpuSnapshot(pids), (Date.now() - stepsBegan) / 1000);
+
+    say('reading the slim events back from the hub...');
+    const sizes = await hubBodySizes(
+      running.eventHubs.connectionString,
+      steps.reduce((sum, s) => sum + s.stored, 0),
+    );
+    const hub: HubBytes = {
+      events: sizes.length,
+      meanBodyBytes: sizes.length
+        ? Math.round((sizes.reduce((a, b) => a + b, 0) / sizes.length) * 10) / 10
+        : 0,
+      maxBodyBytes: sizes.length ? Math.max(...sizes) : 0,
+    };
+    const rss = peakRss(pids);
+    const processes: Record<string, ProcessUsage> = Object.fromEntries(
+      Object.keys(pids).map((name) => [
+        name,
+        { peakRssMb: rss[name] ?? null, cpuShare: stepsCpu[name] ?? null },
+      ]),
+    );
+    const result: BenchResult = {
+      machine: machine(),
+      commit: execSync('git rev-parse --short HEAD', { cwd: REPO_ROOT, encoding: 'utf8' }).trim(),
+      command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+      dataset: describeDataset(base),
+      date: new Date().toISOString(),
+      ceilings,
+      steps,
+      processes,
+      hub,
+      ratios: deriveRatios(ceilings, steps, hub),
+    };
+    const goals = evaluateGoals(result);
+    const out = join(REPO_ROOT, 'docs', 'benchmarks');
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, 'pipeline.json'), JSON.stringify({ ...result, goals }, null, 2) + '\n');
+    writeFileSync(join(out, 'pipeline.svg'), (await renderSvg(chartSpec(result))) + '\n');
+    const doc = join(REPO_ROOT, 'docs', 'performance.md');
+    writeFileSync(
+      doc,
+      replaceSection(readFileSync(doc, 'utf8'), renderSection(result, 'benchmarks/pipeline.svg')),
+    );
+    for (const g of goals)
+      say(`${g.met === null ? '?' : g.met ? 'met   ' : 'MISSED'} ${g.goal}: ${g.measured}`);
+    say('wrote docs/benchmarks/pipeline.{json,svg} and the pipeline section of docs/performance.md');
+  } finally {
+    await stack?.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

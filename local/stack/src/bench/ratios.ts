@@ -1,0 +1,36 @@
+import type { Ceilings, HubBytes, Ratios, StepResult } from './types';
+
+/** Each stage the events pass through, with its ceiling in events per second. */
+export function stageCeilings(c: Ceilings): ReadonlyArray<{ stage: string; eventsPerSecond: number }> {
+  return [
+    { stage: 'producer -> bare HTTP 202', eventsPerSecond: c.bareHttp202EventsPerSecond },
+    { stage: 'gateway (policies) -> bare 202', eventsPerSecond: c.gatewayOverBareEventsPerSecond },
+    { stage: 'Azurite (2 blob writes per event)', eventsPerSecond: c.azuriteEventsPerSecond },
+    { stage: 'Event Hubs send', eventsPerSecond: c.eventHubsSendEventsPerSecond },
+    { stage: 'Event Hubs receive', eventsPerSecond: c.eventHubsReceiveEventsPerSecond },
+    { stage: 'Cosmos DB upserts', eventsPerSecond: c.cosmosUpsertsPerSecond },
+  ];
+}
+
+/**
+ * The saturation rate: the best stored throughput of the sweep. The half-saturation step is left out:
+ * it is offered half of this, so it cannot say anything about the ceiling.
+ */
+export function saturationPerSecond(steps: readonly StepResult[]): number {
+  const sweep = steps.filter((s) => s.kind !== 'half-saturation');
+  return sweep.length ? Math.max(...sweep.map((s) => s.storedPerSecond)) : 0;
+}
+
+const round2 = (v: number) => Math.round(v * 100) / 100;
+
+export function deriveRatios(ceilings: Ceilings, steps: readonly StepResult[], hub: HubBytes): Ratios {
+  const slowest = stageCeilings(ceilings).reduce((a, b) => (b.eventsPerSecond < a.eventsPerSecond ? b : a));
+  return {
+    pipelineOverSlowestCeiling: round2(saturationPerSecond(steps) / slowest.eventsPerSecond),
+    slowestStage: slowest.stage,
+    gatewayOverBareBackend: round2(
+      ceilings.gatewayOverBareEventsPerSecond / ceilings.bareHttp202EventsPerSecond,
+    ),
+    hubBytesPerEvent: Math.round(hub.meanBodyBytes),
+  };
+}

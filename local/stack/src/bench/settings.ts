@@ -1,0 +1,22 @@
+// The knobs of `npm run bench`, in one place so the report states the settings the run used.
+
+/** The producer in every pipeline step and in the bare/gateway ceilings: the same settings everywhere. */
+export const PRODUCER = { concurrency: 16, batchSize: 25, maxRetries: 10 } as const;
+
+/** Seconds each store ceiling runs, and its requests in flight. */
+export const STORE_CEILING = { seconds: 5, concurrency: 16 } as const;
+
+/** A blob the size of a sample image event's raw JSON plus its image, written in the Azurite ceiling. */
+export const BLOB_PAYLOAD_BYTES = 12 * 1024;
+
+/** Event Hubs ceiling: events sent (then received) in SDK batches of this many. */
+export const HUB_CEILING = { events: 20_000, batch: 100, sendsInFlight: 4 } as const;
+
+/**
+ * Requests of the gateway ceiling: under the product's rate limit (1,200 calls per 60 s per
+ * subscription), so the real policies run unmodified and the figure is their cost, not their refusals.
+ */
+export const GATEWAY_CEILING_REQUESTS = 1_000;
+
+/** Seconds the bare-server ceiling runs (its producer loops over the dataset). */
+export const BARE_CEILING_SECONDS = 5;

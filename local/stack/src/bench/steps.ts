@@ -1,0 +1,72 @@
+// One pipeline step: the producer offers events at a rate through the stack's gateway, then the step
+// waits until every accepted event is readable in Cosmos DB and measures it from the stored times.
+import { replay } from '@pipeline/producer';
+import type { TweetEvent } from '@pipeline/schemas';
+import type { RunningStack } from '../launcher';
+import { nearestRank, storeLatencies, waitForStored } from '../summary';
+import { eventsForStep } from './load';
+import { cpuShares, cpuSnapshot, machineBusySeconds, type Pids } from './processes';
+import { PRODUCER } from './settings';
+import type { StepKind, StepResult } from './types';
+
+/** Events of the unlimited step: enough to build a backlog that shows the saturation rate. */
+export const UNLIMITED_EVENTS = 3000;
+
+export async function runStep(
+  stack: RunningStack,
+  base: readonly TweetEvent[],
+  kind: StepKind,
+  rate: number | null,
+  stepSeconds: number,
+  pids: Pids,
+): Promise<StepResult> {
+  const count = rate === null ? UNLIMITED_EVENTS : Math.round(rate * stepSeconds);
+  const events = eventsForStep(base, `${kind}-${rate ?? 'max'}-${Date.now()}`, count);
+  const cpuBefore = cpuSnapshot(pids);
+  const machineBefore = machineBusySeconds();
+  const began = Date.now();
+  const report = await replay({
+    input: events,
+    url: stack.urls.ingest,
+    subscriptionKey: stack.secrets.subscription.primaryKey,
+    basicUser: stack.secrets.basicAuth.user,
+    basicPassword: stack.secrets.basicAuth.password,
+    rate: rate ?? undefined,
+    concurrency: PRODUCER.concurrency,
+    batchSize: PRODUCER.batchSize,
+    maxRetries: PRODUCER.maxRetries,
+    // The dataset is valid; validating it again would spend the producer's share of the two cores.
+    preflight: false,
+  });
+  const stored = await waitForStored(stack.eventsContainer(), report.acceptedIds, { timeoutMs: 180_000 });
+  const seconds = (Date.now() - began) / 1000;
+  const cpuShare = cpuShares(cpuBefore, cpuSnapshot(pids), seconds);
+  const machineAfter = machineBusySeconds();
+  const machineBusyCores =
+    machineBefore === undefined || machineAfter === undefined
+      ? null
+      : Math.round(((machineAfter - machineBefore) / seconds) * 100) / 100;
+  const latencies = storeLatencies(stored);
+  return {
+    kind,
+    offeredPerSecond: rate,
+    acceptedPerSecond: Math.round(report.throughput.eventsPerSecond * 10) / 10,
+    storedPerSecond: Math.round((stored.length / seconds) * 10) / 10,
+    events: count,
+    stored: stored.length,
+    errors: report.events.failed + report.events.rejected,
+    latencyMs: {
+      p50: nearestRank(latencies, 50),
+      p95: nearestRank(latencies, 95),
+      p99: nearestRank(latencies, 99),
+      max: latencies.at(-1) ?? null,
+    },
+    cpuShare,
+    machineBusyCores,
+  };
+}
+
+/** Half the saturation rate, rounded to a multiple of 5 events/s (at least 5). */
+export function halfSaturationRate(saturationPerSecond: number): number {
+  return Math.max(5, Math.round(saturationPerSecond / 2 / 5) * 5);
+}

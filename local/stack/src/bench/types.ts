@@ -1,0 +1,89 @@
+// The shape of one `npm run bench` result: what docs/benchmarks/pipeline.json holds and what the
+// report, the chart and the goals are computed from.
+
+export interface Machine {
+  readonly cores: number;
+  readonly cpuModel: string;
+  readonly memoryGiB: number;
+  readonly node: string;
+  /** /proc/loadavg when the run ended: the noise the figures were measured under. */
+  readonly load: string;
+}
+
+/** Each stage alone, in the same run as the pipeline steps. All per second. */
+export interface Ceilings {
+  /** The producer against a bare Node HTTP server answering 202 (its own process). */
+  readonly bareHttp202EventsPerSecond: number;
+  /** The same producer, the gateway with the repository's policies in front of the same bare server. */
+  readonly gatewayOverBareEventsPerSecond: number;
+  readonly azuriteBlobPutsPerSecond: number;
+  /** Ingest makes up to two blob writes per event (raw event, and its image unless stored already). */
+  readonly azuriteEventsPerSecond: number;
+  readonly cosmosUpsertsPerSecond: number;
+  readonly eventHubsSendEventsPerSecond: number;
+  readonly eventHubsReceiveEventsPerSecond: number;
+}
+
+export interface Latency {
+  readonly p50: number | null;
+  readonly p95: number | null;
+  readonly p99: number | null;
+  readonly max: number | null;
+}
+
+export type StepKind = 'rate' | 'unlimited' | 'half-saturation';
+
+export interface StepResult {
+  readonly kind: StepKind;
+  /** The producer's schedule; null when it sent as fast as the gateway answered. */
+  readonly offeredPerSecond: number | null;
+  /** Events per second the gateway accepted, as the producer saw it (its send rate when unlimited). */
+  readonly acceptedPerSecond: number;
+  /** Events readable in Cosmos DB per second, from the step's start until the last was stored. */
+  readonly storedPerSecond: number;
+  readonly events: number;
+  readonly stored: number;
+  /** Events rejected or failed after retries. */
+  readonly errors: number;
+  /** Accepted (ingest) -> document readable, from the documents' own timestamps. */
+  readonly latencyMs: Latency;
+  /** CPU seconds per wall second of each process during this step (1 = one core). */
+  readonly cpuShare: Readonly<Record<string, number>>;
+  /** CPU seconds per wall second of the whole machine (every process, the neighbours' too). */
+  readonly machineBusyCores: number | null;
+}
+
+export interface ProcessUsage {
+  /** Peak resident memory over the whole run (VmHWM). */
+  readonly peakRssMb: number | null;
+  /** CPU seconds per wall second over all the steps (1 = one full core). */
+  readonly cpuShare: number | null;
+}
+
+export interface HubBytes {
+  /** Slim events read back from the stack's hub. */
+  readonly events: number;
+  readonly meanBodyBytes: number;
+  readonly maxBodyBytes: number;
+}
+
+export interface Ratios {
+  /** Saturation throughput (stored events/s) / the slowest stage ceiling (in events/s). */
+  readonly pipelineOverSlowestCeiling: number;
+  readonly slowestStage: string;
+  readonly gatewayOverBareBackend: number;
+  readonly hubBytesPerEvent: number;
+}
+
+export interface BenchResult {
+  readonly machine: Machine;
+  readonly commit: string;
+  readonly command: string;
+  readonly dataset: string;
+  readonly date: string;
+  readonly ceilings: Ceilings;
+  readonly steps: readonly StepResult[];
+  readonly processes: Readonly<Record<string, ProcessUsage>>;
+  readonly hub: HubBytes;
+  readonly ratios: Ratios;
+}

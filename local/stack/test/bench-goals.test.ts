@@ -1,0 +1,62 @@
+import { evaluateGoals } from '../src/bench/goals';
+import { deriveRatios, saturationPerSecond } from '../src/bench/ratios';
+import { halfSaturationRate } from '../src/bench/steps';
+import { benchResult } from './bench-fixture';
+
+describe('bench ratios and goals (pure)', () => {
+  const r = benchResult();
+
+  it('takes the saturation rate from the sweep, not from the half-saturation step', () => {
+    expect(saturationPerSecond(r.steps)).toBe(150);
+    expect(saturationPerSecond(r.steps.filter((s) => s.kind === 'half-saturation'))).toBe(0);
+  });
+
+  it('derives the ratios against the slowest stage, in events per second', () => {
+    expect(deriveRatios(r.ceilings, r.steps, r.hub)).toEqual({
+      pipelineOverSlowestCeiling: 0.75, // 150 stored / Azurite's 400 PUTs / 2
+      slowestStage: 'Azurite (2 blob writes per event)',
+      gatewayOverBareBackend: 0.2,
+      hubBytesPerEvent: 619,
+    });
+  });
+
+  it('picks another stage when it is the slowest', () => {
+    const ceilings = { ...r.ceilings, gatewayOverBareEventsPerSecond: 100 };
+    expect(deriveRatios(ceilings, r.steps, r.hub)).toMatchObject({
+      slowestStage: 'gateway (policies) -> bare 202',
+      pipelineOverSlowestCeiling: 1.5,
+    });
+  });
+
+  it('halves the saturation rate to a multiple of 5, never below 5', () => {
+    expect([halfSaturationRate(150), halfSaturationRate(63.4), halfSaturationRate(3)]).toEqual([75, 30, 5]);
+  });
+
+  it('reports each goal as met, missed or not measured', () => {
+    expect(evaluateGoals(r).map((g) => g.met)).toEqual([true, true, true, true]);
+    const missed = evaluateGoals(
+      benchResult({
+        ratios: { ...r.ratios, pipelineOverSlowestCeiling: 0.38 },
+        steps: r.steps.map((s) =>
+          s.kind === 'half-saturation' ? { ...s, latencyMs: { ...s.latencyMs, p99: 1200 } } : s,
+        ),
+        processes: { ...r.processes, azurite: { peakRssMb: 612, cpuShare: 0.4 } },
+        hub: { events: 10, meanBodyBytes: 900, maxBodyBytes: 1500 },
+      }),
+    );
+    expect(missed.map((g) => g.met)).toEqual([false, false, false, false]);
+    expect(missed.map((g) => g.measured)).toEqual([
+      '38% (slowest: Azurite (2 blob writes per event))',
+      '1200 ms at 75 events/s offered',
+      '612 MB peak (azurite)',
+      'mean 900 bytes, max 1500 bytes (10 events)',
+    ]);
+    const unmeasured = evaluateGoals(
+      benchResult({
+        steps: r.steps.filter((s) => s.kind !== 'half-saturation'),
+        hub: { events: 0, meanBodyBytes: 0, maxBodyBytes: 0 },
+      }),
+    );
+    expect(unmeasured.map((g) => g.met)).toEqual([true, null, true, null]);
+  });
+});

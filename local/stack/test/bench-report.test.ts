@@ -1,0 +1,54 @@
+import { BEGIN, END, renderSection, replaceSection, saturationCpu } from '../src/bench/report';
+import { benchResult } from './bench-fixture';
+
+describe('bench report section (pure)', () => {
+  const r = benchResult();
+  const section = renderSection(r, 'benchmarks/pipeline.svg');
+
+  it('names the machine, the commit, the dataset and the command', () => {
+    expect(section).toContain(
+      'commit `abc1234` with `npm run bench` on 2 cores (Test CPU), 24 GiB, Node v20.20.2',
+    );
+    expect(section).toContain('load average at the end 3.00 2.00 1.00');
+    expect(section).toContain('Dataset: producer/sample/events.ndjson (300 events)');
+  });
+
+  it('links the chart and states every goal with its verdict', () => {
+    expect(section).toContain('](benchmarks/pipeline.svg)');
+    expect(section).toContain('### Goals (4 of 4 met)');
+    expect(section).toContain(
+      '| p99 < 1 s at half the saturation rate | 400 ms at 75 events/s offered | **met** |',
+    );
+  });
+
+  it('has a row per stage ceiling, per step and per process', () => {
+    expect(section).toContain('| Event Hubs receive | 12,000 |');
+    expect(section).toContain(
+      '| unlimited | unlimited | 180 | 150 | 3000 | 0 | 5,000 | 8,000 | 9,000 | 9,500 | 1.95 |',
+    );
+    expect(section).toContain('| half saturation | 75 |');
+    expect(section).toContain('| producer | 180 | 0.1 | 0.1 |');
+  });
+
+  it('says who used the CPU at saturation, and the ratios', () => {
+    expect(saturationCpu(r)).toEqual([
+      ['functions', 0.9],
+      ['azurite', 0.6],
+      ['producer', 0.1],
+    ]);
+    expect(section).toContain(
+      'together used 1.60 of 2 cores while the machine as a whole was busy 1.95 cores',
+    );
+    expect(section).toContain('Gateway / bare backend: **0.2** (2,000 vs 10,000 events/s');
+    expect(section).toContain('Hub bytes per event: **619**');
+  });
+
+  it('replaces only what is between the markers, or appends the section', () => {
+    const doc = `# Performance\n\nbefore\n\n${BEGIN}\nold\n${END}\n\nafter\n`;
+    const next = replaceSection(doc, `${BEGIN}\nnew\n${END}`);
+    expect(next).toBe(`# Performance\n\nbefore\n\n${BEGIN}\nnew\n${END}\n\nafter\n`);
+    expect(replaceSection('# Performance\n', `${BEGIN}\nnew\n${END}`)).toBe(
+      `# Performance\n\n${BEGIN}\nnew\n${END}\n`,
+    );
+  });
+});
