@@ -37,6 +37,7 @@ export function benchResult(over: Partial<BenchResult> = {}): BenchResult {
       eventHubsSendEventsPerSecond: 10_000,
       eventHubsReceiveEventsPerSecond: 12_000,
     },
+    ceilingCpu: { azurite: 0.95, cosmos: 0.8 },
     steps: [
       step({ offeredPerSecond: 20 }),
       step({ offeredPerSecond: 80, acceptedPerSecond: 80, storedPerSecond: 79 }),

@@ -39,6 +39,10 @@ describe('bench report section (pure)', () => {
     expect(section).toContain(
       'together used 1.60 of 2 cores while the machine as a whole was busy 1.95 cores',
     );
+    // 1.6 cores / 150 events/s = 10.7 ms per event; 2 cores / 10.67 ms = 187.5, just under.
+    expect(section).toContain('10.7 ms of CPU per stored event');
+    expect(section).toContain('bound it near 187 events/s');
+    expect(section).toContain('Azurite alone did 400 blob PUTs/s (it used 0.95 cores alone)');
     expect(section).toContain('Gateway / bare backend: **0.2** (2,000 vs 10,000 events/s');
     expect(section).toContain('Hub bytes per event: **619**');
   });

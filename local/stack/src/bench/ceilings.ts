@@ -11,6 +11,7 @@ import { startGatewayService } from '../services/gateway';
 import { startBareBackend } from './bare-backend';
 import { hubCeilings, slimLike } from './hub';
 import { eventsForStep, sustained } from './load';
+import { cpuShares, cpuSnapshot } from './processes';
 import {
   BARE_CEILING_SECONDS,
   BLOB_PAYLOAD_BYTES,
@@ -18,9 +19,18 @@ import {
   PRODUCER,
   STORE_CEILING,
 } from './settings';
-import type { Ceilings } from './types';
+import type { Ceilings, CeilingCpu } from './types';
 
 type Say = (line: string) => void;
+
+/** Operations per second of `op`, and the CPU share the store process used meanwhile. */
+async function measured(pid: number, op: (i: number) => Promise<unknown>) {
+  const before = cpuSnapshot({ store: pid });
+  const began = Date.now();
+  const perSecond = await sustained(STORE_CEILING.seconds, STORE_CEILING.concurrency, op);
+  const cpu = cpuShares(before, cpuSnapshot({ store: pid }), (Date.now() - began) / 1000).store ?? null;
+  return { perSecond, cpu };
+}
 
 async function storeCeilings(stack: RunningStack, base: readonly TweetEvent[]) {
   const blob = BlobServiceClient.fromConnectionString(
@@ -28,7 +38,7 @@ async function storeCeilings(stack: RunningStack, base: readonly TweetEvent[]) {
   ).getContainerClient('bench');
   await blob.createIfNotExists();
   const payload = randomBytes(BLOB_PAYLOAD_BYTES);
-  const blobPuts = await sustained(STORE_CEILING.seconds, STORE_CEILING.concurrency, (i) =>
+  const blobPuts = await measured(stack.storage.azurite.pid, (i) =>
     blob.getBlockBlobClient(`b/${i}`).uploadData(payload),
   );
   // A container of its own, so the consumer's container holds only the pipeline's documents.
@@ -37,7 +47,7 @@ async function storeCeilings(stack: RunningStack, base: readonly TweetEvent[]) {
     partitionKey: { paths: ['/id'] },
   });
   const doc = { ...slimLike(base[0]!), storedAt: new Date().toISOString() };
-  const upserts = await sustained(STORE_CEILING.seconds, STORE_CEILING.concurrency, (i) =>
+  const upserts = await measured(stack.storage.cosmos.pid, (i) =>
     container.items.upsert({ ...doc, id: `d${i}` }),
   );
   return { blobPuts, upserts };
@@ -100,22 +110,27 @@ export async function measureCeilings(
   base: readonly TweetEvent[],
   workDir: string,
   say: Say,
-): Promise<Ceilings> {
+): Promise<{ ceilings: Ceilings; cpuAlone: CeilingCpu }> {
   // One at a time: each stage's figure is what it does with the machine to itself (and the idle rest).
   const stores = await storeCeilings(stack, base);
-  say(`  Azurite ${Math.round(stores.blobPuts)} PUTs/s, Cosmos ${Math.round(stores.upserts)} upserts/s`);
+  say(
+    `  Azurite ${Math.round(stores.blobPuts.perSecond)} PUTs/s (${stores.blobPuts.cpu} cores), Cosmos ${Math.round(stores.upserts.perSecond)} upserts/s (${stores.upserts.cpu} cores)`,
+  );
   const hub = await hubCeilings(slimLike(base[0]!), workDir);
   say(`  Event Hubs send ${Math.round(hub.sendPerSecond)}/s, receive ${Math.round(hub.receivePerSecond)}/s`);
   const http = await httpCeilings(stack, base, workDir, say);
   say(`  bare 202 ${Math.round(http.bare)} events/s, gateway in front ${Math.round(http.gateway)} events/s`);
   const round = (v: number) => Math.round(v * 10) / 10;
   return {
-    bareHttp202EventsPerSecond: round(http.bare),
-    gatewayOverBareEventsPerSecond: round(http.gateway),
-    azuriteBlobPutsPerSecond: round(stores.blobPuts),
-    azuriteEventsPerSecond: round(stores.blobPuts / 2),
-    cosmosUpsertsPerSecond: round(stores.upserts),
-    eventHubsSendEventsPerSecond: round(hub.sendPerSecond),
-    eventHubsReceiveEventsPerSecond: round(hub.receivePerSecond),
+    ceilings: {
+      bareHttp202EventsPerSecond: round(http.bare),
+      gatewayOverBareEventsPerSecond: round(http.gateway),
+      azuriteBlobPutsPerSecond: round(stores.blobPuts.perSecond),
+      azuriteEventsPerSecond: round(stores.blobPuts.perSecond / 2),
+      cosmosUpsertsPerSecond: round(stores.upserts.perSecond),
+      eventHubsSendEventsPerSecond: round(hub.sendPerSecond),
+      eventHubsReceiveEventsPerSecond: round(hub.receivePerSecond),
+    },
+    cpuAlone: { azurite: stores.blobPuts.cpu, cosmos: stores.upserts.cpu },
   };
 }

@@ -60,7 +60,8 @@ export function chartSpec(
 ): ChartSpec {
   const x = { field: 'offered', type: 'quantitative', title: 'offered events/s' };
   const saturation = saturationPerSecond(r.steps);
-  const legend = { orient: 'bottom', columns: 1, labelLimit: 360 };
+  // labelLimit 0: no truncation, the stage's name is the point of the label.
+  const legend = { orient: 'bottom', columns: 1, labelLimit: 0 };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {

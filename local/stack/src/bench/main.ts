@@ -69,7 +69,7 @@ async function main(): Promise<void> {
     };
 
     say('measuring stage ceilings, one at a time...');
-    const ceilings = await measureCeilings(running, base, work, say);
+    const { ceilings, cpuAlone } = await measureCeilings(running, base, work, say);
 
     const steps: StepResult[] = [];
     const cpuBefore = cpuSnapshot(pids);
@@ -116,6 +116,7 @@ async function main(): Promise<void> {
       dataset: describeDataset(base),
       date: new Date().toISOString(),
       ceilings,
+      ceilingCpu: cpuAlone,
       steps,
       processes,
       hub,

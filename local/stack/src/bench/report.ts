@@ -26,6 +26,10 @@ export function renderSection(r: BenchResult, chartFile: string): string {
   const busy = saturationCpu(r);
   const totalCpu = busy.reduce((sum, [, share]) => sum + share, 0);
   const met = goals.filter((g) => g.met === true).length;
+  const cpuPerEventMs =
+    unlimited && unlimited.storedPerSecond > 0 ? (totalCpu / unlimited.storedPerSecond) * 1000 : null;
+  const alone = (name: 'azurite' | 'cosmos') =>
+    r.ceilingCpu[name] === null ? '' : ` (it used ${r.ceilingCpu[name]} cores alone)`;
   return [
     BEGIN,
     '## The pipeline end to end (`npm run bench`)',
@@ -46,7 +50,7 @@ export function renderSection(r: BenchResult, chartFile: string): string {
     '| --- | --- |',
     ...stageCeilings(r.ceilings).map((c) => `| ${c.stage} | ${n(c.eventsPerSecond)} |`),
     '',
-    `Azurite alone did ${n(r.ceilings.azuriteBlobPutsPerSecond)} blob PUTs/s (${BLOB_PAYLOAD_BYTES / 1024} KB, ${STORE_CEILING.concurrency} in flight); ingest makes up to two per event (the raw event, and the image unless already stored), so its ceiling counts half. Cosmos DB: ${n(r.ceilings.cosmosUpsertsPerSecond)} upserts/s of a slim-sized document (${STORE_CEILING.concurrency} in flight). Event Hubs: ${HUB_CEILING.events.toLocaleString('en-US')} slim-sized events on an emulator process of its own, sent in SDK batches of ${HUB_CEILING.batch} (${HUB_CEILING.sendsInFlight} in flight), then received by one subscriber. The HTTP ceilings use the steps' producer settings (${PRODUCER.batchSize} events per request, ${PRODUCER.concurrency} in flight, no pre-flight validation); the gateway runs the repository's policies unmodified, under the product's rate limit.`,
+    `Azurite alone did ${n(r.ceilings.azuriteBlobPutsPerSecond)} blob PUTs/s${alone('azurite')} (${BLOB_PAYLOAD_BYTES / 1024} KB, ${STORE_CEILING.concurrency} in flight); ingest makes up to two per event (the raw event, and the image unless already stored), so its ceiling counts half. Cosmos DB: ${n(r.ceilings.cosmosUpsertsPerSecond)} upserts/s${alone('cosmos')} of a slim-sized document (${STORE_CEILING.concurrency} in flight). Event Hubs: ${HUB_CEILING.events.toLocaleString('en-US')} slim-sized events on an emulator process of its own, sent in SDK batches of ${HUB_CEILING.batch} (${HUB_CEILING.sendsInFlight} in flight), then received by one subscriber. The HTTP ceilings use the steps' producer settings (${PRODUCER.batchSize} events per request, ${PRODUCER.concurrency} in flight, no pre-flight validation); the gateway runs the repository's policies unmodified, under the product's rate limit.`,
     '',
     '### Steps (offered rate rising until it saturates, then half the saturation rate)',
     '',
@@ -75,7 +79,11 @@ export function renderSection(r: BenchResult, chartFile: string): string {
           `At saturation the pipeline's processes together used ${totalCpu.toFixed(2)} of ${r.machine.cores} cores${unlimited?.machineBusyCores == null ? '' : ` while the machine as a whole was busy ${unlimited.machineBusyCores} cores (the difference went to other workloads on the shared host)`}; busiest: ${busy
             .slice(0, 3)
             .map(([name, share]) => `${name} ${share}`)
-            .join(', ')}.`,
+            .join(', ')}.${
+            cpuPerEventMs === null
+              ? ''
+              : ` That is ${cpuPerEventMs.toFixed(1)} ms of CPU per stored event across the pipeline's processes, so ${r.machine.cores} cores to themselves would bound it near ${n((r.machine.cores * 1000) / cpuPerEventMs)} events/s.`
+          }`,
         ]
       : []),
     '',

@@ -24,6 +24,15 @@ export interface Ceilings {
   readonly eventHubsReceiveEventsPerSecond: number;
 }
 
+/**
+ * CPU share (1 = one core) each store process used while its ceiling was measured: set beside its
+ * share in the pipeline, it shows whether the store got the CPU there that it can use alone.
+ */
+export interface CeilingCpu {
+  readonly azurite: number | null;
+  readonly cosmos: number | null;
+}
+
 export interface Latency {
   readonly p50: number | null;
   readonly p95: number | null;
@@ -82,6 +91,7 @@ export interface BenchResult {
   readonly dataset: string;
   readonly date: string;
   readonly ceilings: Ceilings;
+  readonly ceilingCpu: CeilingCpu;
   readonly steps: readonly StepResult[];
   readonly processes: Readonly<Record<string, ProcessUsage>>;
   readonly hub: HubBytes;
