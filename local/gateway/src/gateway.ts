@@ -13,6 +13,7 @@ import type { ValidateFunction } from 'ajv';
 import { Agent } from 'undici';
 import { loadApimSchemas } from './apim-schemas';
 import { decodeUtf8, readBodyWithLimit } from './body';
+import { drainBody, rejectedBodyPlan } from './drain';
 import {
   INGEST_API,
   INGEST_BACKEND_ID,
@@ -123,8 +124,6 @@ interface Exchange {
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
-/** Bodies up to this size that a rejected request leaves unread are drained to keep the connection alive. */
-const DRAIN_LIMIT = 64 * 1024;
 /** Backend responses up to this size are read whole before being relayed. */
 const SMALL_RESPONSE_BYTES = 64 * 1024;
 
@@ -640,12 +639,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       if (!headers.has(name)) headers.set(name, exchange.extraResponseHeaders.get(name)!);
     }
     headers.set('x-request-id', [exchange.id]);
-    let closeAfter = false;
-    if (exchange.bodyState === 'overflow' || exchange.bodyState === 'aborted') closeAfter = true;
-    else if (exchange.bodyState === 'unread' && hasBody(exchange.request) && !exchange.request.complete) {
-      const declared = Number(exchange.headers.first('Content-Length') ?? Number.POSITIVE_INFINITY);
-      closeAfter = !(declared <= DRAIN_LIMIT);
-    }
+    const declared = Number(exchange.headers.first('Content-Length') ?? NaN);
+    const plan = rejectedBodyPlan(
+      exchange.bodyState,
+      exchange.bodyState === 'unread' && hasBody(exchange.request) && !exchange.request.complete,
+      Number.isFinite(declared) ? declared : undefined,
+      exchange.bytesIn,
+    );
+    const closeAfter = plan === 'close' || (plan === 'drain' && !(await drainBody(exchange.request)));
     if (closeAfter) headers.set('Connection', ['close']);
     let bytesOut = 0;
     try {

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { agent, send, startBackend, startTestGateway, validEvent, type TestGateway } from './helpers';
@@ -123,6 +124,43 @@ describe('hostile input', () => {
       "Request's body is 104857600 bytes long and it exceeds the limit of 4194304 bytes.",
     );
     expect(response.toLowerCase()).toContain('connection: close');
+  });
+
+  it('answers a body over the 4 MiB limit with a 400 the client can read while still sending', async () => {
+    // Found by the fault suite's fuzzer: the gateway answered before reading the body and closed at
+    // once, so the client's next write met a reset and it reported EPIPE instead of the 400. The client
+    // runs in a process of its own: in this one it would finish writing before the gateway answered.
+    const client = `
+      const body = Buffer.alloc(Number(process.argv[2]), 0x20);
+      const request = require('node:http').request(process.argv[1], {
+        method: 'POST', agent: false,
+        headers: { ...JSON.parse(process.argv[3]), 'content-length': String(body.length) },
+      }, (response) => {
+        let text = '';
+        response.on('data', (part) => (text += part));
+        response.on('end', () => console.log(JSON.stringify({ status: response.statusCode, text })));
+      });
+      request.on('error', (error) => console.log(JSON.stringify({ error: error.code })));
+      request.end(body);`;
+    const post = (bytes: number) =>
+      new Promise<unknown>((resolve, reject) =>
+        execFile(
+          process.execPath,
+          ['-e', client, `${t.gateway.url}/ingest/events`, String(bytes), JSON.stringify(t.goodHeaders)],
+          (error, stdout) => (error ? reject(new Error(error.message)) : resolve(JSON.parse(stdout))),
+        ),
+      );
+    const limit = 4 * 1024 * 1024;
+    for (const bytes of [limit + 1, limit + 4096, limit + 1024 * 1024, 6 * 1024 * 1024]) {
+      expect(await post(bytes)).toEqual({
+        status: 400,
+        text: JSON.stringify({
+          statusCode: 400,
+          message: `Request's body is ${bytes} bytes long and it exceeds the limit of ${limit} bytes.`,
+        }),
+      });
+    }
+    expect(backend.received).toHaveLength(0);
   });
 
   it('drops a slowloris body after the request timeout', async () => {
