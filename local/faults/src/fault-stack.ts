@@ -11,8 +11,11 @@ export type FaultStackOptions = Partial<
 
 /**
  * Runs `body` against a whole stack of its own (ephemeral ports, a temporary data folder that is
- * removed afterwards) and stops the stack even when `body` throws. Event Hubs and Azurite keep their
- * data on disk unless `inMemory`, so a killed emulator comes back with what it had.
+ * removed afterwards) and stops the stack even when `body` throws. Blobs and hub events stay in
+ * memory unless `inMemory: false` (which a scenario that kills the Event Hubs emulator needs, so it
+ * comes back with its partitions). In memory by default because Azurite's on-disk extent store can
+ * hang every later upload after a client dies mid-upload (as the functions host does when killed);
+ * see docs/reliability.md.
  */
 export async function withStack<T>(
   options: FaultStackOptions,
@@ -22,7 +25,7 @@ export async function withStack<T>(
   const stack = await startStack({
     ports: { gateway: 0, functions: 0, blob: 0, cosmos: 0, eventHubs: 0 },
     dataDir: join(work, 'data'),
-    inMemory: options.inMemory ?? false,
+    inMemory: options.inMemory ?? true,
     appEntry: paths.functionsApp,
     policiesDir: options.policiesDir ?? paths.policiesDir,
     debug: options.debug ?? false,

@@ -1,0 +1,110 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SeededRandom } from '@pipeline/producer';
+import { scenarioEvents } from '../events';
+import { withStack } from '../fault-stack';
+import { replayUnderFaults, type Fault } from '../replay-under-faults';
+import type { Scenario, ScenarioResult } from '../scenario';
+import { verdict } from '../verdict';
+
+/**
+ * While the functions host restarts, the gateway cannot reach its backend and answers 500
+ * (BackendConnectionFailure), as API Management does; ingest answers 503 while it cannot reach the
+ * hub. The producer retries both. A 4xx would mean an event was turned away.
+ */
+const RESTART_STATUSES = new Set(['202', '500', '503', 'network']);
+
+/** `count` kill moments, as accepted-event thresholds spread over the middle of the replay, from a seed. */
+export function killMoments(seed: number, count: number, events: number): number[] {
+  const random = new SeededRandom(seed);
+  const slot = (events * 0.9) / count;
+  // One moment in each of `count` equal slots (after the first 5% of events), so kills never bunch up
+  // and the last one still has events after it.
+  return Array.from({ length: count }, (_, i) =>
+    Math.round(events * 0.05 + slot * i + random.next() * slot * 0.8),
+  );
+}
+
+const HOST_KILL_EVENTS = 20_000;
+const HOST_KILL_SEED = 20_261_128;
+
+export const functionsHostKills: Scenario = {
+  id: 'functions-host-kills',
+  title: 'Functions host (ingest + consumer) SIGKILLed 5 times during a 20,000-event replay',
+  async run({ say }): Promise<ScenarioResult> {
+    const began = Date.now();
+    const events = scenarioEvents(1, HOST_KILL_EVENTS);
+    return withStack({ say }, async (stack) => {
+      const faults: Fault[] = killMoments(HOST_KILL_SEED, 5, HOST_KILL_EVENTS).map((atAccepted, i) => ({
+        name: `functions host SIGKILL #${i + 1}`,
+        atAccepted,
+        inject: async () => {
+          await stack.functions.kill();
+          await stack.restartFunctions();
+        },
+      }));
+      const run = await replayUnderFaults(stack, { events, faults, say, storeTimeoutMs: 300_000 });
+      return verdict(stack, {
+        id: this.id,
+        title: this.title,
+        seed: HOST_KILL_SEED,
+        offered: HOST_KILL_EVENTS,
+        began,
+        run,
+        allowedStatuses: RESTART_STATUSES,
+        notes: [
+          'as fast as the pipeline takes them, in requests of 50, 8 in flight; the host is restarted as soon as it is dead',
+          "the functions host's peak RSS is its last incarnation's",
+        ],
+      });
+    });
+  },
+};
+
+const HUB_KILL_EVENTS = 3_000;
+const HUB_DOWN_MS = 2_000;
+
+export const eventHubsKill: Scenario = {
+  id: 'eventhubs-kill',
+  title: 'Event Hubs emulator SIGKILLed mid-stream and restarted',
+  async run({ say }): Promise<ScenarioResult> {
+    const began = Date.now();
+    const events = scenarioEvents(2, HUB_KILL_EVENTS);
+    // On disk, so the restarted emulator has every event it acknowledged before the kill.
+    return withStack({ say, inMemory: false }, async (stack) => {
+      const run = await replayUnderFaults(stack, {
+        events,
+        rate: 150,
+        batchSize: 10,
+        say,
+        faults: [
+          {
+            name: `Event Hubs emulator SIGKILL, ${HUB_DOWN_MS / 1000} s down`,
+            atAccepted: 1_000,
+            inject: async () => {
+              stack.eventHubs.kill();
+              await sleep(HUB_DOWN_MS);
+              await stack.restartEventHubs();
+            },
+          },
+        ],
+      });
+      const failures =
+        (run.report.requests.byStatus['503'] ?? 0) > 0
+          ? []
+          : ['ingest never answered 503 while the hub was down: the fault did not bite'];
+      return verdict(stack, {
+        id: this.id,
+        title: this.title,
+        seed: 2,
+        offered: HUB_KILL_EVENTS,
+        began,
+        run,
+        allowedStatuses: new Set(['202', '503']),
+        failures,
+        notes: [
+          '150 events/s offered in requests of 10; the emulator keeps its partition logs on disk and restarts on the same port',
+        ],
+      });
+    });
+  },
+};
