@@ -8,7 +8,8 @@
  *
  * --config names the local named-values/subscriptions file; it is created with random secrets when
  * missing. --check compiles the policy files and exits (non-zero with file:line on an error). SIGHUP
- * re-reads the subscriptions from --config, so a regenerated key takes effect without a restart.
+ * re-reads the subscriptions (and products) from --config, so a regenerated key or a new subscription
+ * takes effect without a restart.
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -52,6 +53,7 @@ async function main(): Promise<number> {
     backendUrl: values.backend,
     namedValues: config.namedValues,
     subscriptions: config.subscriptions,
+    ...(config.products ? { products: config.products } : {}),
     tier: values.tier,
   });
   if (values.check) {
@@ -66,7 +68,8 @@ async function main(): Promise<number> {
   );
   process.on('SIGHUP', () => {
     try {
-      gateway.setSubscriptions(readLocalGatewayConfig(configPath).subscriptions);
+      const next = readLocalGatewayConfig(configPath);
+      gateway.setSubscriptions(next.subscriptions, next.products);
       process.stderr.write('subscriptions reloaded\n');
     } catch (error) {
       process.stderr.write(`subscriptions not reloaded: ${(error as Error).message}\n`);

@@ -59,6 +59,11 @@ export const NAMED_VALUES = {
 export interface LocalGatewayConfig {
   readonly namedValues: Record<string, string>;
   readonly subscriptions: SubscriptionConfig[];
+  /**
+   * The products as the infrastructure creates them; default: the ingest product alone. A subscription
+   * to a product that does not hold the ingest API (a second product locally) gets 401 there, as in APIM.
+   */
+  readonly products?: ProductDefinition[];
   /** The basic-auth credential behind `basic-auth-header`, so local clients can use it. */
   readonly basicAuth: { readonly user: string; readonly password: string };
 }
@@ -114,7 +119,11 @@ export function loadOrCreateLocalGatewayConfig(
 
 export function readLocalGatewayConfig(path: string): LocalGatewayConfig {
   const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<LocalGatewayConfig>;
-  if (!parsed.namedValues || !Array.isArray(parsed.subscriptions)) {
+  if (
+    !parsed.namedValues ||
+    !Array.isArray(parsed.subscriptions) ||
+    (parsed.products !== undefined && !Array.isArray(parsed.products))
+  ) {
     throw new Error(
       `${path} needs "namedValues" and "subscriptions"; delete it and a new one will be generated`,
     );

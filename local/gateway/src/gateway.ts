@@ -65,8 +65,14 @@ export interface RunningGateway {
   readonly port: number;
   /** Startup warnings (unsupported tier, missing sections), also sent to the logger. */
   readonly warnings: readonly string[];
-  /** Replaces the subscriptions, e.g. after a key was regenerated: old keys stop working at once. */
-  setSubscriptions(subscriptions: readonly SubscriptionConfig[]): void;
+  /**
+   * Replaces the subscriptions, e.g. after a key was regenerated: old keys stop working at once. With
+   * `products`, replaces the products too (a product created later has no policy file of its own).
+   */
+  setSubscriptions(
+    subscriptions: readonly SubscriptionConfig[],
+    products?: readonly ProductDefinition[],
+  ): void;
   stop(): Promise<void>;
 }
 
@@ -142,7 +148,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     logger({ time: new Date().toISOString(), level: 'warn', msg: message });
   };
   const apis = options.apis ?? [INGEST_API];
-  const products = options.products ?? [INGEST_PRODUCT];
+  let products = checkProducts(options.products ?? [INGEST_PRODUCT], apis);
   const namedValues = resolveNamedValues(options.namedValues);
   const backends = new Map<string, string>(
     Object.entries({ [INGEST_BACKEND_ID]: options.backendUrl, ...options.backends }),
@@ -714,8 +720,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     url: `http://${host}:${address.port}`,
     port: address.port,
     warnings,
-    setSubscriptions(subscriptions) {
-      keys = indexSubscriptions(subscriptions, products);
+    setSubscriptions(subscriptions, nextProducts) {
+      const checked = nextProducts ? checkProducts(nextProducts, apis) : products;
+      keys = indexSubscriptions(subscriptions, checked);
+      products = checked;
     },
     async stop() {
       await new Promise<void>((resolve) => {
@@ -725,6 +733,19 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       await agent.close();
     },
   };
+}
+
+/** Products may only hold APIs that exist, as in APIM. */
+function checkProducts(
+  products: readonly ProductDefinition[],
+  apis: readonly ApiDefinition[],
+): readonly ProductDefinition[] {
+  for (const product of products) {
+    const unknown = product.apis.filter((api) => !apis.some((candidate) => candidate.id === api));
+    if (unknown.length > 0)
+      throw new Error(`product ${product.id} names unknown API(s): ${unknown.join(', ')}`);
+  }
+  return [...products];
 }
 
 function indexSubscriptions(
