@@ -9,6 +9,11 @@ export interface GatewayService extends RunningService {
   readonly port: number;
   /** The ingest API's base URL, as API Management exposes it (`<gateway>/ingest`). */
   readonly apiUrl: string;
+  /**
+   * The gateway's local config (named values, subscriptions, products). The gateway re-reads its
+   * subscriptions and products on SIGHUP, so a test can add a subscription without a restart.
+   */
+  readonly configFile: string;
 }
 
 function gatewayCli(): string {
@@ -60,6 +65,7 @@ export async function startGatewayService(options: {
     url,
     apiUrl: `${url}/ingest`,
     port: Number(new URL(url).port),
+    configFile: options.configFile,
     pid: child.pid!,
     stop: () => stopChild(child),
   };

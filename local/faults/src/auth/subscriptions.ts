@@ -1,0 +1,47 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { INGEST_PRODUCT, type LocalGatewayConfig, type SubscriptionConfig } from '@pipeline/gateway';
+import type { RunningStack } from '@pipeline/stack';
+
+/** A product the ingest API is not part of (say, one for a reporting API), as the auth case needs. */
+export const OTHER_PRODUCT = { id: 'reports', apis: [] as string[] };
+
+export interface ExtraSubscriptions {
+  /** Active, for OTHER_PRODUCT. */
+  readonly otherProductKey: string;
+  /** Suspended, for the ingest product. */
+  readonly suspendedKey: string;
+  /** Active, for the ingest product: accepted once the gateway has re-read its config. */
+  readonly probeKey: string;
+}
+
+const key = () => randomBytes(16).toString('hex');
+
+function subscription(id: string, product: string, state: SubscriptionConfig['state']): SubscriptionConfig {
+  return { id, product, primaryKey: key(), secondaryKey: key(), state, startedAt: new Date().toISOString() };
+}
+
+/**
+ * Adds to the stack's gateway a second product and three subscriptions (one to it, a suspended and an
+ * active one to the ingest product) and has the running gateway re-read its config (SIGHUP), as an
+ * operator's change in APIM takes effect without a redeploy.
+ */
+export function addSubscriptions(stack: RunningStack): ExtraSubscriptions {
+  const file = stack.gateway.configFile;
+  const config = JSON.parse(readFileSync(file, 'utf8')) as LocalGatewayConfig;
+  const other = subscription('analyst', OTHER_PRODUCT.id, 'active');
+  const suspended = subscription('former-producer', INGEST_PRODUCT.id, 'suspended');
+  const probe = subscription('second-producer', INGEST_PRODUCT.id, 'active');
+  const next: LocalGatewayConfig = {
+    ...config,
+    products: [...(config.products ?? [INGEST_PRODUCT]), OTHER_PRODUCT],
+    subscriptions: [...config.subscriptions, other, suspended, probe],
+  };
+  writeFileSync(file, JSON.stringify(next, null, 2) + '\n', { mode: 0o600 });
+  process.kill(stack.gateway.pid!, 'SIGHUP');
+  return {
+    otherProductKey: other.primaryKey,
+    suspendedKey: suspended.primaryKey,
+    probeKey: probe.primaryKey,
+  };
+}
