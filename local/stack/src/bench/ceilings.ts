@@ -1,6 +1,5 @@
 // Each stage alone, measured in the same run as the pipeline steps so the ratios hold on a noisy
 // machine: a bare 202 server, the gateway in front of it, Azurite, the Cosmos DB emulator, Event Hubs.
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { replay, type ReplayOptions } from '@pipeline/producer';
@@ -12,13 +11,7 @@ import { startBareBackend } from './bare-backend';
 import { hubCeilings, slimLike } from './hub';
 import { eventsForStep, sustained } from './load';
 import { cpuShares, cpuSnapshot } from './processes';
-import {
-  BARE_CEILING_SECONDS,
-  BLOB_PAYLOAD_BYTES,
-  GATEWAY_CEILING_REQUESTS,
-  PRODUCER,
-  STORE_CEILING,
-} from './settings';
+import { BARE_CEILING_SECONDS, GATEWAY_CEILING_REQUESTS, PRODUCER, STORE_CEILING } from './settings';
 import type { Ceilings, CeilingCpu } from './types';
 
 type Say = (line: string) => void;
@@ -37,9 +30,13 @@ async function storeCeilings(stack: RunningStack, base: readonly TweetEvent[]) {
     stack.storage.azurite.connectionString,
   ).getContainerClient('bench');
   await blob.createIfNotExists();
-  const payload = randomBytes(BLOB_PAYLOAD_BYTES);
+  // The blobs ingest writes, at their real sizes: each event's raw JSON, then its image's bytes.
+  const blobs = base.flatMap((e) => [
+    Buffer.from(JSON.stringify(e)),
+    ...(e.image ? [Buffer.from(e.image.data, 'base64')] : []),
+  ]);
   const blobPuts = await measured(stack.storage.azurite.pid, (i) =>
-    blob.getBlockBlobClient(`b/${i}`).uploadData(payload),
+    blob.getBlockBlobClient(`b/${i}`).uploadData(blobs[i % blobs.length]!),
   );
   // A container of its own, so the consumer's container holds only the pipeline's documents.
   const { container } = await stack.eventsContainer().database.containers.createIfNotExists({

@@ -2,7 +2,7 @@
 // from the result alone so it can be tested without running anything.
 import { evaluateGoals, type GoalOutcome } from './goals';
 import { saturationPerSecond, stageCeilings } from './ratios';
-import { BLOB_PAYLOAD_BYTES, HUB_CEILING, PRODUCER, STORE_CEILING } from './settings';
+import { HUB_CEILING, PRODUCER, STORE_CEILING } from './settings';
 import type { BenchResult, StepResult } from './types';
 
 export const BEGIN = '<!-- pipeline-bench:begin -->';
@@ -50,7 +50,7 @@ export function renderSection(r: BenchResult, chartFile: string): string {
     '| --- | --- |',
     ...stageCeilings(r.ceilings).map((c) => `| ${c.stage} | ${n(c.eventsPerSecond)} |`),
     '',
-    `Azurite alone did ${n(r.ceilings.azuriteBlobPutsPerSecond)} blob PUTs/s${alone('azurite')} (${BLOB_PAYLOAD_BYTES / 1024} KB, ${STORE_CEILING.concurrency} in flight); ingest makes up to two per event (the raw event, and the image unless already stored), so its ceiling counts half. Cosmos DB: ${n(r.ceilings.cosmosUpsertsPerSecond)} upserts/s${alone('cosmos')} of a slim-sized document (${STORE_CEILING.concurrency} in flight). Event Hubs: ${HUB_CEILING.events.toLocaleString('en-US')} slim-sized events on an emulator process of its own, sent in SDK batches of ${HUB_CEILING.batch} (${HUB_CEILING.sendsInFlight} in flight), then received by one subscriber. The HTTP ceilings use the steps' producer settings (${PRODUCER.batchSize} events per request, ${PRODUCER.concurrency} in flight, no pre-flight validation); the gateway runs the repository's policies unmodified, under the product's rate limit.`,
+    `Azurite alone did ${n(r.ceilings.azuriteBlobPutsPerSecond)} blob PUTs/s${alone('azurite')} of the dataset's own blobs, each event's raw JSON then its image (${STORE_CEILING.concurrency} in flight); ingest makes up to two per event (the raw event, and the image unless already stored), so its ceiling counts half. Cosmos DB: ${n(r.ceilings.cosmosUpsertsPerSecond)} upserts/s${alone('cosmos')} of a slim-sized document (${STORE_CEILING.concurrency} in flight). Event Hubs: ${HUB_CEILING.events.toLocaleString('en-US')} slim-sized events on an emulator process of its own, sent in SDK batches of ${HUB_CEILING.batch} (${HUB_CEILING.sendsInFlight} in flight), then received by one subscriber. The HTTP ceilings use the steps' producer settings (${PRODUCER.batchSize} events per request, ${PRODUCER.concurrency} in flight, no pre-flight validation); the gateway runs the repository's policies unmodified, under the product's rate limit.`,
     '',
     '### Steps (offered rate rising until it saturates, then half the saturation rate)',
     '',

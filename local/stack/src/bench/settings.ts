@@ -6,9 +6,6 @@ export const PRODUCER = { concurrency: 16, batchSize: 25, maxRetries: 10 } as co
 /** Seconds each store ceiling runs, and its requests in flight. */
 export const STORE_CEILING = { seconds: 5, concurrency: 16 } as const;
 
-/** A blob the size of a sample image event's raw JSON plus its image, written in the Azurite ceiling. */
-export const BLOB_PAYLOAD_BYTES = 12 * 1024;
-
 /** Event Hubs ceiling: events sent (then received) in SDK batches of this many. */
 export const HUB_CEILING = { events: 20_000, batch: 100, sendsInFlight: 4 } as const;
 
