@@ -68,7 +68,7 @@ describe('the gateway CLI', () => {
     }
   });
 
-  it('serves, and re-reads rotated keys on SIGHUP', async () => {
+  it('serves, and re-reads rotated keys and new products on SIGHUP', async () => {
     const configPath = join(work, 'serve.local.json');
     const child = spawn(
       process.execPath,
@@ -121,6 +121,28 @@ describe('the gateway CLI', () => {
       child.kill('SIGHUP');
       await waitFor(/subscriptions reloaded/);
       expect(((await post(original.primaryKey)).json() as { message: string }).message).toContain(
+        'invalid subscription key',
+      );
+      expect(((await post(rotated.primaryKey)).json() as { message: string }).message).toContain(
+        'basic authentication',
+      );
+
+      // Products are re-read too: an active key of a product without the ingest API is refused there.
+      const analyst = { ...regenerateKey(rotated, 'primary'), id: 'analyst', product: 'reports' };
+      writeFileSync(
+        configPath,
+        JSON.stringify({
+          ...config,
+          products: [
+            { id: 'ingest', apis: ['ingest'] },
+            { id: 'reports', apis: [] },
+          ],
+          subscriptions: [rotated, { ...analyst, secondaryKey: `${analyst.primaryKey}2` }],
+        }),
+      );
+      child.kill('SIGHUP');
+      await waitFor(/subscriptions reloaded[\s\S]*subscriptions reloaded/);
+      expect(((await post(analyst.primaryKey)).json() as { message: string }).message).toContain(
         'invalid subscription key',
       );
       expect(((await post(rotated.primaryKey)).json() as { message: string }).message).toContain(
