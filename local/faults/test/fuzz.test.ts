@@ -6,6 +6,7 @@ import { createFuzzScenario, FUZZ_DEFAULTS } from '../src/fuzz/scenario';
  * an invalid request, hub event from a rejected request, dead process or runaway memory. The stack
  * runs the functions deployment bundle: `npm run -w functions package` after changing functions/src.
  */
+// FUZZ_REQUESTS=1000 for a quicker local look; CI runs the issue's 10,000. FUZZ_VERBOSE=1 shows progress.
 const requests = Number(process.env.FUZZ_REQUESTS ?? FUZZ_DEFAULTS.requests);
 
 it(`answers ${requests} hostile requests as the contract says, with nothing rejected on the hub`, async () => {
