@@ -1,7 +1,7 @@
 import type { Container } from '@azure/cosmos';
 
 /**
- * Samples the number of documents in Cosmos DB twice a second while a scenario runs, so the report
+ * Samples the number of documents in Cosmos DB once a second while a scenario runs, so the report
  * can say when the pipeline stored again after a fault ended. A failed sample (the store itself is
  * down) is skipped, not fatal.
  */
@@ -13,7 +13,7 @@ export class StoredWatch {
   constructor(
     private readonly container: Container,
     private readonly began = Date.now(),
-    private readonly intervalMs = 500,
+    private readonly intervalMs = 1_000,
   ) {}
 
   start(): this {
