@@ -4,7 +4,7 @@ import { stackPeakRss, withStack } from '../fault-stack';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../scenario';
 import { loadSampleEvents } from './corpus';
 import { generatePlans, materialize, MUTATION_KINDS, type Plan } from './mutations';
-import { policiesWithRateLimit } from './policies';
+import { policiesWithRateLimit } from '../policies';
 import { sendAll, type FuzzTally } from './run';
 import { fuzzAgent, send, type Target } from './send';
 import { judge } from './verdict';
@@ -53,7 +53,7 @@ async function runFuzz(options: FuzzOptions, context: ScenarioContext): Promise<
   const started = Date.now();
   const samples = loadSampleEvents(paths.sampleEvents);
   const plans = generatePlans(options.seed, options.requests);
-  const policies = policiesWithRateLimit(paths.policiesDir, FUZZ_RATE_LIMIT_CALLS);
+  const policies = policiesWithRateLimit(paths.policiesDir, { calls: FUZZ_RATE_LIMIT_CALLS });
   try {
     return await withStack({ policiesDir: policies.dir, inMemory: true, say: context.say }, async (stack) => {
       const sendStarted = Date.now();

@@ -1,3 +1,5 @@
+import { authScenario } from '../auth/scenario';
+import { fuzzScenario } from '../fuzz/scenario';
 import type { Scenario } from '../scenario';
 import { eventHubsKill, functionsHostKills } from './process-kills';
 import { rateLimitFlood } from './rate-limit';
@@ -10,4 +12,6 @@ export const SCENARIOS: readonly Scenario[] = [
   cosmosOutage,
   azuriteOutage,
   rateLimitFlood,
+  fuzzScenario,
+  authScenario,
 ];

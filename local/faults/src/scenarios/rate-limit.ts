@@ -1,10 +1,8 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TweetEvent } from '@pipeline/schemas';
 import { paths, type RunningStack } from '@pipeline/stack';
 import { scenarioEvents } from '../events';
+import { policiesWithRateLimit } from '../policies';
 import { withStack } from '../fault-stack';
 import { replayUnderFaults } from '../replay-under-faults';
 import { countStatuses, type Scenario, type ScenarioResult } from '../scenario';
@@ -18,21 +16,6 @@ export const SCALED_LIMIT = { calls: 20, periodSeconds: 2 } as const;
 const FLOOD_RATE = 5 * (SCALED_LIMIT.calls / SCALED_LIMIT.periodSeconds);
 const FLOOD_SECONDS = 10;
 const PRODUCER_EVENTS = 400;
-
-/** A copy of the policy files whose product rate limit is `limit`; the caller removes the folder. */
-export function policiesWithRateLimit(limit: { calls: number; periodSeconds: number }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'policies-'));
-  cpSync(paths.policiesDir, dir, { recursive: true });
-  const file = join(dir, 'product-ingest.xml');
-  const xml = readFileSync(file, 'utf8');
-  const scaled = xml.replace(
-    /<rate-limit calls="\d+" renewal-period="\d+"/,
-    `<rate-limit calls="${limit.calls}" renewal-period="${limit.periodSeconds}"`,
-  );
-  if (scaled === xml) throw new Error(`no <rate-limit calls=".." renewal-period=".."> found in ${file}`);
-  writeFileSync(file, scaled);
-  return dir;
-}
 
 interface FloodResult {
   /** From the first request sent to the last response. */
@@ -98,11 +81,11 @@ export const rateLimitFlood: Scenario = {
   title: `Offered load at 5x the gateway's rate limit`,
   async run({ say }): Promise<ScenarioResult> {
     const began = Date.now();
-    const policiesDir = policiesWithRateLimit(SCALED_LIMIT);
+    const policies = policiesWithRateLimit(paths.policiesDir, SCALED_LIMIT);
     const producerEvents = scenarioEvents(5, PRODUCER_EVENTS);
     const floodEvents = scenarioEvents(6, FLOOD_RATE * FLOOD_SECONDS);
     try {
-      return await withStack({ say, policiesDir }, async (stack) => {
+      return await withStack({ say, policiesDir: policies.dir }, async (stack) => {
         let floodResult: FloodResult | undefined;
         const run = await replayUnderFaults(stack, {
           events: producerEvents,
@@ -154,7 +137,7 @@ export const rateLimitFlood: Scenario = {
         });
       });
     } finally {
-      rmSync(policiesDir, { recursive: true, force: true });
+      policies.remove();
     }
   },
 };
