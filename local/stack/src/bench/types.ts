@@ -17,7 +17,7 @@ export interface Ceilings {
   /** The same producer, the gateway with the repository's policies in front of the same bare server. */
   readonly gatewayOverBareEventsPerSecond: number;
   readonly azuriteBlobPutsPerSecond: number;
-  /** Ingest makes up to two blob writes per event (raw event, and its image unless stored already). */
+  /** Ingest makes two blob writes per event: the raw event, and its image (refused once stored). */
   readonly azuriteEventsPerSecond: number;
   readonly cosmosUpsertsPerSecond: number;
   readonly eventHubsSendEventsPerSecond: number;
