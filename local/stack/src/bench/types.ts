@@ -48,13 +48,13 @@ export interface StepResult {
   readonly offeredPerSecond: number | null;
   /** Events per second the gateway accepted, as the producer saw it (its send rate when unlimited). */
   readonly acceptedPerSecond: number;
-  /** Events readable in Cosmos DB per second, from the step's start until the last was stored. */
+  /** Events stored per second, from the step's first send to its last document's `storedAt`. */
   readonly storedPerSecond: number;
   readonly events: number;
   readonly stored: number;
   /** Events rejected or failed after retries. */
   readonly errors: number;
-  /** Accepted (ingest) -> document readable, from the documents' own timestamps. */
+  /** Accepted (ingest's `ingestedAt`) -> written by the consumer (`storedAt`), from the documents. */
   readonly latencyMs: Latency;
   /** CPU seconds per wall second of each process during this step (1 = one core). */
   readonly cpuShare: Readonly<Record<string, number>>;
