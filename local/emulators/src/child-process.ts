@@ -1,4 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+
+/** Preloaded into every child: it stops itself when its parent dies without running exit handlers. */
+const DIE_WITH_PARENT = join(
+  __dirname,
+  __dirname.endsWith(join('dist', 'src')) ? '../..' : '..',
+  'die-with-parent.cjs',
+);
 
 /**
  * Children still running. When this process exits (normally, or because a test runner forces it),
@@ -29,7 +37,7 @@ export function spawnNodeUntilReady(
   options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; onLine?: (line: string) => void } = {},
 ): Promise<StartedChild> {
   const timeoutMs = options.timeoutMs ?? 30_000;
-  const child = spawn(process.execPath, [script, ...args], {
+  const child = spawn(process.execPath, ['--require', DIE_WITH_PARENT, script, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: options.env ?? process.env,
   });
