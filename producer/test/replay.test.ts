@@ -104,6 +104,16 @@ describe('replay against a local server', () => {
     expect(seen).toContain('progress');
   });
 
+  it('emits the ids of every accepted request, which add up to the report', async () => {
+    const engine = replay(options({}));
+    const batches: (readonly string[])[] = [];
+    engine.on('accepted', (ids) => batches.push(ids));
+    const report = await engine;
+    expect(batches.length).toBeGreaterThan(1);
+    expect(batches.flat().sort()).toEqual([...report.acceptedIds].sort());
+    expect(batches.flat()).toHaveLength(report.events.accepted);
+  });
+
   it('rejects invalid events locally with the pre-flight check and never sends them', async () => {
     const input = [events[0], { ...events[1], likes: -1 }, events[2]];
     const report = await replay(options({ input }));

@@ -73,6 +73,23 @@ export async function auditStores(stack: RunningStack, accepted: Iterable<string
   };
 }
 
+/**
+ * Audits until nothing is lost or `timeoutMs` passed (every 5 s): the consumer may still be writing
+ * the last redelivered batches when the audit first runs. Returns the last audit.
+ */
+export async function auditUntilComplete(
+  stack: RunningStack,
+  accepted: readonly string[],
+  timeoutMs: number,
+): Promise<StoreAudit> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const audit = await auditStores(stack, accepted);
+    if (audit.lost.length === 0 || Date.now() >= deadline) return audit;
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+  }
+}
+
 /** How many events the hub holds over all partitions (retention keeps them all for the suite's runs). */
 export async function hubEventCount(stack: RunningStack): Promise<number> {
   const client = new EventHubConsumerClient(

@@ -1,5 +1,5 @@
 import type { RunningStack } from '@pipeline/stack';
-import { auditStores, hubEventCount } from './audit';
+import { auditUntilComplete, hubEventCount } from './audit';
 import { stackPeakRss } from './fault-stack';
 import type { FaultyReplay } from './replay-under-faults';
 import type { ScenarioResult } from './scenario';
@@ -36,7 +36,7 @@ export interface VerdictInput {
 export async function verdict(stack: RunningStack, input: VerdictInput): Promise<ScenarioResult> {
   const { report } = input.run;
   const accepted = [...report.acceptedIds, ...(input.alsoAccepted ?? [])];
-  const audit = await auditStores(stack, accepted);
+  const audit = await auditUntilComplete(stack, accepted, 60_000);
   const statuses: Record<string, number> = { ...report.requests.byStatus };
   for (const [status, n] of Object.entries(input.extraStatuses ?? {}))
     statuses[status] = (statuses[status] ?? 0) + n;
@@ -75,7 +75,7 @@ export async function verdict(stack: RunningStack, input: VerdictInput): Promise
     notes: [
       ...input.run.faults.map(
         (f) =>
-          `${f.name} at ${f.atAccepted} accepted: ${((f.endedMs - f.startedMs) / 1000).toFixed(1)} s down; API accepting again after ${seconds(f.acceptedAgainMs)}, documents stored again after ${seconds(f.storedAgainMs)}; ${f.storedDuringFault ?? '?'} stored during the fault (after its first second)`,
+          `${f.name} at ${f.atAccepted} accepted: ${((f.endedMs - f.startedMs) / 1000).toFixed(1)} s down; API accepting again after ${seconds(f.acceptedAgainMs)}, the first event accepted after it began was stored ${f.probeStoredAfterEndMs === null ? 'never' : f.probeStoredAfterEndMs >= 0 ? `${seconds(f.probeStoredAfterEndMs)} after the fault ended` : `${seconds(-f.probeStoredAfterEndMs)} before the fault ended`}`,
       ),
       `after the replay ended, the consumer caught up in ${(input.run.catchUpMs / 1000).toFixed(1)} s; ${report.requests.retries} request retries`,
       ...(input.notes ?? []),

@@ -86,6 +86,8 @@ type ReplayEventMap = {
   start: [{ url: string; rate: number | null; batchSize: number; concurrency: number; dryRun: boolean }];
   progress: [ReplayProgress];
   response: [ReplayResponse];
+  /** The ids of a request the server accepted, in the order sent (for callers that track events). */
+  accepted: [readonly string[]];
   retry: [ReplayRetry];
   rejected: [RejectedEvent];
   failed: [FailedEvent];
@@ -394,7 +396,9 @@ export class ReplayEngine extends EventEmitter<ReplayEventMap> implements Promis
       const outcome = await this.#send(items);
       if (outcome.kind === 'accepted') {
         this.#counts.accepted += items.length;
-        for (const item of items) if (item.id) this.#acceptedIds.push(item.id);
+        const ids = items.flatMap((item) => (item.id ? [item.id] : []));
+        this.#acceptedIds.push(...ids);
+        this.emit('accepted', ids);
       } else if (outcome.kind === 'invalid') {
         const named =
           outcome.byIndex && [...outcome.byIndex.keys()].every((i) => i >= 0 && i < items.length)

@@ -93,7 +93,7 @@ export const rateLimitFlood: Scenario = {
           concurrency: 4,
           // The flood holds the window for 10 s and each 429 costs the producer one retry.
           maxRetries: 30,
-          alsoExpected: () => floodResult?.acceptedIds.length ?? 0,
+          alsoExpected: () => floodResult?.acceptedIds ?? [],
           say,
           faults: [
             {

@@ -22,8 +22,11 @@ function storeOutage(spec: {
   store: InterposedStore;
   title: string;
   allowedStatuses: ReadonlySet<string>;
-  /** Proof that the fault bit: what the API answered, and documents stored while the store was away. */
-  expectation: (statuses: Readonly<Record<string, number>>, storedDuringFault: number | null) => string[];
+  /**
+   * Proof that the fault bit: what the API answered, and when the first event accepted after the
+   * outage began was stored (ms after its end; negative if during it).
+   */
+  expectation: (statuses: Readonly<Record<string, number>>, probeStoredAfterEndMs: number | null) => string[];
 }): Scenario {
   return {
     id: spec.id,
@@ -67,7 +70,7 @@ function storeOutage(spec: {
               began,
               run,
               allowedStatuses: spec.allowedStatuses,
-              failures: spec.expectation(statuses, run.faults[0]?.storedDuringFault ?? null),
+              failures: spec.expectation(statuses, run.faults[0]?.probeStoredAfterEndMs ?? null),
               notes: [`${RATE} events/s offered in requests of 10; the outage starts after 800 accepted`],
             });
           },
