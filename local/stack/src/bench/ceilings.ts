@@ -19,6 +19,7 @@ type Say = (line: string) => void;
 
 /** Operations per second of `op`, and the CPU share the store process used meanwhile. */
 async function measured(pid: number, op: (i: number) => Promise<unknown>) {
+  await sustained(STORE_CEILING.warmupSeconds, STORE_CEILING.concurrency, op);
   const before = cpuSnapshot({ store: pid });
   const began = Date.now();
   const perSecond = await sustained(STORE_CEILING.seconds, STORE_CEILING.concurrency, op);
