@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { paths, sampleProcess, startStack, type RunningStack, type StackOptions } from '@pipeline/stack';
@@ -23,7 +24,16 @@ export async function withStack<T>(
 ): Promise<T> {
   const work = mkdtempSync(join(tmpdir(), 'pipeline-faults-'));
   const stack = await startStack({
-    ports: { gateway: 0, functions: 0, blob: 0, cosmos: 0, eventHubs: 0 },
+    ports: {
+      gateway: 0,
+      // The services a scenario kills and restarts on the same port get one below Linux's ephemeral
+      // range (32768-60999): while they are down, a client's outgoing connection may be given their
+      // port as its own, and the restart would then fail with EADDRINUSE.
+      functions: await freePortBelowEphemeralRange(),
+      blob: 0,
+      cosmos: 0,
+      eventHubs: await freePortBelowEphemeralRange(),
+    },
     dataDir: join(work, 'data'),
     inMemory: options.inMemory ?? true,
     appEntry: paths.functionsApp,
@@ -56,4 +66,18 @@ export function stackPeakRss(stack: RunningStack): Record<string, number> {
     if (sample) peaks[name] = Math.round(sample.peakRssMb);
   }
   return peaks;
+}
+
+/** A free loopback port from 20000-32767, outside the range the kernel hands out to outgoing connections. */
+export async function freePortBelowEphemeralRange(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_768);
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = createServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error('no free port between 20000 and 32767 on 127.0.0.1 after 50 tries');
 }

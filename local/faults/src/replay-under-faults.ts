@@ -69,6 +69,7 @@ export async function replayUnderFaults(
   type Started = { name: string; atAccepted: number; startedMs: number; endedMs?: number; probe?: Probe };
   const timings: Started[] = [];
   let running: Promise<void> | undefined;
+  let injectFailure: Error | undefined;
 
   const engine = replay({
     input: options.events,
@@ -103,17 +104,27 @@ export async function replayUnderFaults(
     const timing: Started = { name: next.name, atAccepted: next.atAccepted, startedMs: elapsed() };
     timings.push(timing);
     options.say(`  fault: ${next.name} at ${p.accepted} accepted`);
-    running = next.inject().then(() => {
-      timing.endedMs = elapsed();
-      options.say(`  fault over: ${next.name} (${timing.endedMs - timing.startedMs} ms)`);
-      running = undefined;
-    });
+    running = next.inject().then(
+      () => {
+        timing.endedMs = elapsed();
+        options.say(`  fault over: ${next.name} (${timing.endedMs - timing.startedMs} ms)`);
+        running = undefined;
+      },
+      (error: unknown) => {
+        // The scenario cannot go on without the component it broke: stop the replay and say why.
+        injectFailure = new Error(
+          `could not recover from "${next.name}": ${error instanceof Error ? error.message : String(error)}`,
+        );
+        engine.stop(injectFailure.message);
+      },
+    );
   });
 
   let report: ReplayReport;
   try {
     report = await engine;
     await running;
+    if (injectFailure) throw injectFailure;
     if (pending.length > 0)
       throw new Error(
         `the replay ended before these faults were injected: ${pending.map((f) => f.name).join(', ')}`,
