@@ -2,6 +2,7 @@ import { replay, type ReplayReport } from '@pipeline/producer';
 import type { TweetEvent } from '@pipeline/schemas';
 import type { Container } from '@azure/cosmos';
 import type { RunningStack } from '@pipeline/stack';
+import { CheckpointWatch } from './checkpoint-watch';
 import { ProbeWatch, type Probe } from './probe-watch';
 
 /** One fault, injected once the replay has this many events accepted. */
@@ -25,8 +26,11 @@ export interface FaultTiming {
    * end until it was readable (negative if before the end; null if never).
    */
   readonly probeStoredAfterEndMs: number | null;
-  /** The same, floored at 0: how long after the fault the pipeline stored new events again. */
-  readonly storedAgainMs: number | null;
+  /**
+   * From the fault's end until the consumer checkpointed a stored batch again (its backlog aside):
+   * the recovery time the report shows.
+   */
+  readonly consumerResumedMs: number | null;
 }
 
 export interface FaultyReplay {
@@ -64,6 +68,7 @@ export async function replayUnderFaults(
   const began = Date.now();
   const elapsed = () => Date.now() - began;
   const watch = new ProbeWatch(stack.eventsContainer(), elapsed);
+  const checkpoints = new CheckpointWatch(stack, elapsed).start();
   const acceptedAt: number[] = [];
   const pending = [...options.faults].sort((a, b) => a.atAccepted - b.atAccepted);
   type Started = { name: string; atAccepted: number; startedMs: number; endedMs?: number; probe?: Probe };
@@ -131,6 +136,7 @@ export async function replayUnderFaults(
       );
   } catch (error) {
     watch.stop();
+    checkpoints.stop();
     throw error;
   }
   const replayEnded = Date.now();
@@ -139,6 +145,8 @@ export async function replayUnderFaults(
   const catchUpMs = Date.now() - replayEnded;
   await watch.check();
   watch.stop();
+  checkpoints.stop();
+  await checkpoints.sample();
   return {
     report,
     catchUpMs,
@@ -153,7 +161,7 @@ export async function replayUnderFaults(
         endedMs,
         acceptedAgainMs: firstAfter(acceptedAt, endedMs),
         probeStoredAfterEndMs: afterEnd,
-        storedAgainMs: afterEnd === null ? null : Math.max(0, afterEnd),
+        consumerResumedMs: checkpoints.advancedAfter(endedMs),
       };
     }),
   };

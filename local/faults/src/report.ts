@@ -63,7 +63,7 @@ export function renderSection(run: ReliabilityRun): string {
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
     '',
-    'Offered and accepted count events (for the fuzz scenario, requests). Recovery: from the end of the fault until the first event the API accepted after the fault began was readable in Cosmos DB (the longest, over a scenario\'s faults). Hub events exceed accepted events when a send was retried after a timeout or a batch was redelivered after a kill: the idempotent writes absorb them, which the "duplicated" column proves.',
+    'Offered and accepted count events (for the fuzz scenario, requests). Recovery: from the end of the fault until the consumer checkpointed a stored batch again (the longest over a scenario\'s faults; the details also give when the API accepted again and when the first event accepted after the fault began was readable, which includes the consumer\'s backlog). Hub events exceed accepted events when a send was retried after a timeout or a batch was redelivered after a kill: the idempotent writes absorb them, which the "duplicated" column proves.',
     '',
     ...details,
     END,

@@ -54,9 +54,9 @@ export async function verdict(stack: RunningStack, input: VerdictInput): Promise
   if (unexpected.length > 0)
     failures.push(`unexpected statuses: ${unexpected.map((s) => `${s} × ${statuses[s]}`).join(', ')}`);
 
-  const recoveries = input.run.faults.map((f) => f.storedAgainMs);
+  const recoveries = input.run.faults.map((f) => f.consumerResumedMs);
   for (const f of input.run.faults)
-    if (f.storedAgainMs === null) failures.push(`nothing was stored after "${f.name}" ended`);
+    if (f.consumerResumedMs === null) failures.push(`the consumer stored nothing after "${f.name}" ended`);
   return {
     id: input.id,
     title: input.title,
@@ -75,7 +75,7 @@ export async function verdict(stack: RunningStack, input: VerdictInput): Promise
     notes: [
       ...input.run.faults.map(
         (f) =>
-          `${f.name} at ${f.atAccepted} accepted: ${((f.endedMs - f.startedMs) / 1000).toFixed(1)} s down; API accepting again after ${seconds(f.acceptedAgainMs)}, the first event accepted after it began was stored ${f.probeStoredAfterEndMs === null ? 'never' : f.probeStoredAfterEndMs >= 0 ? `${seconds(f.probeStoredAfterEndMs)} after the fault ended` : `${seconds(-f.probeStoredAfterEndMs)} before the fault ended`}`,
+          `${f.name} at ${f.atAccepted} accepted: ${((f.endedMs - f.startedMs) / 1000).toFixed(1)} s down; API accepting again after ${seconds(f.acceptedAgainMs)}, consumer storing again after ${seconds(f.consumerResumedMs)}; the first event accepted after it began was stored ${f.probeStoredAfterEndMs === null ? 'never' : f.probeStoredAfterEndMs >= 0 ? `${seconds(f.probeStoredAfterEndMs)} after the fault ended` : `${seconds(-f.probeStoredAfterEndMs)} before the fault ended`}`,
       ),
       `after the replay ended, the consumer caught up in ${(input.run.catchUpMs / 1000).toFixed(1)} s; ${report.requests.retries} request retries`,
       ...(input.notes ?? []),
