@@ -2,13 +2,11 @@
 // `npm run faults`: runs the fault and fuzz scenarios one after another against stacks of their own,
 // prints each verdict, and writes the figures to docs/reliability.md and docs/benchmarks/reliability.json.
 // Usage: npm run faults [-- --only id,id] [--list]
-import { execSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { REPO_ROOT } from '@pipeline/stack';
-import { mergeResults, renderSection, replaceSection, type ReliabilityRun } from './report';
+import { currentCommit, machineInfo, REPO_ROOT, writeMarkedSection } from '@pipeline/stack';
+import { BEGIN, END, mergeResults, renderSection, type ReliabilityRun } from './report';
 import type { ScenarioResult } from './scenario';
 import { SCENARIOS } from './scenarios';
 
@@ -45,13 +43,8 @@ async function main(): Promise<number> {
     ? (JSON.parse(readFileSync(jsonFile, 'utf8')) as ReliabilityRun)
     : undefined;
   const run: ReliabilityRun = {
-    machine: {
-      cores: cpus().length,
-      memoryGiB: Math.round(totalmem() / 2 ** 30),
-      node: process.version,
-      load: readFileSync('/proc/loadavg', 'utf8').trim(),
-    },
-    commit: execSync('git rev-parse --short HEAD', { cwd: REPO_ROOT, encoding: 'utf8' }).trim(),
+    machine: machineInfo(),
+    commit: currentCommit(),
     command: wanted ? `npm run faults -- --only ${wanted.join(',')}` : 'npm run faults',
     date: new Date().toISOString(),
     scenarios: mergeResults(
@@ -63,7 +56,7 @@ async function main(): Promise<number> {
   mkdirSync(join(REPO_ROOT, 'docs', 'benchmarks'), { recursive: true });
   writeFileSync(jsonFile, JSON.stringify(run, null, 2) + '\n');
   const docFile = join(REPO_ROOT, 'docs', 'reliability.md');
-  writeFileSync(docFile, replaceSection(readFileSync(docFile, 'utf8'), renderSection(run)));
+  await writeMarkedSection(docFile, renderSection(run), BEGIN, END);
   say('wrote docs/reliability.md and docs/benchmarks/reliability.json');
   return results.every((r) => r.failures.length === 0) ? 0 : 1;
 }

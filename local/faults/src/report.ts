@@ -1,13 +1,9 @@
+import { replaceMarkedSection, type Machine } from '@pipeline/stack';
 import type { ScenarioResult } from './scenario';
 
 /** One run of the suite (or of some of its scenarios) on one machine, as docs/benchmarks/reliability.json holds it. */
 export interface ReliabilityRun {
-  readonly machine: {
-    readonly cores: number;
-    readonly memoryGiB: number;
-    readonly node: string;
-    readonly load: string;
-  };
+  readonly machine: Machine;
   readonly commit: string;
   readonly command: string;
   readonly date: string;
@@ -57,7 +53,7 @@ export function renderSection(run: ReliabilityRun): string {
   ]);
   return [
     BEGIN,
-    `Last run: ${run.date.slice(0, 16).replace('T', ' ')} UTC, commit \`${run.commit}\`, ${run.machine.cores} cores, ${run.machine.memoryGiB} GiB, Node ${run.machine.node} (load average ${run.machine.load.split(' ').slice(0, 3).join(' ')}). Command: \`${run.command}\`.`,
+    `Last run: ${run.date.slice(0, 16).replace('T', ' ')} UTC, commit \`${run.commit}\`, ${run.machine.cores} cores (${run.machine.cpuModel}), ${run.machine.memoryGiB} GiB, Node ${run.machine.node} (load average ${run.machine.load.split(' ').slice(0, 3).join(' ')}). Command: \`${run.command}\`.`,
     '',
     '| scenario | offered | accepted | stored | lost | duplicated | dead-lettered | responses | hub events | recovery | duration | result |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -72,8 +68,5 @@ export function renderSection(run: ReliabilityRun): string {
 
 /** Puts `section` between the markers of `document`, or appends it. */
 export function replaceSection(document: string, section: string): string {
-  const begin = document.indexOf(BEGIN);
-  const end = document.indexOf(END);
-  if (begin === -1 || end === -1) return `${document.trimEnd()}\n\n${section}\n`;
-  return document.slice(0, begin) + section + document.slice(end + END.length);
+  return replaceMarkedSection(document, section, BEGIN, END);
 }

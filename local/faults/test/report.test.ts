@@ -24,7 +24,13 @@ function result(id: string, overrides: Partial<ScenarioResult> = {}): ScenarioRe
 }
 
 const run = (scenarios: ScenarioResult[]): ReliabilityRun => ({
-  machine: { cores: 2, memoryGiB: 24, node: 'v20.0.0', load: '1.00 2.00 3.00 1/100 42' },
+  machine: {
+    cores: 2,
+    cpuModel: 'test CPU',
+    memoryGiB: 24,
+    node: 'v20.0.0',
+    load: '1.00 2.00 3.00 1/100 42',
+  },
   commit: 'abc1234',
   command: 'npm run faults',
   date: '2026-12-02T05:00:00.000Z',
@@ -44,7 +50,7 @@ describe('the reliability report', () => {
     expect(section).toContain('**failed** (1)');
     expect(section).toContain('- **failure:** lost: x');
     expect(section).toContain(
-      'commit `abc1234`, 2 cores, 24 GiB, Node v20.0.0 (load average 1.00 2.00 3.00)',
+      'commit `abc1234`, 2 cores (test CPU), 24 GiB, Node v20.0.0 (load average 1.00 2.00 3.00)',
     );
   });
 

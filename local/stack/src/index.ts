@@ -4,3 +4,10 @@ export { paths, REPO_ROOT } from './paths';
 export { PIPELINE_NAMES } from './provision';
 export { sampleProcess } from './process-stats';
 export { nearestRank, storeLatencies, waitForStored, type StoredTimes } from './summary';
+export {
+  currentCommit,
+  machineInfo,
+  replaceMarkedSection,
+  writeMarkedSection,
+  type Machine,
+} from './report-files';

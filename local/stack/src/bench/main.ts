@@ -3,13 +3,13 @@
 // run on this machine so the ratios hold however noisy it is. Writes docs/benchmarks/pipeline.json,
 // docs/benchmarks/pipeline.svg and the marked section of docs/performance.md.
 // Usage: npm run bench [-- --step-seconds 10 --rates 20,40,80,160]
-import { execSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startStack, type RunningStack } from '../launcher';
 import { paths, REPO_ROOT } from '../paths';
+import { currentCommit, machineInfo, writeMarkedSection } from '../report-files';
 import { measureCeilings } from './ceilings';
 import { chartSpec, renderSvg } from './chart';
 import { evaluateGoals } from './goals';
@@ -17,33 +17,14 @@ import { hubBodySizes } from './hub';
 import { describeDataset, readDataset } from './load';
 import { cpuShares, cpuSnapshot, peakRss } from './processes';
 import { deriveRatios, saturationPerSecond } from './ratios';
-import { renderSection, replaceSection } from './report';
+import { BEGIN, END, renderSection } from './report';
 import { halfSaturationRate, runStep } from './steps';
-import type { BenchResult, HubBytes, Machine, ProcessUsage, StepResult } from './types';
+import type { BenchResult, HubBytes, ProcessUsage, StepResult } from './types';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
 /** A fixed-rate step that stores less than this share of its offered rate has saturated the pipeline. */
 const KEEPS_UP = 0.9;
-
-function machine(): Machine {
-  return {
-    cores: cpus().length,
-    cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
-    memoryGiB: Math.round(totalmem() / 2 ** 30),
-    node: process.version,
-    load: readFileSync('/proc/loadavg', 'utf8').trim(),
-  };
-}
-
-/**
- * The section is built as plain markdown; the repository's prettier lays its tables out, so the file
- * the bench rewrites passes `prettier --check` like every other.
- */
-async function formatted(file: string, text: string): Promise<string> {
-  const prettier = await import('prettier');
-  return prettier.format(text, { ...(await prettier.resolveConfig(file)), filepath: file });
-}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -119,8 +100,8 @@ async function main(): Promise<void> {
       ]),
     );
     const result: BenchResult = {
-      machine: machine(),
-      commit: execSync('git rev-parse --short HEAD', { cwd: REPO_ROOT, encoding: 'utf8' }).trim(),
+      machine: machineInfo(),
+      commit: currentCommit(),
       command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
       dataset: describeDataset(base),
       date: new Date().toISOString(),
@@ -137,8 +118,7 @@ async function main(): Promise<void> {
     writeFileSync(join(out, 'pipeline.json'), JSON.stringify({ ...result, goals }, null, 2) + '\n');
     writeFileSync(join(out, 'pipeline.svg'), (await renderSvg(chartSpec(result))) + '\n');
     const doc = join(REPO_ROOT, 'docs', 'performance.md');
-    const next = replaceSection(readFileSync(doc, 'utf8'), renderSection(result, 'benchmarks/pipeline.svg'));
-    writeFileSync(doc, await formatted(doc, next));
+    await writeMarkedSection(doc, renderSection(result, 'benchmarks/pipeline.svg'), BEGIN, END);
     for (const g of goals)
       say(`${g.met === null ? '?' : g.met ? 'met   ' : 'MISSED'} ${g.goal}: ${g.measured}`);
     say('wrote docs/benchmarks/pipeline.{json,svg} and the pipeline section of docs/performance.md');

@@ -1,3 +1,4 @@
+import { replaceMarkedSection } from '../report-files';
 // The section of docs/performance.md that each `npm run bench` rewrites (between the markers), built
 // from the result alone so it can be tested without running anything.
 import { evaluateGoals, type GoalOutcome } from './goals';
@@ -98,8 +99,5 @@ export function renderSection(r: BenchResult, chartFile: string): string {
 
 /** Replaces the marked section of the document, or appends it when the markers are absent. */
 export function replaceSection(document: string, section: string): string {
-  const begin = document.indexOf(BEGIN);
-  const end = document.indexOf(END);
-  if (begin === -1 || end < begin) return `${document.trimEnd()}\n\n${section}\n`;
-  return document.slice(0, begin) + section + document.slice(end + END.length);
+  return replaceMarkedSection(document, section, BEGIN, END);
 }

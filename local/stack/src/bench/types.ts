@@ -1,14 +1,9 @@
 // The shape of one `npm run bench` result: what docs/benchmarks/pipeline.json holds and what the
 // report, the chart and the goals are computed from.
 
-export interface Machine {
-  readonly cores: number;
-  readonly cpuModel: string;
-  readonly memoryGiB: number;
-  readonly node: string;
-  /** /proc/loadavg when the run ended: the noise the figures were measured under. */
-  readonly load: string;
-}
+import type { Machine } from '../report-files';
+
+export type { Machine };
 
 /** Each stage alone, in the same run as the pipeline steps. All per second. */
 export interface Ceilings {
