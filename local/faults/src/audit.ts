@@ -64,9 +64,9 @@ export async function auditStores(stack: RunningStack, accepted: Iterable<string
     ],
     duplicated: [
       ...inCosmos.repeated.map((id) => `${id} (twice in Cosmos DB)`),
-      ...inCosmos.unexpected.map((id) => `${id} (in Cosmos DB, never accepted)`),
+      ...inCosmos.unexpected.map((id) => `${id} (in Cosmos DB, but the API never confirmed it with a 202)`),
       ...inRaw.repeated.map((id) => `${id} (two raw blobs)`),
-      ...inRaw.unexpected.map((id) => `${id} (raw blob, never accepted)`),
+      ...inRaw.unexpected.map((id) => `${id} (raw blob, but the API never confirmed it with a 202)`),
     ],
     rawBlobs: rawNames.length,
     deadLettered: deadLetters.length,

@@ -46,7 +46,9 @@ export async function withStack<T>(
     return await body(stack);
   } finally {
     await stack.stop();
-    rmSync(work, { recursive: true, force: true });
+    // FAULTS_KEEP_DATA=1 keeps the services' logs and data for a post-mortem.
+    if (process.env.FAULTS_KEEP_DATA) options.say?.(`kept the stack's data and logs in ${work}`);
+    else rmSync(work, { recursive: true, force: true });
   }
 }
 

@@ -63,9 +63,6 @@ async function main(): Promise<number> {
     );
     return 0;
   }
-  process.stderr.write(
-    `gateway listening on ${gateway.url}, forwarding to ${values.backend}; config ${configPath}\n`,
-  );
   process.on('SIGHUP', () => {
     try {
       const next = readLocalGatewayConfig(configPath);
@@ -75,6 +72,11 @@ async function main(): Promise<number> {
       process.stderr.write(`subscriptions not reloaded: ${(error as Error).message}\n`);
     }
   });
+  // Announced only now: a parent that reads this line may send SIGHUP at once, and a SIGHUP before the
+  // handler exists would end the process (its default action).
+  process.stderr.write(
+    `gateway listening on ${gateway.url}, forwarding to ${values.backend}; config ${configPath}\n`,
+  );
   await new Promise<void>((done) => {
     const shutdown = () => void gateway.stop().then(done);
     process.once('SIGINT', shutdown);

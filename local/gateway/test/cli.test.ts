@@ -157,4 +157,45 @@ describe('the gateway CLI', () => {
       await agent.close();
     }
   });
+
+  it('survives a SIGHUP sent the moment it announces that it listens', async () => {
+    // The stack and the fault suite signal as soon as they read the line; a handler installed after
+    // the line left a window in which SIGHUP's default action ended the process.
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        '--port',
+        '0',
+        '--policies',
+        REPO_POLICIES,
+        '--config',
+        join(work, 'hup.local.json'),
+        '--backend',
+        'http://127.0.0.1:9/api',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    const reloaded = new Promise<void>((resolve, reject) => {
+      child.stderr.on('data', (chunk: Buffer) => {
+        const before = stderr;
+        stderr += chunk.toString('utf8');
+        if (!before.includes('gateway listening') && stderr.includes('gateway listening'))
+          child.kill('SIGHUP');
+        if (stderr.includes('subscriptions reloaded')) resolve();
+      });
+      child.once('exit', (code, signal) =>
+        reject(new Error(`the gateway exited (${signal ?? code}): ${stderr}`)),
+      );
+    });
+    try {
+      await reloaded;
+      expect(child.exitCode).toBeNull();
+    } finally {
+      const closed = new Promise((resolve) => child.once('close', resolve));
+      child.kill('SIGTERM');
+      await closed;
+    }
+  });
 });

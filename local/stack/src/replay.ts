@@ -12,7 +12,10 @@ export interface StackReplayOptions {
   readonly rate?: number;
   /** Send invalid events as they are (default: the producer rejects them before sending). */
   readonly preflight?: boolean;
-  /** Retries of one request; default 10 with backoff up to 5 s, so a replay rides through a restart. */
+  /**
+   * Retries of one request; default 20 with backoff up to 5 s (full jitter: 10 retries can all be
+   * spent within a few seconds, which a functions host restart outlasted in the fault suite).
+   */
   readonly maxRetries?: number;
   /** How long to wait for the accepted events to be readable in Cosmos DB. */
   readonly storeTimeoutMs?: number;
@@ -42,7 +45,7 @@ export async function replayIntoStack(
     rate: options.rate,
     preflight: options.preflight,
     progressIntervalMs: 1000,
-    maxRetries: options.maxRetries ?? 10,
+    maxRetries: options.maxRetries ?? 20,
     retryMaxMs: 5_000,
   });
   engine.on('progress', (p) =>
