@@ -31,7 +31,7 @@ async function main(): Promise<number> {
   for (const scenario of selected) {
     say(`▶ ${scenario.title}`);
     const result = await scenario.run({ say: (line) => say(`  ${line}`) });
-    results.push(result);
+    results.push({ ...result, measuredAt: new Date().toISOString(), commit: currentCommit() });
     say(
       `${result.failures.length === 0 ? '✓' : '✗'} ${scenario.id}: ${result.accepted}/${result.offered} accepted, ${result.stored} stored, ${result.lost.length} lost, ${result.duplicated.length} duplicated, ${(result.durationMs / 1000).toFixed(0)} s`,
     );

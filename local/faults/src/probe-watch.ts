@@ -16,7 +16,7 @@ export interface Probe {
 export class ProbeWatch {
   readonly #pending = new Set<Probe>();
   #timer: NodeJS.Timeout | undefined;
-  #busy = false;
+  #current: Promise<void> | undefined;
 
   constructor(
     private readonly container: Container,
@@ -26,28 +26,30 @@ export class ProbeWatch {
   follow(id: string): Probe {
     const probe: Probe = { id, acceptedMs: this.elapsed(), storedMs: null };
     this.#pending.add(probe);
-    this.#timer ??= setInterval(() => void this.check(), 250);
+    this.#timer ??= setInterval(() => {
+      if (!this.#current) void this.check();
+    }, 250);
     return probe;
   }
 
-  /** Reads every pending probe once; resolves when done. */
+  /** Reads every pending probe once (after a pass already under way, so a final check misses nothing). */
   async check(): Promise<void> {
-    if (this.#busy) return;
-    this.#busy = true;
-    try {
-      for (const probe of [...this.#pending]) {
-        const found = await this.container
-          .item(probe.id, probe.id)
-          .read()
-          .then((r) => r.statusCode === 200)
-          .catch(() => false);
-        if (found) {
-          probe.storedMs = this.elapsed();
-          this.#pending.delete(probe);
-        }
+    while (this.#current) await this.#current;
+    this.#current = this.#readPending().finally(() => (this.#current = undefined));
+    await this.#current;
+  }
+
+  async #readPending(): Promise<void> {
+    for (const probe of [...this.#pending]) {
+      const found = await this.container
+        .item(probe.id, probe.id)
+        .read()
+        .then((r) => r.statusCode === 200)
+        .catch(() => false);
+      if (found) {
+        probe.storedMs = this.elapsed();
+        this.#pending.delete(probe);
       }
-    } finally {
-      this.#busy = false;
     }
   }
 

@@ -43,7 +43,9 @@ export function renderSection(run: ReliabilityRun): string {
   const details = run.scenarios.flatMap((r) => [
     `### ${r.title}`,
     '',
-    `Scenario \`${r.id}\`, seed ${r.seed}. Peak RSS (MB): ${Object.entries(r.peakRssMb)
+    `Scenario \`${r.id}\`, seed ${r.seed}${r.measuredAt ? `, run ${r.measuredAt.slice(0, 16).replace('T', ' ')} UTC at commit \`${r.commit ?? '?'}\`` : ''}. Peak RSS (MB): ${Object.entries(
+      r.peakRssMb,
+    )
       .map(([name, mb]) => `${name} ${mb}`)
       .join(', ')}.`,
     '',

@@ -28,6 +28,9 @@ export interface ScenarioResult {
   readonly notes: readonly string[];
   /** Broken promises, each naming what went wrong; empty when the scenario passed. */
   readonly failures: readonly string[];
+  /** When and at which commit it ran (set by `npm run faults`, which may re-run only some scenarios). */
+  readonly measuredAt?: string;
+  readonly commit?: string;
 }
 
 export interface ScenarioContext {
