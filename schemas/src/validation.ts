@@ -30,9 +30,22 @@ export function validateHubEvent(value: unknown): ValidationResult<HubEvent> {
 }
 
 function run<T>(validator: ValidateFunction<T>, value: unknown): ValidationResult<T> {
-  if (validator(value)) return { ok: true, value };
+  try {
+    if (validator(value)) return { ok: true, value };
+  } catch (error) {
+    // A value too large or too deeply nested for the engine (a RangeError: the call stack or a
+    // regular expression's backtracking overflowed; seen once in the fuzz suite under CI) is invalid
+    // input, not a server fault: it must become a 400 that says so, never a 500.
+    if (error instanceof RangeError) return { ok: false, errors: [TOO_COMPLEX] };
+    throw error;
+  }
   return { ok: false, errors: (validator.errors ?? []).map(toIssue) };
 }
+
+const TOO_COMPLEX: ValidationIssue = {
+  path: '$',
+  message: "is too large or too deeply nested to validate; keep to the contract's limits",
+};
 
 /** Turns ajv's JSON Pointer plus keyword into a path that names the offending field itself. */
 export function toIssue(error: ErrorObject): ValidationIssue {

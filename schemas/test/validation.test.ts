@@ -121,3 +121,30 @@ describe('validateHubEvent', () => {
     if (!result.ok) expect(result.errors).toContainEqual({ path: '$.image.data', message: 'is not allowed' });
   });
 });
+
+describe('a value the engine cannot validate', () => {
+  it('is invalid input with a message, not an exception (never a 500 upstream)', () => {
+    // Stands in for what the engine throws on an input too large or too deep for it (a RangeError).
+    const hostile = Object.defineProperty({ ...validEvent() }, 'text', {
+      enumerable: true,
+      get() {
+        throw new RangeError('Maximum call stack size exceeded');
+      },
+    });
+    const result = validateTweetEvent(hostile);
+    expect(result).toEqual({
+      ok: false,
+      errors: [{ path: '$', message: expect.stringMatching(/too large or too deeply nested/) as unknown }],
+    });
+  });
+
+  it('still lets other exceptions through', () => {
+    const broken = Object.defineProperty({ ...validEvent() }, 'text', {
+      enumerable: true,
+      get() {
+        throw new TypeError('not a validation problem');
+      },
+    });
+    expect(() => validateTweetEvent(broken)).toThrow(TypeError);
+  });
+});

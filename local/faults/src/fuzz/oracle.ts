@@ -86,6 +86,19 @@ function expectedForBody(request: FuzzRequest): Expectation {
   const reasons: string[] = [];
   for (const item of items) {
     const result = validateTweetEvent(item);
+    if (!result.ok && result.errors.some(isTooComplex)) {
+      // This process's engine could not decide (a RangeError, seen once under CI); the API's own
+      // validator may still decide either way, so both outcomes pass, and the audit still checks that
+      // the hub holds exactly what was accepted.
+      return {
+        accept: items.map((i) => (i as { id?: unknown }).id as string),
+        reject: {
+          statuses: [400, 413],
+          reason: 'too large or deep for the oracle to validate',
+          mentions: ['must', 'not', 'invalid', 'large', 'limit', 'required', 'conform'],
+        },
+      };
+    }
     if (!result.ok) {
       for (const issue of result.errors) {
         reasons.push(`${issue.path} ${issue.message}`);
@@ -98,6 +111,10 @@ function expectedForBody(request: FuzzRequest): Expectation {
   }
   if (reasons.length > 0) return reject([400], reasons.slice(0, 3).join('; '), [...mentions]);
   return { accept: items.map((item) => (item as { id: string }).id), reject: null };
+}
+
+function isTooComplex(issue: { path: string; message: string }): boolean {
+  return issue.path === '$' && issue.message.includes('too large or too deeply nested');
 }
 
 /** The image media type is image/jpeg: the decoded bytes must start with the JPEG signature FF D8 FF. */
