@@ -1,8 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { paths, sampleProcess, startStack, type RunningStack, type StackOptions } from '@pipeline/stack';
+import {
+  isPortFree,
+  paths,
+  sampleProcess,
+  startStack,
+  type RunningStack,
+  type StackOptions,
+} from '@pipeline/stack';
 
 export type FaultStackOptions = Partial<
   Pick<StackOptions, 'interpose' | 'policiesDir' | 'inMemory' | 'debug'>
@@ -74,12 +80,7 @@ export function stackPeakRss(stack: RunningStack): Record<string, number> {
 export async function freePortBelowEphemeralRange(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const port = 20_000 + Math.floor(Math.random() * 12_768);
-    const free = await new Promise<boolean>((resolve) => {
-      const probe = createServer();
-      probe.once('error', () => resolve(false));
-      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-    });
-    if (free) return port;
+    if (await isPortFree('127.0.0.1', port)) return port;
   }
   throw new Error('no free port between 20000 and 32767 on 127.0.0.1 after 50 tries');
 }

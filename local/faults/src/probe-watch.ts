@@ -7,6 +7,15 @@ export interface Probe {
   storedMs: number | null;
 }
 
+/** Whether a document is readable by id (partition key /id); a failed read (store down) counts as no. */
+export function isStored(container: Container, id: string): Promise<boolean> {
+  return container
+    .item(id, id)
+    .read()
+    .then((r) => r.statusCode === 200)
+    .catch(() => false);
+}
+
 /**
  * Follows probe events until each is readable in Cosmos DB, with point reads four times a second.
  * Point reads, not queries: the emulator answers a read by id at once, but scans every document for
@@ -41,12 +50,7 @@ export class ProbeWatch {
 
   async #readPending(): Promise<void> {
     for (const probe of [...this.#pending]) {
-      const found = await this.container
-        .item(probe.id, probe.id)
-        .read()
-        .then((r) => r.statusCode === 200)
-        .catch(() => false);
-      if (found) {
+      if (await isStored(this.container, probe.id)) {
         probe.storedMs = this.elapsed();
         this.#pending.delete(probe);
       }

@@ -3,7 +3,7 @@ import type { TweetEvent } from '@pipeline/schemas';
 import type { Container } from '@azure/cosmos';
 import type { RunningStack } from '@pipeline/stack';
 import { CheckpointWatch } from './checkpoint-watch';
-import { ProbeWatch, type Probe } from './probe-watch';
+import { isStored, ProbeWatch, type Probe } from './probe-watch';
 
 /** One fault, injected once the replay has this many events accepted. */
 export interface Fault {
@@ -185,12 +185,7 @@ async function waitForIds(container: Container, ids: readonly string[], timeoutM
   const missing = new Set(ids);
   for (;;) {
     for (const id of [...missing]) {
-      const found = await container
-        .item(id, id)
-        .read()
-        .then((r) => r.statusCode === 200)
-        .catch(() => false);
-      if (found) missing.delete(id);
+      if (await isStored(container, id)) missing.delete(id);
     }
     if (missing.size === 0 || Date.now() >= deadline) return ids.length - missing.size;
     await new Promise((resolve) => setTimeout(resolve, 500));

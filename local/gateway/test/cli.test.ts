@@ -24,6 +24,25 @@ function run(args: string[]): Promise<{ code: number | null; stderr: string }> {
   });
 }
 
+/** The CLI serving the repository's policies in front of a backend that is never reached. */
+function serve(configPath: string) {
+  return spawn(
+    process.execPath,
+    [
+      CLI,
+      '--port',
+      '0',
+      '--policies',
+      REPO_POLICIES,
+      '--config',
+      configPath,
+      '--backend',
+      'http://127.0.0.1:9/api',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+}
+
 describe('the gateway CLI', () => {
   const work = mkdtempSync(join(tmpdir(), 'gateway-cli-'));
   afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -70,21 +89,7 @@ describe('the gateway CLI', () => {
 
   it('serves, and re-reads rotated keys and new products on SIGHUP', async () => {
     const configPath = join(work, 'serve.local.json');
-    const child = spawn(
-      process.execPath,
-      [
-        CLI,
-        '--port',
-        '0',
-        '--policies',
-        REPO_POLICIES,
-        '--config',
-        configPath,
-        '--backend',
-        'http://127.0.0.1:9/api',
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
+    const child = serve(configPath);
     let stderr = '';
     const waitFor = (pattern: RegExp) =>
       new Promise<RegExpMatchArray>((resolve, reject) => {
@@ -161,21 +166,7 @@ describe('the gateway CLI', () => {
   it('survives a SIGHUP sent the moment it announces that it listens', async () => {
     // The stack and the fault suite signal as soon as they read the line; a handler installed after
     // the line left a window in which SIGHUP's default action ended the process.
-    const child = spawn(
-      process.execPath,
-      [
-        CLI,
-        '--port',
-        '0',
-        '--policies',
-        REPO_POLICIES,
-        '--config',
-        join(work, 'hup.local.json'),
-        '--backend',
-        'http://127.0.0.1:9/api',
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
+    const child = serve(join(work, 'hup.local.json'));
     let stderr = '';
     const reloaded = new Promise<void>((resolve, reject) => {
       child.stderr.on('data', (chunk: Buffer) => {

@@ -37,15 +37,19 @@ export function portsFromEnvironment(env: NodeJS.ProcessEnv = process.env): Port
   return ports;
 }
 
+/** Whether nothing listens on `host:port` (by listening there for a moment). */
+export function isPortFree(host: string, port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, host, () => probe.close(() => resolve(true)));
+  });
+}
+
 /** Fails with a message naming the service and the port when something already listens there. */
 export async function assertPortsFree(host: string, ports: Ports): Promise<void> {
   for (const [service, port] of Object.entries(ports) as [ServiceName, number][]) {
-    const free = await new Promise<boolean>((resolve) => {
-      const probe = createServer();
-      probe.once('error', () => resolve(false));
-      probe.listen(port, host, () => probe.close(() => resolve(true)));
-    });
-    if (!free) {
+    if (!(await isPortFree(host, port))) {
       const spec = SERVICE_PORTS[service];
       throw new Error(
         `Port ${port} for the ${spec.name} is already in use on ${host}. Stop whatever uses it, or set ${spec.env} to another port.`,
