@@ -254,8 +254,10 @@ function discardBody(req: IncomingMessage, res: ServerResponse, limit: number): 
     total += chunk.length;
     if (total <= limit) return;
     req.off('data', onData);
+    // Close gently once the answer is out (a reset could discard the answer at the client).
     if (!res.headersSent) res.setHeader('connection', 'close');
-    else req.destroy();
+    else if (res.writableFinished) req.socket.end();
+    else res.once('finish', () => req.socket.end());
   };
   req.on('data', onData);
 }
