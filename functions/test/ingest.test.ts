@@ -1,3 +1,4 @@
+import { HttpRequest } from '@azure/functions';
 import { createHash } from 'node:crypto';
 import {
   MAX_EVENTS_PER_REQUEST,
@@ -41,14 +42,23 @@ beforeEach(async () => {
   }
 });
 
-async function post(body: unknown, headers?: Record<string, string>) {
+/**
+ * A POST as the Functions host hands it over: the body arrives only with the Content-Length the client
+ * declared (azure-functions-host ToRpcHttp), so the length is added unless the test sets its own.
+ */
+async function post(body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }) {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
-  const response = await ingest(postRequest(text, headers), quietContext());
+  const response = await ingest(postRequest(text, withLength(text, headers)), quietContext());
   return {
     status: response.status,
     body: response.jsonBody as Record<string, unknown>,
     headers: response.headers as Record<string, string>,
   };
+}
+
+function withLength(body: string | Uint8Array, headers: Record<string, string>): Record<string, string> {
+  if ('content-length' in headers) return headers;
+  return { ...headers, 'content-length': String(Buffer.byteLength(body)) };
 }
 
 async function expectNothingStored() {
@@ -237,7 +247,11 @@ describe('ingest: rejected requests store nothing', () => {
     const notJson = await post('{"id": ');
     expect(notJson.status).toBe(400);
     expect(notJson.body.error).toBe('InvalidJson');
-    const response = await ingest(postRequest(new Uint8Array([0x7b, 0xff, 0xfe, 0x7d])), quietContext());
+    const notUtf8 = new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]);
+    const response = await ingest(
+      postRequest(notUtf8, withLength(notUtf8, { 'content-type': 'application/json' })),
+      quietContext(),
+    );
     expect(response.status).toBe(400);
     expect((response.jsonBody as { errors: unknown[] }).errors).toEqual([
       { path: '$', message: 'is not valid UTF-8' },
@@ -254,7 +268,7 @@ describe('ingest: rejected requests store nothing', () => {
     await expectNothingStored();
   });
 
-  it('rejects a body over the limit with 413, declared or not', async () => {
+  it('rejects a body over the limit with 413: by its declared length, or once it streams past the limit', async () => {
     const big = 'x'.repeat(MAX_REQUEST_BYTES + 1);
     expect(await post(big)).toMatchObject({ status: 413, body: { error: 'PayloadTooLarge' } });
     expect(
@@ -263,6 +277,45 @@ describe('ingest: rejected requests store nothing', () => {
         'content-length': String(MAX_REQUEST_BYTES + 1),
       }),
     ).toMatchObject({ status: 413 });
+    // A body longer than it declared is cut off at the limit too, never buffered whole.
+    expect(await post(big, { 'content-type': 'application/json', 'content-length': '2' })).toMatchObject({
+      status: 413,
+    });
+    await expectNothingStored();
+  });
+
+  it('answers 411 for a POST without Content-Length (chunked: the host dropped its body), storing nothing', async () => {
+    // What the host hands over for a chunked request: Transfer-Encoding, no Content-Length, no body.
+    const chunked = await ingest(
+      new HttpRequest({
+        method: 'POST',
+        url: 'http://127.0.0.1/api/events',
+        headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+      }),
+      quietContext(),
+    );
+    expect(chunked.status).toBe(411);
+    expect(chunked.jsonBody).toEqual({
+      error: 'LengthRequired',
+      message:
+        'Send the body with a Content-Length header (this request used Transfer-Encoding: chunked): Azure Functions drops a request body that has no Content-Length, so nothing was read or stored',
+    });
+    // Even a body that did arrive without a declared length is refused rather than half-trusted.
+    const noLength = await ingest(
+      postRequest(JSON.stringify(tweetEvent(15)), { 'content-type': 'application/json' }),
+      quietContext(),
+    );
+    expect(noLength.status).toBe(411);
+    expect((noLength.jsonBody as { message: string }).message).toMatch(
+      /^Send the body with a Content-Length header: /,
+    );
+    await expectNothingStored();
+  });
+
+  it('answers 400 for Content-Length: 0 (a declared empty body), storing nothing', async () => {
+    const empty = await post('', { 'content-type': 'application/json', 'content-length': '0' });
+    expect(empty.status).toBe(400);
+    expect(empty.body).toMatchObject({ error: 'InvalidJson' });
     await expectNothingStored();
   });
 });

@@ -4,6 +4,7 @@ import { azureIngestSinks } from '../lib/azure-sinks';
 import { DependencyError, ingestEvents, type IngestSinks } from '../lib/ingest-service';
 import {
   isJsonContentType,
+  lengthRequired,
   parseIngestBody,
   payloadTooLarge,
   unsupportedMediaType,
@@ -15,8 +16,9 @@ import { accepted, errorResponse, serviceUnavailable } from '../lib/responses';
 /**
  * POST /api/events: validates one event or an array of up to 100 against the message contract,
  * archives each raw event and its image in Blob Storage, and sends the slim events to Event Hubs.
- * 202 with the accepted ids; 400 with every error (nothing stored); 413; 415; 503 when a dependency
- * is down (safe to retry: every write is idempotent).
+ * 202 with the accepted ids; 400 with every error (nothing stored); 411 without Content-Length (the
+ * host dropped the body); 413; 415; 503 when a dependency is down (safe to retry: every write is
+ * idempotent).
  */
 export function createIngestHandler(sinks: () => IngestSinks) {
   return async function ingest(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
@@ -42,6 +44,10 @@ export function createIngestHandler(sinks: () => IngestSinks) {
 }
 
 async function parseRequest(request: HttpRequest): Promise<ParsedIngestRequest> {
+  // First: without Content-Length the body never reached us, so nothing about it can be judged.
+  // Content-Length: 0 is a declared empty body and gets the usual 400.
+  if (request.headers.get('content-length') === null)
+    return lengthRequired(request.headers.get('transfer-encoding'));
   const contentType = request.headers.get('content-type');
   if (!isJsonContentType(contentType)) return unsupportedMediaType(contentType);
   try {

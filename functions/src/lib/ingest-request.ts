@@ -8,7 +8,7 @@ import type { ErrorBody } from './responses';
 
 export type ParsedIngestRequest =
   | { readonly ok: true; readonly events: readonly TweetEvent[] }
-  | { readonly ok: false; readonly status: 400 | 413 | 415; readonly body: ErrorBody };
+  | { readonly ok: false; readonly status: 400 | 411 | 413 | 415; readonly body: ErrorBody };
 
 /** Is this a JSON media type? `application/json` and `application/*+json`, any parameters. */
 export function isJsonContentType(contentType: string | null): boolean {
@@ -24,6 +24,23 @@ export function unsupportedMediaType(contentType: string | null): ParsedIngestRe
     body: {
       error: 'UnsupportedMediaType',
       message: `Content-Type must be application/json; got ${contentType ? JSON.stringify(contentType) : 'none'}`,
+    },
+  };
+}
+
+/**
+ * A POST without Content-Length: the Functions host forwards a body only when Content-Length > 0
+ * (azure-functions-host GrpcMessageConversionExtensions.ToRpcHttp; issues #7930, #4926), so a chunked
+ * request reaches the function with no body at all. Answering 411 names the cause; treating it as an
+ * empty body (400 "not valid JSON") would send the client looking for a bug in its JSON.
+ */
+export function lengthRequired(transferEncoding: string | null): ParsedIngestRequest {
+  return {
+    ok: false,
+    status: 411,
+    body: {
+      error: 'LengthRequired',
+      message: `Send the body with a Content-Length header${transferEncoding ? ` (this request used Transfer-Encoding: ${transferEncoding})` : ''}: Azure Functions drops a request body that has no Content-Length, so nothing was read or stored`,
     },
   };
 }

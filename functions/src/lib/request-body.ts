@@ -11,7 +11,9 @@ export class BodyTooLargeError extends Error {
 
 /**
  * Reads the request body, refusing to buffer more than `limit` bytes: a declared Content-Length over the
- * limit is refused before reading, and a chunked body is cut off as soon as it passes the limit.
+ * limit is refused before reading, and a body that streams past the limit is cut off there. (The
+ * Functions host forwards only bodies with a Content-Length, so the second case guards a body longer
+ * than it declared; a chunked body never gets here: see `lengthRequired` in ingest-request.ts.)
  */
 export async function readBodyWithLimit(request: HttpRequest, limit: number): Promise<Buffer> {
   const declared = Number(request.headers.get('content-length') ?? NaN);

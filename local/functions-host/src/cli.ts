@@ -1,15 +1,18 @@
 #!/usr/bin/env node
 // The local Functions host as a process: `node local/functions-host/dist/src/cli.js --app <entry>
 // --settings <local.settings.json> [--port 7071] [--host 127.0.0.1] [--host-json <path>]
-// [--max-request-bytes <n>] [--debug]`. Stops gracefully on SIGTERM/SIGINT.
+// [--max-request-bytes <n>] [--error-details] [--debug]`. Stops gracefully on SIGTERM/SIGINT.
+// `--error-details` (or FUNCTIONS_HOST_ERROR_DETAILS=1) puts the error in a failed invocation's 500;
+// by default the 500 is empty, as in Azure.
 import { parseArgs } from 'node:util';
 import { startFunctionsHost } from './host';
+import { ERROR_DETAILS_ENV, errorDetailsFromEnv } from './http-failure';
 import { consoleLogger, errorText } from './logger';
 
 const USAGE =
-  'usage: functions-host --app <entry.js> --settings <local.settings.json> [--port 7071] [--host 127.0.0.1] [--host-json <path>] [--max-request-bytes <n>] [--debug]';
+  'usage: functions-host --app <entry.js> --settings <local.settings.json> [--port 7071] [--host 127.0.0.1] [--host-json <path>] [--max-request-bytes <n>] [--error-details] [--debug]';
 
-export function parseCliArgs(argv: readonly string[]) {
+export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}) {
   const { values } = parseArgs({
     args: [...argv],
     options: {
@@ -20,6 +23,7 @@ export function parseCliArgs(argv: readonly string[]) {
       'host-json': { type: 'string' },
       'max-request-bytes': { type: 'string' },
       debug: { type: 'boolean', default: false },
+      'error-details': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -39,6 +43,9 @@ export function parseCliArgs(argv: readonly string[]) {
       port,
       host: values.host,
       debug: values.debug,
+      ...(values['error-details'] || errorDetailsFromEnv(env[ERROR_DETAILS_ENV])
+        ? { errorDetails: true }
+        : {}),
       ...(values['host-json'] ? { hostJson: values['host-json'] } : {}),
       ...(maxRequestBytes ? { maxRequestBytes } : {}),
     },
@@ -46,7 +53,7 @@ export function parseCliArgs(argv: readonly string[]) {
 }
 
 async function main(): Promise<void> {
-  const parsed = parseCliArgs(process.argv.slice(2));
+  const parsed = parseCliArgs(process.argv.slice(2), process.env);
   if ('help' in parsed) {
     process.stdout.write(`${USAGE}\n`);
     return;

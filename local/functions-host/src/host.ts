@@ -32,6 +32,11 @@ export interface FunctionsHostOptions {
   readonly maxRequestBytes?: number;
   /** Azure SDK logs (AZURE_LOG_LEVEL=info) and the functions' information logs. */
   readonly debug?: boolean;
+  /**
+   * Answer a failed HTTP invocation's 500 with a JSON body naming the invocation and the error. Off by
+   * default, because Azure answers an empty 500 (see http-failure.ts); the log has the details either way.
+   */
+  readonly errorDetails?: boolean;
   /** Event Hubs partition ownership expiry: how soon a crashed host's partitions are taken over. */
   readonly ownershipExpiryMs?: number;
 }
@@ -156,6 +161,7 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
       maxRequestBytes: options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
       logger,
       baseUrl: () => baseUrl,
+      errorDetails: options.errorDetails ?? false,
     });
     const inFlight = new Set<Promise<void>>();
     server = createServer((req, res) => {
@@ -170,6 +176,10 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
     const port = await listen(server, options.port ?? 7071, host);
     baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     for (const listener of listeners) await listener.start();
+    if (options.errorDetails)
+      logger.warn(
+        'error details are on: a failed invocation answers 500 with a JSON body (Azure answers it empty)',
+      );
     logger.info(`Functions host listening on ${baseUrl} (${described.join('; ')})`);
 
     let stopped: Promise<void> | undefined;

@@ -2,6 +2,8 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RegisteredFunction, Registry } from './core-module';
 import type { RpcHttpData, RpcTypedData } from './core-types';
+import { failureResponse } from './http-failure';
+import { declaredLength, forwardsBody, rpcHeaders, rpcQuery } from './http-request';
 import { fromTypedData, invokeFunction, InvocationError, outputValues } from './invoke';
 import { errorText, type HostLogger } from './logger';
 import type { OutputBinding } from './outputs';
@@ -73,6 +75,8 @@ export interface HttpDispatcherOptions {
   readonly maxRequestBytes: number;
   readonly logger: HostLogger;
   readonly baseUrl: () => string;
+  /** A JSON body with the error in a failed invocation's 500 (Azure's 500 is empty). Default false. */
+  readonly errorDetails?: boolean;
 }
 
 class PayloadTooLarge extends Error {}
@@ -80,8 +84,10 @@ class PayloadTooLarge extends Error {}
 /**
  * Serves HTTP triggers as the Functions host does: `/<routePrefix>/<route>`, the methods each function
  * registered (others: 404, as the host's route constraint), the key check `authLevel: function` implies,
- * the request size limit (413), the handler's HttpResponseInit mapped back (status, headers, cookies,
- * body), output bindings applied before answering, and 500 with the invocation id when it throws.
+ * the request size limit (413), the request handed over as the real host converts it (body only with
+ * Content-Length > 0, repeated query keys and headers joined by `,`: see http-request.ts), the handler's
+ * HttpResponseInit mapped back (status, headers, cookies, body), output bindings applied before
+ * answering, and an empty 500 when the invocation fails (see http-failure.ts).
  */
 export function createHttpDispatcher(options: HttpDispatcherOptions) {
   const { logger } = options;
@@ -114,9 +120,11 @@ export function createHttpDispatcher(options: HttpDispatcherOptions) {
       );
       return send(res, 401, {});
     }
-    let body: Buffer;
+    const contentLength = singleHeader(req.headers['content-length']);
+    let body: Buffer | undefined;
     try {
-      body = await readBody(req, options.maxRequestBytes);
+      if (forwardsBody(contentLength)) body = await readBody(req, options.maxRequestBytes);
+      else discardBody(req, res, options.maxRequestBytes);
     } catch (error) {
       if (error instanceof PayloadTooLarge) {
         logger.info(
@@ -135,10 +143,11 @@ export function createHttpDispatcher(options: HttpDispatcherOptions) {
       const http: RpcHttpData = {
         method,
         url: url.toString(),
-        headers: headerMap(req),
-        query: Object.fromEntries(url.searchParams),
+        headers: rpcHeaders(req.headersDistinct),
+        query: rpcQuery(url.search),
         params,
-        body: { bytes: body },
+        // Without a forwarded body the real host leaves RpcHttp.body unset: the handler sees no body.
+        ...(body ? { body: { bytes: body } } : {}),
       };
       const result = await invokeFunction(
         options.registry,
@@ -160,18 +169,10 @@ export function createHttpDispatcher(options: HttpDispatcherOptions) {
       logger.error(
         `Executed 'Functions.${name}' (Failed, Id=${invocationId}, Duration=${Date.now() - started}ms) ${method} ${url.pathname} 500: ${cause instanceof Error && cause.stack ? cause.stack : errorText(cause)}`,
       );
-      if (!res.headersSent)
-        send(
-          res,
-          500,
-          { 'content-type': 'application/json; charset=utf-8', 'x-invocation-id': invocationId },
-          JSON.stringify({
-            error: 'InternalServerError',
-            message: `The function failed; see the host log for invocation ${invocationId}`,
-            invocationId,
-          }),
-        );
-      else res.destroy();
+      if (!res.headersSent) {
+        const failure = failureResponse(invocationId, cause, options.errorDetails ?? false);
+        send(res, failure.status, failure.headers, failure.body);
+      } else res.destroy();
     }
   };
 }
@@ -217,17 +218,13 @@ function sameSecret(expected: string, given: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function headerMap(req: IncomingMessage): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [key, value] of Object.entries(req.headers)) {
-    if (value !== undefined) headers[key] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  return headers;
+function singleHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? NaN);
-  if (Number.isFinite(declared) && declared > limit) return Promise.reject(new PayloadTooLarge());
+  const declared = declaredLength(singleHeader(req.headers['content-length']));
+  if (declared !== undefined && declared > limit) return Promise.reject(new PayloadTooLarge());
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let total = 0;
@@ -244,6 +241,25 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     req.once('end', () => resolve(Buffer.concat(chunks, total)));
     req.once('error', reject);
   });
+}
+
+/**
+ * A body the real host does not forward (chunked, or no Content-Length) is never read before the
+ * function runs; Kestrel discards it afterwards and closes the connection once more than the request
+ * size limit arrives. Here it is discarded as it arrives, with the same limit.
+ */
+function discardBody(req: IncomingMessage, res: ServerResponse, limit: number): void {
+  let total = 0;
+  const onData = (chunk: Buffer) => {
+    total += chunk.length;
+    if (total <= limit) return;
+    req.off('data', onData);
+    // Close gently once the answer is out (a reset could discard the answer at the client).
+    if (!res.headersSent) res.setHeader('connection', 'close');
+    else if (res.writableFinished) req.socket.end();
+    else res.once('finish', () => req.socket.end());
+  };
+  req.on('data', onData);
 }
 
 function writeResponse(res: ServerResponse, http: RpcHttpData | null | undefined): number {

@@ -19,6 +19,8 @@ export interface SpawnOptions {
   readonly host?: string;
   readonly maxRequestBytes?: number;
   readonly debug?: boolean;
+  /** `--error-details`: a failed invocation's 500 carries the error (Azure's is empty). */
+  readonly errorDetails?: boolean;
   readonly timeoutMs?: number;
   readonly env?: NodeJS.ProcessEnv;
   /** Every line the host prints (its log). */
@@ -38,6 +40,7 @@ export async function spawnFunctionsHost(options: SpawnOptions): Promise<Spawned
   if (options.host) args.push('--host', options.host);
   if (options.maxRequestBytes) args.push('--max-request-bytes', String(options.maxRequestBytes));
   if (options.debug) args.push('--debug');
+  if (options.errorDetails) args.push('--error-details');
   const { child, ready } = await spawnNodeUntilReady(
     'Functions host',
     cliScript(),
