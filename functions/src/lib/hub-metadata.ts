@@ -80,7 +80,7 @@ function sameLength(
     throw new TriggerMetadataError(
       `trigger metadata ${key} has ${value.length} entries for ${count} messages: the host dropped or added entries (empty bodies in a string collection?), so positions cannot be paired with messages`,
     );
-  return value;
+  return value as readonly unknown[];
 }
 
 /** The first candidate that is present; a present candidate that cannot be read is an error. */

@@ -61,7 +61,7 @@ export function eventHubDataType(dataType: unknown, where: string): EventHubData
     return 'object';
   if (dataType === 'string' || dataType === 'binary') return dataType;
   throw new Error(
-    `${where}: dataType "${String(dataType)}" is not supported for an Event Hubs trigger here (use "string", "binary" or none)`,
+    `${where}: dataType ${JSON.stringify(dataType)} is not supported for an Event Hubs trigger here (use "string", "binary" or none)`,
   );
 }
 

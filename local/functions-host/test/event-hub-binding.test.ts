@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { Registry } from '../src/core-module';
 import type { RpcTypedData } from '../src/core-types';
 import { invokeFunction } from '../src/invoke';
+import type * as AzureFunctions from '@azure/functions';
 
 const mockRegistry = new Registry(() => {});
 jest.mock('@azure/functions-core', () => mockRegistry.coreApi(), { virtual: true });
@@ -30,7 +31,7 @@ let received: { messages: unknown; triggerMetadata: Record<string, unknown> | un
 beforeAll(() => {
   // The real @azure/functions library turns the RPC data into the handler's arguments, as in Azure.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { app } = require('@azure/functions') as typeof import('@azure/functions');
+  const { app } = require('@azure/functions') as typeof AzureFunctions;
   app.eventHub('probe', {
     connection: 'EventHub',
     eventHubName: 'tweets',
