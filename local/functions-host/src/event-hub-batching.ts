@@ -1,13 +1,21 @@
 /**
  * Collects one partition's events into batches of at least `minEventBatchSize`, as the Event Hubs
- * extension 5.x documents its host.json settings: with a minimum above 1 the trigger waits for that
- * many events, at most `maxWaitTime`; when the wait is over it dispatches the partial batch it has; no
- * batch exceeds `maxEventBatchSize`. With a minimum of 1 the wait time plays no part and every batch
- * the receiver hands over is dispatched at once
- * (https://learn.microsoft.com/azure/azure-functions/functions-bindings-event-hubs#hostjson-settings).
+ * extension 5.x does (azure-sdk-for-net, sdk/eventhub/Microsoft.Azure.WebJobs.Extensions.EventHubs/src/
+ * Listeners/EventHubListener.PartitionProcessor.cs and PartitionProcessorEventsManager.cs; documented
+ * under "host.json settings" at
+ * https://learn.microsoft.com/azure/azure-functions/functions-bindings-event-hubs#hostjson-settings):
  *
- * Pure: the caller passes the time. Events held here are not checkpointed, so a host that stops or
- * loses the partition drops them and they are delivered again from the last checkpoint.
+ * - each hand-over from the receiver is added to the held events; when they reach the minimum, one
+ *   batch of at most `maxEventBatchSize` is dispatched and the rest stay held;
+ * - held events start a wait of `maxWaitTime` (restarted after a dispatch that leaves events held);
+ *   when it is over, what is held (up to the maximum) is dispatched as a partial batch;
+ * - the first batch after the partition is taken does not wait (the extension shortens the first wait
+ *   by the time since the last checkpoint, and to zero without one; this host takes the zero);
+ * - with a minimum of 1 nothing is held and the wait plays no part.
+ *
+ * Pure: the caller passes the time, and calls `add` with nothing when the receiver's own wait is over
+ * (so a partial batch leaves at most that interval late). Held events are not checkpointed, so a host
+ * that stops or loses the partition drops them and they are delivered again from the last checkpoint.
  */
 export interface BatchCollectorOptions {
   readonly minEventBatchSize: number;
@@ -16,8 +24,8 @@ export interface BatchCollectorOptions {
 }
 
 export interface BatchCollector<T> {
-  /** Adds what the receiver handed over (possibly nothing) and returns the batches due now, in order. */
-  add(events: readonly T[], nowMs: number): T[][];
+  /** Adds what the receiver handed over (possibly nothing); returns the batch due now, if any. */
+  add(events: readonly T[], nowMs: number): T[] | undefined;
   /** How many events are held, waiting for more. */
   readonly held: number;
   /** Forgets the held events (partition lost or host stopping): they were never checkpointed. */
@@ -27,25 +35,26 @@ export interface BatchCollector<T> {
 export function createBatchCollector<T>(options: BatchCollectorOptions): BatchCollector<T> {
   const { minEventBatchSize: min, maxEventBatchSize: max, maxWaitTimeMs } = options;
   let held: T[] = [];
-  /** When the oldest held event arrived: the wait for a full batch runs from there. */
+  /** When the current wait started: the first event held, or the last dispatch that left some held. */
   let waitingSince = 0;
+  let firstBatch = true;
   return {
     add(events, nowMs) {
       if (held.length === 0 && events.length > 0) waitingSince = nowMs;
       held.push(...events);
-      const due: T[][] = [];
-      while (held.length >= min) due.push(held.splice(0, max));
-      if (held.length > 0 && (min <= 1 || nowMs - waitingSince >= maxWaitTimeMs))
-        due.push(held.splice(0, max));
-      // Events left after a dispatch start a new wait.
-      if (due.length > 0 && held.length > 0) waitingSince = nowMs;
-      return due;
+      if (held.length === 0) return undefined;
+      const waited = nowMs - waitingSince >= maxWaitTimeMs;
+      if (held.length < min && !waited && !firstBatch) return undefined;
+      firstBatch = false;
+      waitingSince = nowMs;
+      return held.splice(0, max);
     },
     get held() {
       return held.length;
     },
     clear() {
       held = [];
+      firstBatch = true;
     },
   };
 }

@@ -378,7 +378,8 @@ export function createBatchDelivery(options: BatchDeliveryOptions) {
       collector = createBatchCollector<DeliveredEvent>(config);
       collectors.set(context.partitionId, collector);
     }
-    for (const batch of collector.add(events, Date.now())) await processBatch(batch, context);
+    const batch = collector.add(events, Date.now());
+    if (batch) await processBatch(batch, context);
   }
 
   return {

@@ -309,19 +309,21 @@ describe('Event Hubs batch delivery (consume, in process)', () => {
     expect(context.checkpoints).toEqual([]);
   }, 60_000);
 
-  it('with minEventBatchSize 3, holds two events until maxWaitTime passes, then stores them and checkpoints', async () => {
+  it('with minEventBatchSize 3, dispatches the first batch at once, then holds two events until maxWaitTime passes', async () => {
     const context = partition('4');
     const running = delivery({ eventHubs: { minEventBatchSize: 3, maxWaitTimeMs: 400 } });
-    await running.process(received([hubEvent(800), hubEvent(801)], 60), context);
-    expect(context.checkpoints).toEqual([]);
+    await running.process(received([hubEvent(800)], 60), context);
+    expect(context.checkpoints).toEqual([60]);
+    await running.process(received([hubEvent(801), hubEvent(802)], 61), context);
+    expect(context.checkpoints).toEqual([60]);
     await new Promise((resolve) => setTimeout(resolve, 450));
     await running.process([], context); // the receiver's empty hand-over once its own wait is over
-    expect(context.checkpoints).toEqual([61]);
+    expect(context.checkpoints).toEqual([60, 62]);
     const { resource } = await services
       .events()
-      .item(hubEvent(801).id, hubEvent(801).id)
+      .item(hubEvent(802).id, hubEvent(802).id)
       .read<{ sequenceNumber: number }>();
-    expect(resource?.sequenceNumber).toBe(61);
+    expect(resource?.sequenceNumber).toBe(62);
     await running.stop();
   }, 30_000);
 });

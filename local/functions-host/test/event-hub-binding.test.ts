@@ -176,36 +176,43 @@ describe('minEventBatchSize and maxWaitTime (host.json)', () => {
 
   it('with a minimum of 1, dispatches what arrives at once (maxWaitTime plays no part)', () => {
     const c = collector(1);
-    expect(c.add([1], 0)).toEqual([[1]]);
-    expect(c.add([2, 3], 1)).toEqual([[2, 3]]);
+    expect(c.add([1], 0)).toEqual([1]);
+    expect(c.add([2, 3], 1)).toEqual([2, 3]);
+    expect(c.add([], 2)).toBeUndefined();
   });
 
-  it('holds events until the minimum is reached, then dispatches at most maxEventBatchSize', () => {
+  it('does not hold the first batch after the partition is taken', () => {
+    expect(collector(5).add([1, 2], 0)).toEqual([1, 2]);
+  });
+
+  it('then holds events until the minimum is reached, dispatching one batch of at most maxEventBatchSize', () => {
     const c = collector(3, 4);
-    expect(c.add([1, 2], 0)).toEqual([]);
+    c.add([0], 0);
+    expect(c.add([1, 2], 10)).toBeUndefined();
     expect(c.held).toBe(2);
-    expect(c.add([3, 4, 5, 6, 7], 10)).toEqual([
-      [1, 2, 3, 4],
-      [5, 6, 7],
-    ]);
-    expect(c.add([8, 9], 20)).toEqual([]);
-    expect(c.held).toBe(2);
+    expect(c.add([3, 4, 5, 6, 7], 20)).toEqual([1, 2, 3, 4]);
+    expect(c.held).toBe(3);
+    // The rest (at the minimum) leaves at the receiver's next hand-over, even an empty one.
+    expect(c.add([], 30)).toEqual([5, 6, 7]);
   });
 
-  it('dispatches a partial batch once maxWaitTime has passed since the oldest held event', () => {
+  it('dispatches a partial batch once maxWaitTime has passed since the wait began', () => {
     const c = collector(5, 10, 1000);
-    expect(c.add([1], 0)).toEqual([]);
-    expect(c.add([2], 500)).toEqual([]);
-    expect(c.add([], 999)).toEqual([]);
-    expect(c.add([], 1000)).toEqual([[1, 2]]);
+    c.add([0], 0);
+    expect(c.add([1], 100)).toBeUndefined();
+    expect(c.add([2], 600)).toBeUndefined();
+    expect(c.add([], 1099)).toBeUndefined();
+    expect(c.add([], 1100)).toEqual([1, 2]);
     expect(c.held).toBe(0);
   });
 
   it('drops held events when the partition is lost (they were never checkpointed)', () => {
     const c = collector(5);
-    c.add([1, 2], 0);
+    c.add([0], 0);
+    c.add([1, 2], 1);
     c.clear();
-    expect(c.add([], 5000)).toEqual([]);
+    expect(c.held).toBe(0);
+    expect(c.add([], 5000)).toBeUndefined();
   });
 
   function hostJson(eventHubs: object): string {
