@@ -153,7 +153,8 @@ function systemProperties(event: MetadataEvent) {
   return {
     'x-opt-sequence-number': event.sequenceNumber,
     'x-opt-offset': offsetText(event.offset),
-    'x-opt-enqueued-time': dotnetUtcDateTime(event.enqueuedTimeUtc),
+    // The AMQP annotation is a DateTimeOffset: Json.NET writes it with its offset.
+    'x-opt-enqueued-time': `${dotnetUtcDateTime(event.enqueuedTimeUtc)}+00:00`,
     SequenceNumber: event.sequenceNumber,
     Offset: offsetText(event.offset),
     EnqueuedTimeUtc: dotnetUtcDateTime(event.enqueuedTimeUtc),
