@@ -87,6 +87,21 @@ describe('processBatch (pure)', () => {
     });
   });
 
+  it('dead-letters bytes that are empty or not JSON (dataType binary), keeping the text readable', () => {
+    const good = hubEvent(1);
+    const { documents, deadLetters } = processBatch(
+      [Buffer.alloc(0), Buffer.from('not json'), Buffer.from(JSON.stringify(good))],
+      positions(3),
+      now,
+    );
+    expect(documents.map((d) => d.id)).toEqual([good.id]);
+    expect(deadLetters.map((d) => [d.blobName, d.record.message])).toEqual([
+      ['tweets/1/100.json', ''],
+      ['tweets/1/101.json', 'not json'],
+    ]);
+    expect(deadLetters[0]!.record.reason).toMatch(/^the message body is not valid JSON/);
+  });
+
   it('collapses repeated ids in one batch into one document, the later message winning', () => {
     const first = hubEvent(1);
     const again = { ...first, likes: 99 };

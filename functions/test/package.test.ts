@@ -102,6 +102,8 @@ describe('deployment package', () => {
         eventHubName: '%EVENTHUB_NAME%',
         consumerGroup: '%EVENTHUB_CONSUMER_GROUP%',
         cardinality: 'many',
+        // Bytes: without a dataType the real host binds object[] and one non-JSON body stalls a partition.
+        dataType: 'binary',
       }),
     );
     expect(bindings('consume')).toContainEqual(

@@ -1,4 +1,4 @@
-import { app, output, type InvocationContext } from '@azure/functions';
+import { app, output, trigger, type InvocationContext } from '@azure/functions';
 import { blobContainer } from '../lib/clients';
 import { processBatch, positionsFromTriggerMetadata, type DeadLetter } from '../lib/consume-core';
 import { containers } from '../lib/settings';
@@ -19,6 +19,8 @@ export type DeadLetterWriter = (deadLetters: readonly DeadLetter[]) => Promise<v
 
 export function createConsumeHandler(writeDeadLetters: DeadLetterWriter) {
   return async function consume(messages: unknown[], context: InvocationContext): Promise<void> {
+    if (!Array.isArray(messages))
+      throw new TypeError(`consume expects a batch (cardinality many), got ${typeof messages}`);
     const positions = positionsFromTriggerMetadata(context.triggerMetadata, messages.length);
     const { documents, deadLetters } = processBatch(messages, positions, new Date());
     // Dead letters are written before the documents are handed to the binding: if either fails, the
@@ -49,19 +51,39 @@ async function writeDeadLettersToBlob(deadLetters: readonly DeadLetter[]): Promi
 
 export const consume = createConsumeHandler(writeDeadLettersToBlob);
 
-app.eventHub('consume', {
-  connection: 'EventHub',
-  eventHubName: '%EVENTHUB_NAME%',
-  consumerGroup: '%EVENTHUB_CONSUMER_GROUP%',
-  cardinality: 'many',
+/**
+ * The Event Hubs trigger of `consume`, with a `dataType` (which `app.eventHub`'s typed options do not
+ * offer; the library copies every trigger property into the binding metadata the host reads).
+ */
+export const consumeTrigger = {
+  ...trigger.eventHub({
+    connection: 'EventHub',
+    eventHubName: '%EVENTHUB_NAME%',
+    consumerGroup: '%EVENTHUB_CONSUMER_GROUP%',
+    cardinality: 'many',
+  }),
+  // Bytes, not the default. Without a dataType the real host binds a batch as object[] through
+  // Json.NET: one body that is not JSON (or is empty) fails the whole batch before this handler runs,
+  // and with maxRetryCount -1 that batch is retried forever and the partition stalls
+  // (azure-functions-nodejs-library #187, #340). A string collection is no better: the host drops
+  // empty bodies from it (the Node.js worker does not declare IncludeEmptyEntriesInMessagePayload),
+  // which mis-pairs messages with their metadata. byte[][] keeps every body, so every poison event
+  // reaches the handler and is dead-lettered (azure-functions-host, src/WebJobs.Script.Grpc/
+  // MessageExtensions/GrpcMessageConversionExtensions.cs: ToRpcByteArray, ToRpcStringArray).
+  dataType: 'binary',
+};
+
+app.generic('consume', {
+  trigger: consumeTrigger,
   extraOutputs: [cosmosOutput],
   // Retry forever with backoff: a batch that cannot be stored (Cosmos down, throttled) is never
-  // skipped. Poison events do not block the partition: they are dead-lettered, not thrown.
+  // skipped. Poison events do not block the partition: they reach the handler as bytes (above) and are
+  // dead-lettered, not thrown.
   retry: {
     strategy: 'exponentialBackoff',
     maxRetryCount: -1,
     minimumInterval: { seconds: 1 },
     maximumInterval: { seconds: 60 },
   },
-  handler: consume,
+  handler: (messages: unknown, context: InvocationContext) => consume(messages as unknown[], context),
 });

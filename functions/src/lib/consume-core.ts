@@ -1,13 +1,7 @@
 import { validateHubEvent, type HubEvent, type ValidationIssue } from '@pipeline/schemas';
+import type { HubPosition } from './hub-metadata';
 
-/** Where a message sat on the hub: what a dead letter needs so the event can be found and replayed. */
-export interface HubPosition {
-  readonly eventHubName: string;
-  readonly partitionId: string;
-  readonly sequenceNumber: number;
-  readonly offset?: string;
-  readonly enqueuedAt: string;
-}
+export { positionsFromTriggerMetadata, TriggerMetadataError, type HubPosition } from './hub-metadata';
 
 /** The Cosmos DB document: the slim event plus where and when the pipeline carried it. */
 export interface StoredEventDocument extends HubEvent {
@@ -82,8 +76,10 @@ export function processBatch(
 type Decoded = { ok: true; value: unknown } | { ok: false; reason: string };
 
 /**
- * The Functions worker hands over a JSON body already parsed; other hosts or producers may deliver a
- * string or bytes. All three are accepted; anything that is not a JSON object is poison.
+ * `consume` binds its batch as bytes (`dataType: 'binary'`), so each message is a Buffer holding the
+ * event body exactly as sent. A parsed object (no dataType, or the library's `tryJsonParse` on a string
+ * collection) and a string are accepted too, so the handler works whatever the binding hands over;
+ * anything that is not a JSON object is poison.
  */
 export function decodeMessage(message: unknown): Decoded {
   let text: string;
@@ -112,42 +108,17 @@ function deadLetter(
   at: string,
   errors?: readonly ValidationIssue[],
 ): DeadLetter {
-  const printable =
-    message instanceof Uint8Array ? { base64: Buffer.from(message).toString('base64') } : message;
+  // Bytes are kept as text when they are UTF-8 (readable in the dead letter), as base64 otherwise.
+  let printable = message;
+  if (message instanceof Uint8Array) {
+    try {
+      printable = new TextDecoder('utf-8', { fatal: true }).decode(message);
+    } catch {
+      printable = { base64: Buffer.from(message).toString('base64') };
+    }
+  }
   return {
     blobName: `${position.eventHubName}/${position.partitionId}/${position.sequenceNumber}.json`,
     record: { reason, ...(errors ? { errors } : {}), position, deadLetteredAt: at, message: printable },
   };
-}
-
-/** Reads each message's hub position from the Event Hubs trigger's metadata (cardinality many). */
-export function positionsFromTriggerMetadata(
-  metadata: Record<string, unknown> | undefined,
-  count: number,
-): HubPosition[] {
-  const partitionContext = (metadata?.partitionContext ?? {}) as {
-    partitionId?: string;
-    eventHubName?: string;
-  };
-  const enqueued = asArray(metadata?.enqueuedTimeUtcArray);
-  const sequenceNumbers = asArray(metadata?.sequenceNumberArray);
-  const offsets = asArray(metadata?.offsetArray);
-  return Array.from({ length: count }, (_, i) => ({
-    eventHubName: partitionContext.eventHubName ?? 'unknown-hub',
-    partitionId: String(partitionContext.partitionId ?? 'unknown'),
-    sequenceNumber: Number(sequenceNumbers[i] ?? -1),
-    ...(offsets[i] !== undefined ? { offset: String(offsets[i] as string | number) } : {}),
-    enqueuedAt: toIso(enqueued[i]),
-  }));
-}
-
-function asArray(value: unknown): unknown[] {
-  return Array.isArray(value) ? value : [];
-}
-
-function toIso(value: unknown): string {
-  const date = new Date(
-    typeof value === 'string' || typeof value === 'number' || value instanceof Date ? value : NaN,
-  );
-  return Number.isNaN(date.getTime()) ? new Date(0).toISOString() : date.toISOString();
 }

@@ -8,9 +8,17 @@ import {
 } from '@azure/event-hubs';
 import { BlobCheckpointStore } from '@azure/eventhubs-checkpointstore-blob';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
-import { randomUUID } from 'node:crypto';
 import type { RegisteredFunction, Registry } from './core-module';
-import type { RpcBindingInfo, RpcDuration, RpcTypedData } from './core-types';
+import type { RpcBindingInfo, RpcDuration } from './core-types';
+import {
+  batchTriggerMetadata,
+  bindEventBodies,
+  eventHubDataType,
+  NODE_WORKER_CAPABILITIES,
+  singleTriggerMetadata,
+  type EventHubDataType,
+} from './event-hub-binding';
+import { createBatchCollector, type BatchCollector } from './event-hub-batching';
 import type { EventHubsConfig } from './host-json';
 import { fromTypedData, invokeFunction, InvocationError, outputValues } from './invoke';
 import { errorText, type HostLogger } from './logger';
@@ -73,6 +81,8 @@ export interface EventHubTriggerOptions {
   readonly ownershipExpiryMs?: number;
   /** How often ownership is renewed and rebalanced (ms). */
   readonly loadBalancingIntervalMs?: number;
+  /** What the app's programming model added to the worker's capabilities (`app.setup({ capabilities })`). */
+  readonly appCapabilities?: Readonly<Record<string, string>>;
 }
 
 export interface EventHubListener {
@@ -114,7 +124,8 @@ export function createEventHubListener(options: EventHubTriggerOptions): EventHu
     fn,
     bindingName: options.bindingName,
     many: binding.cardinality === 'many',
-    binary: binding.dataType === 'binary',
+    dataType: eventHubDataType(binding.dataType, where),
+    capabilities: { ...NODE_WORKER_CAPABILITIES, ...options.appCapabilities },
     namespace: fullyQualifiedNamespace(hubConnection),
     description,
     config,
@@ -152,6 +163,10 @@ export function createEventHubListener(options: EventHubTriggerOptions): EventHu
       subscription = client.subscribe(
         {
           processEvents: (events, context) => delivery.process(events, context),
+          processClose: (_reason, context) => {
+            delivery.closePartition(context.partitionId);
+            return Promise.resolve();
+          },
           processError: (error, context) => {
             const text = `${description}: receiving from partition ${context.partitionId || '-'} failed: ${errorText(error)}`;
             // A hub that is down produces the same error on every reconnect: log it once per change.
@@ -162,7 +177,13 @@ export function createEventHubListener(options: EventHubTriggerOptions): EventHu
         },
         {
           maxBatchSize: config.maxEventBatchSize,
-          maxWaitTimeInSeconds: Math.max(1, config.maxWaitTimeMs / 1000),
+          // The SDK hands over a batch ~20 ms after its first event, or an empty one after this wait.
+          // With minEventBatchSize 1 the extension dispatches what is there (maxWaitTime is ignored);
+          // above 1 the delivery collects events itself and needs the empty calls to see time pass.
+          maxWaitTimeInSeconds:
+            config.minEventBatchSize > 1
+              ? Math.max(0.1, Math.min(1, config.maxWaitTimeMs / 1000))
+              : Math.max(1, config.maxWaitTimeMs / 1000),
           prefetchCount: Math.max(config.prefetchCount, config.maxEventBatchSize),
           startPosition: startPosition(),
           // The host hands the worker the raw bytes (as strings for JSON); parsing is the library's job.
@@ -208,7 +229,10 @@ export interface BatchDeliveryOptions {
   readonly fn: RegisteredFunction;
   readonly bindingName: string;
   readonly many: boolean;
-  readonly binary: boolean;
+  /** The binding's dataType ('object' when absent): decides how bodies are bound, as the real host does. */
+  readonly dataType: EventHubDataType;
+  /** The worker's capabilities as the host sees them (the Node.js worker's plus the app's). */
+  readonly capabilities: Readonly<Record<string, string>>;
   readonly namespace: string;
   readonly description: string;
   readonly config: EventHubsConfig;
@@ -223,7 +247,7 @@ export interface BatchDeliveryOptions {
  * and checkpoint only once all of that succeeded.
  */
 export function createBatchDelivery(options: BatchDeliveryOptions) {
-  const { fn, many, binary, namespace, description, config, logger } = options;
+  const { fn, many, namespace, description, config, logger } = options;
   const name = fn.metadata.name;
   const retry = retryPolicyOf(fn);
   let stopping = false;
@@ -287,14 +311,6 @@ export function createBatchDelivery(options: BatchDeliveryOptions) {
     lastError: unknown,
   ): Promise<void> {
     const started = Date.now();
-    const bodies = events.map((event) => eventBody(event.body));
-    const data: RpcTypedData = many
-      ? binary
-        ? { collectionBytes: { bytes: bodies } }
-        : { collectionString: { string: bodies.map((b) => b.toString('utf8')) } }
-      : binary
-        ? { bytes: bodies[0]! }
-        : { string: bodies[0]!.toString('utf8') };
     const partitionContext = {
       FullyQualifiedNamespace: namespace,
       EventHubName: context.eventHubName,
@@ -302,10 +318,22 @@ export function createBatchDelivery(options: BatchDeliveryOptions) {
       PartitionId: context.partitionId,
     };
     const triggerMetadata = many
-      ? batchMetadata(events, partitionContext, name)
-      : singleMetadata(events[0]!, partitionContext, name);
+      ? batchTriggerMetadata(events, partitionContext, name, options.capabilities)
+      : singleTriggerMetadata(events[0]!, partitionContext, name);
     let invocationId = '-';
     try {
+      // Binding happens inside the invocation, as in the host: a body the binding cannot convert fails
+      // the invocation before the handler runs, and the retry policy applies to it.
+      const data = bindEventBodies(
+        events.map((event) => eventBody(event.body)),
+        {
+          many,
+          dataType: options.dataType,
+          capabilities: options.capabilities,
+          bindingName: options.bindingName,
+          sequenceNumbers: events.map((event) => event.sequenceNumber),
+        },
+      );
       const result = await invokeFunction(
         options.registry,
         fn,
@@ -339,16 +367,36 @@ export function createBatchDelivery(options: BatchDeliveryOptions) {
     }
   }
 
+  /** Per partition, when host.json asks for a minimum batch size above 1 (cardinality many only). */
+  const collectors = new Map<string, BatchCollector<DeliveredEvent>>();
+  const collecting = many && config.minEventBatchSize > 1;
+
+  async function collectAndProcess(events: DeliveredEvent[], context: BatchContext): Promise<void> {
+    if (!collecting) return processBatch(events, context);
+    let collector = collectors.get(context.partitionId);
+    if (!collector) {
+      collector = createBatchCollector<DeliveredEvent>(config);
+      collectors.set(context.partitionId, collector);
+    }
+    const batch = collector.add(events, Date.now());
+    if (batch) await processBatch(batch, context);
+  }
+
   return {
     process(events: DeliveredEvent[], context: BatchContext): Promise<void> {
-      const work = processBatch(events, context);
+      const work = collectAndProcess(events, context);
       inFlight.add(work);
       return work.finally(() => inFlight.delete(work));
+    },
+    /** The partition went to another host: events held for a fuller batch are dropped, unchecked. */
+    closePartition(partitionId: string): void {
+      collectors.get(partitionId)?.clear();
     },
     /** No new invocations; a batch waiting to retry is abandoned unchecked; waits for the one running. */
     async stop(): Promise<void> {
       stopping = true;
       stopController.abort();
+      for (const collector of collectors.values()) collector.clear();
       await Promise.allSettled([...inFlight]);
     },
   };
@@ -359,52 +407,6 @@ function eventBody(body: unknown): Buffer {
   if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   if (typeof body === 'string') return Buffer.from(body, 'utf8');
   return Buffer.from(JSON.stringify(body ?? null), 'utf8');
-}
-
-const json = (value: unknown): RpcTypedData => ({ json: JSON.stringify(value) });
-
-function systemProperties(event: DeliveredEvent) {
-  return {
-    SequenceNumber: event.sequenceNumber,
-    Offset: event.offset,
-    EnqueuedTimeUtc: event.enqueuedTimeUtc.toISOString(),
-    PartitionKey: event.partitionKey ?? null,
-  };
-}
-
-/** The trigger metadata the Azure host sends for `cardinality: many` (PascalCase: the library camel-cases it). */
-function batchMetadata(
-  events: DeliveredEvent[],
-  partitionContext: object,
-  method: string,
-): Record<string, RpcTypedData> {
-  return {
-    PartitionContext: json(partitionContext),
-    PartitionKeyArray: json(events.map((e) => e.partitionKey ?? null)),
-    OffsetArray: json(events.map((e) => e.offset)),
-    SequenceNumberArray: json(events.map((e) => e.sequenceNumber)),
-    EnqueuedTimeUtcArray: json(events.map((e) => e.enqueuedTimeUtc.toISOString())),
-    PropertiesArray: json(events.map((e) => e.properties ?? {})),
-    SystemPropertiesArray: json(events.map(systemProperties)),
-    sys: json({ MethodName: method, UtcNow: new Date().toISOString(), RandGuid: randomUUID() }),
-  };
-}
-
-function singleMetadata(
-  event: DeliveredEvent,
-  partitionContext: object,
-  method: string,
-): Record<string, RpcTypedData> {
-  return {
-    PartitionContext: json(partitionContext),
-    PartitionKey: json(event.partitionKey ?? null),
-    Offset: json(event.offset),
-    SequenceNumber: json(event.sequenceNumber),
-    EnqueuedTimeUtc: json(event.enqueuedTimeUtc.toISOString()),
-    Properties: json(event.properties ?? {}),
-    SystemProperties: json(systemProperties(event)),
-    sys: json({ MethodName: method, UtcNow: new Date().toISOString(), RandGuid: randomUUID() }),
-  };
 }
 
 function fullyQualifiedNamespace(connection: string): string {

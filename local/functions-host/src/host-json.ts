@@ -11,6 +11,9 @@ export interface HostConfig {
 
 export interface EventHubsConfig {
   readonly maxEventBatchSize: number;
+  /** Above 1, a batch waits for this many events, up to maxWaitTimeMs (cardinality many only). */
+  readonly minEventBatchSize: number;
+  /** How long a batch waits to reach minEventBatchSize; ignored when that is 1. */
   readonly maxWaitTimeMs: number;
   readonly prefetchCount: number;
   readonly batchCheckpointFrequency: number;
@@ -50,14 +53,29 @@ export function readHostConfig(path: string | undefined): HostConfig {
       throw new Error(`${where}: initialOffsetOptions.enqueuedTimeUtc must be a date for fromEnqueuedTime`);
     initialOffset = { type: 'fromEnqueuedTime', enqueuedTimeUtc: at };
   } else throw new Error(`${where}: unknown initialOffsetOptions.type "${offset.type}"`);
+  // Defaults and limits of the Event Hubs extension 5.x as its host.json settings document them: the
+  // minimum batch size may not exceed the maximum, and maxWaitTime is at most ten minutes
+  // (https://learn.microsoft.com/azure/azure-functions/functions-bindings-event-hubs#hostjson-settings).
+  const maxEventBatchSize = positiveInt(eh.maxEventBatchSize, 100, `${where}: maxEventBatchSize`);
+  const minEventBatchSize = positiveInt(eh.minEventBatchSize, 1, `${where}: minEventBatchSize`);
+  if (minEventBatchSize > maxEventBatchSize)
+    throw new Error(
+      `${where}: minEventBatchSize (${minEventBatchSize}) must not exceed maxEventBatchSize (${maxEventBatchSize})`,
+    );
+  const maxWaitTimeMs =
+    eh.maxWaitTime === undefined ? 60_000 : parseTimeSpan(eh.maxWaitTime, `${where}: maxWaitTime`);
+  if (maxWaitTimeMs > 10 * 60_000)
+    throw new Error(
+      `${where}: maxWaitTime must be at most 10 minutes ("00:10:00"), not "${String(eh.maxWaitTime)}"`,
+    );
+  if (maxWaitTimeMs <= 0) throw new Error(`${where}: maxWaitTime must be longer than zero`);
   return {
     ...(path ? { path } : {}),
     routePrefix: typeof http.routePrefix === 'string' ? http.routePrefix.replace(/^\/+|\/+$/g, '') : 'api',
     eventHubs: {
-      // Defaults of the Event Hubs extension 5.x.
-      maxEventBatchSize: positiveInt(eh.maxEventBatchSize, 100, `${where}: maxEventBatchSize`),
-      maxWaitTimeMs:
-        eh.maxWaitTime === undefined ? 60_000 : parseTimeSpan(eh.maxWaitTime, `${where}: maxWaitTime`),
+      maxEventBatchSize,
+      minEventBatchSize,
+      maxWaitTimeMs,
       prefetchCount: positiveInt(eh.prefetchCount, 300, `${where}: prefetchCount`),
       batchCheckpointFrequency: positiveInt(
         eh.batchCheckpointFrequency,

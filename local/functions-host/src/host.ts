@@ -144,6 +144,7 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
           outputs,
           registry,
           logger,
+          appCapabilities: capabilities,
           ...(options.ownershipExpiryMs ? { ownershipExpiryMs: options.ownershipExpiryMs } : {}),
         });
         listeners.push(listener);

@@ -14,6 +14,7 @@ import {
   type BatchContext,
   type DeliveredEvent,
 } from '../src/event-hub-trigger';
+import { eventHubDataType, NODE_WORKER_CAPABILITIES } from '../src/event-hub-binding';
 import { readHostConfig } from '../src/host-json';
 import type { HostLogger } from '../src/logger';
 import { createOutputBinding, SdkClients } from '../src/outputs';
@@ -107,7 +108,13 @@ describe('Event Hubs batch delivery (consume, in process)', () => {
     await services?.stop();
   }, 30_000);
 
-  function delivery() {
+  /** The delivery of the real `consume` registration; a test may drop its dataType or change host.json. */
+  function delivery(
+    options: {
+      withoutDataType?: boolean;
+      eventHubs?: Partial<ReturnType<typeof readHostConfig>['eventHubs']>;
+    } = {},
+  ) {
     const fn = mockRegistry.functions.get('consume')!;
     const [bindingName, binding] = Object.entries(fn.metadata.bindings).find(
       ([, b]) => b.type === 'eventHubTrigger',
@@ -117,10 +124,14 @@ describe('Event Hubs batch delivery (consume, in process)', () => {
       fn,
       bindingName,
       many: binding.cardinality === 'many',
-      binary: false,
+      dataType: eventHubDataType(options.withoutDataType ? undefined : binding.dataType, 'consume'),
+      capabilities: NODE_WORKER_CAPABILITIES,
       namespace: '127.0.0.1',
       description: 'consume <- tweets/cosmos-writer',
-      config: readHostConfig(join(FUNCTIONS_APP, '../../../host.json')).eventHubs,
+      config: {
+        ...readHostConfig(join(FUNCTIONS_APP, '../../../host.json')).eventHubs,
+        ...options.eventHubs,
+      },
       outputs: [createOutputBinding('consume', outputName, output, process.env, clients)],
       registry: mockRegistry,
       logger,
@@ -158,6 +169,12 @@ describe('Event Hubs batch delivery (consume, in process)', () => {
       expect.arrayContaining(['consume', 'ingest', 'stats']),
     );
     expect(mockRegistry.functions.get('consume')!.metadata.retryOptions).toMatchObject({ maxRetryCount: -1 });
+    // Bytes: every body reaches the handler, poison included (see the next tests).
+    const consumeBindings = Object.values(mockRegistry.functions.get('consume')!.metadata.bindings);
+    expect(consumeBindings.find((b) => b.type === 'eventHubTrigger')).toMatchObject({
+      cardinality: 'many',
+      dataType: 'binary',
+    });
   });
 
   it('stores every event of a batch with its hub position, dead-letters poison, then checkpoints', async () => {
@@ -165,6 +182,7 @@ describe('Event Hubs batch delivery (consume, in process)', () => {
     const bodies: (object | string)[] = [
       ...valid.slice(0, 20),
       'not json {',
+      '',
       { ...hubEvent(99), likes: 'many' },
       ...valid.slice(20),
     ];
@@ -179,15 +197,18 @@ describe('Event Hubs batch delivery (consume, in process)', () => {
       .fetchAll();
     expect(resources.map((r) => r.id).sort()).toEqual(valid.map((e) => e.id).sort());
     const twentyFirst = resources.find((r) => r.id === valid[20]!.id)!;
-    // Position 22 of the batch (two poison messages before it): sequence 1022, enqueued at +1022 ms.
+    // Position 23 of the batch (three poison messages before it, one of them empty): sequence 1023,
+    // enqueued at +1023 ms, read from the host's int64 and offset-less time shapes.
     expect(twentyFirst).toMatchObject({
       partitionId: '0',
-      sequenceNumber: 1022,
-      enqueuedAt: '2026-11-28T12:00:01.022Z',
+      sequenceNumber: 1023,
+      enqueuedAt: '2026-11-28T12:00:01.023Z',
     });
 
     const deadLetters = await listBlobNames(services.blobs, 'dead-letters');
-    expect(deadLetters).toEqual(expect.arrayContaining(['tweets/0/1020.json', 'tweets/0/1021.json']));
+    expect(deadLetters).toEqual(
+      expect.arrayContaining(['tweets/0/1020.json', 'tweets/0/1021.json', 'tweets/0/1022.json']),
+    );
     const poison = JSON.parse(
       (
         await services.blobs
@@ -199,11 +220,11 @@ describe('Event Hubs batch delivery (consume, in process)', () => {
     expect(poison.reason).toMatch(/not valid JSON/);
     expect(poison.message).toBe('not json {');
 
-    expect(context.checkpoints).toEqual([1041]);
-    expect(await storedCheckpoint('0')).toBe(1041);
+    expect(context.checkpoints).toEqual([1042]);
+    expect(await storedCheckpoint('0')).toBe(1042);
     expect(
       lines.some((l) =>
-        /Executed 'Functions.consume' \(Succeeded, Id=[0-9a-f-]{36}, Duration=\d+ms\) partition 0, 42 events/.test(
+        /Executed 'Functions.consume' \(Succeeded, Id=[0-9a-f-]{36}, Duration=\d+ms\) partition 0, 43 events/.test(
           l,
         ),
       ),
@@ -253,4 +274,56 @@ describe('Event Hubs batch delivery (consume, in process)', () => {
     expect(await storedCheckpoint('2')).toBeUndefined();
     await services.restartCosmos();
   }, 60_000);
+
+  it('without a dataType, one body that is not JSON fails the whole invocation before the handler, and the batch is retried unchecked', async () => {
+    const context = partition('3');
+    const running = delivery({ withoutDataType: true });
+    const delivered = running.process(received([hubEvent(700), 'not json {', hubEvent(701)], 300), context);
+    await waitFor(
+      'a retry of the batch',
+      () => (lines.some((l) => /retry 1 of partition 3, sequence 300-302/.test(l)) ? true : undefined),
+      30_000,
+    );
+    await running.stop();
+    await delivered;
+    expect(
+      lines.some((l) =>
+        /Executed 'Functions.consume' \(Failed, .*partition 3, 3 events: Exception binding parameter '\w+': event 1 \(sequence number 301\) is not JSON/.test(
+          l,
+        ),
+      ),
+    ).toBe(true);
+    // The handler never ran: nothing stored, nothing dead-lettered, no checkpoint (the partition stalls).
+    const { resources } = await services
+      .events()
+      .items.query<string>({
+        query: 'SELECT VALUE c.id FROM c WHERE c.id IN (@a, @b)',
+        parameters: [
+          { name: '@a', value: hubEvent(700).id },
+          { name: '@b', value: hubEvent(701).id },
+        ],
+      })
+      .fetchAll();
+    expect(resources).toEqual([]);
+    expect(await listBlobNames(services.blobs, 'dead-letters')).not.toContain('tweets/3/301.json');
+    expect(context.checkpoints).toEqual([]);
+  }, 60_000);
+
+  it('with minEventBatchSize 3, dispatches the first batch at once, then holds two events until maxWaitTime passes', async () => {
+    const context = partition('4');
+    const running = delivery({ eventHubs: { minEventBatchSize: 3, maxWaitTimeMs: 400 } });
+    await running.process(received([hubEvent(800)], 60), context);
+    expect(context.checkpoints).toEqual([60]);
+    await running.process(received([hubEvent(801), hubEvent(802)], 61), context);
+    expect(context.checkpoints).toEqual([60]);
+    await new Promise((resolve) => setTimeout(resolve, 450));
+    await running.process([], context); // the receiver's empty hand-over once its own wait is over
+    expect(context.checkpoints).toEqual([60, 62]);
+    const { resource } = await services
+      .events()
+      .item(hubEvent(802).id, hubEvent(802).id)
+      .read<{ sequenceNumber: number }>();
+    expect(resource?.sequenceNumber).toBe(62);
+    await running.stop();
+  }, 30_000);
 });

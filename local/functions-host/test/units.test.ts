@@ -11,6 +11,7 @@ describe('host.json', () => {
     expect(config.routePrefix).toBe('api');
     expect(config.eventHubs).toEqual({
       maxEventBatchSize: 100,
+      minEventBatchSize: 1,
       maxWaitTimeMs: 5000,
       prefetchCount: 300,
       batchCheckpointFrequency: 1,
