@@ -15,7 +15,7 @@ import { ENVIRONMENTS, loadConfig } from './config';
 import { resourceGroupName } from './naming';
 import { PipelineStack } from './pipeline-stack';
 import { readPolicies } from './policy-files';
-import { runSecurityRules } from './security-rules';
+import { BOOTSTRAP_SECURITY_RULES, runSecurityRules } from './security-rules';
 
 const UNSET_SUBSCRIPTION = '00000000-0000-0000-0000-000000000000';
 
@@ -85,9 +85,10 @@ if (require.main === module) {
     const started = process.hrtime.bigint();
     const result = synthesize();
     let failed = false;
-    for (const stack of result.stacks.filter((s) => s.startsWith('pipeline-'))) {
+    for (const stack of result.stacks) {
       const file = path.join(result.outdir, 'stacks', stack, 'cdk.tf.json');
-      const violations = runSecurityRules(JSON.parse(readFileSync(file, 'utf8')) as never);
+      const rules = stack === 'bootstrap' ? BOOTSTRAP_SECURITY_RULES : undefined;
+      const violations = runSecurityRules(JSON.parse(readFileSync(file, 'utf8')) as never, rules);
       for (const v of violations) process.stderr.write(`${stack}: [${v.rule}] ${v.resource}: ${v.message}\n`);
       failed ||= violations.length > 0;
     }

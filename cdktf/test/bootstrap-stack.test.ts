@@ -1,38 +1,14 @@
-import { Testing } from 'cdktf';
-import type { RepositoryRef } from '../src/bootstrap-stack';
 import {
   assignableRolesCondition,
   ASSIGNABLE_ROLES,
-  BootstrapStack,
   federatedSubjects,
   PLAN_READ_ACTIONS,
   planRoleName,
   repositoryRefFromEnv,
 } from '../src/bootstrap-stack';
-import { resource, resources } from './helpers';
+import { BOOTSTRAP_REF, resource, resources, synthBootstrap } from './helpers';
 
-const REF: RepositoryRef = { repository: 'octo/harvey-fork', ownerId: '583231', repositoryId: '1296269' };
-const GROUPS = [
-  { environment: 'dev', name: 'rg-harvey-dev', location: 'swedencentral', workload: 'harvey' },
-  { environment: 'prod', name: 'rg-harvey-prod', location: 'swedencentral', workload: 'harvey' },
-];
-
-type Attrs = Record<string, unknown>;
-function synthBootstrap(repository: RepositoryRef = REF) {
-  const app = Testing.app();
-  const stack = new BootstrapStack(app, 'bootstrap', {
-    repository,
-    subscriptionId: '11111111-2222-3333-4444-555555555555',
-    location: 'swedencentral',
-    githubEnvironment: 'production',
-    pipelineResourceGroups: GROUPS,
-  });
-  return JSON.parse(Testing.synth(stack)) as {
-    resource: Record<string, Record<string, Attrs>>;
-    output: Record<string, { value: string }>;
-    provider: { azurerm: Attrs[] };
-  };
-}
+const REF = BOOTSTRAP_REF;
 
 const tf = synthBootstrap();
 const credentials = Object.values(resources(tf, 'azuread_application_federated_identity_credential'));
