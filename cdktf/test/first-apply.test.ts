@@ -2,13 +2,15 @@
  * Issue 14: what makes a first apply of a new fork succeed, checked on the synthesized JSON.
  * Each test names the defect of the earlier code it pins.
  */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { AZAPI_VERSION } from '../src/azapi';
-import { ENVIRONMENTS } from '../src/config';
+import { ENVIRONMENTS, validateConfig } from '../src/config';
 import { PIPELINE_NAMES } from '../src/pipeline-stack';
 import { RBAC_PROPAGATION_WAIT } from '../src/rbac-wait';
 import { dependencyGraph, roleUses, unwaitedRoleUses } from '../src/role-waits';
 import type { MutableTf } from './fixtures/bad-fixtures';
-import { ref, resource, resources, synthPipeline } from './helpers';
+import { ref, resource, resources, ROOT, synthPipeline } from './helpers';
 
 const { tf } = synthPipeline();
 const clone = (): MutableTf => structuredClone(tf) as unknown as MutableTf;
@@ -189,5 +191,23 @@ describe('role propagation: the dependency walk', () => {
     }).tf;
     expect(Object.keys(resources(prod, 'time_sleep')).some((n) => n.includes('capture'))).toBe(false);
     expect(unwaitedRoleUses(prod)).toEqual([]);
+  });
+});
+
+describe('runtime', () => {
+  test('the functions bundle targets the Node version the function app runs (node22)', () => {
+    const script = readFileSync(path.join(ROOT, 'functions', 'scripts', 'package.mjs'), 'utf8');
+    const targets = [...script.matchAll(/target: '(node\d+)'/g)].map((m) => m[1]);
+    expect(targets).toEqual([`node${ENVIRONMENTS.dev.functions.nodeVersion}`]);
+    expect(ENVIRONMENTS.prod.functions.nodeVersion).toBe(ENVIRONMENTS.dev.functions.nodeVersion);
+  });
+
+  test('Node 20 is refused for the function app, with a message naming the field', () => {
+    expect(() =>
+      validateConfig({
+        ...ENVIRONMENTS.dev,
+        functions: { ...ENVIRONMENTS.dev.functions, nodeVersion: '20' as '22' },
+      }),
+    ).toThrow(/functions\.nodeVersion must be one of 22 \(got "20"\)/);
   });
 });
