@@ -162,7 +162,7 @@ describe('role propagation: the dependency walk', () => {
   test('fails when a use does not depend on its role at all', () => {
     const bad = clone();
     for (const v of Object.values(bad.resource.azurerm_api_management_named_value!)) delete v.depends_on;
-    const problems = unwaitedRoleUses(bad as never);
+    const problems = unwaitedRoleUses(bad);
     expect(problems.length).toBe(4); // two named values, two reader roles each
     expect(problems.every((p) => p.problem === 'no-dependency')).toBe(true);
     const noMarker = clone() as unknown as { output: Record<string, unknown> };
