@@ -46,7 +46,7 @@ export const DEPLOY_GROUP_ROLES = ['Contributor', 'Role Based Access Control Adm
 
 /**
  * Actions `terraform plan` needs during refresh that the built-in Reader lacks: the azurerm provider
- * lists a function app's settings and publishing credentials (POST .../config/*\/list) and an API
+ * (4.55) lists a function app's settings and publishing credentials (POST .../config/appsettings/list) and an API
  * Management subscription's keys (listSecrets) when it reads those resources. All are reads; none
  * changes anything. Source: Azure resource provider operations, learn.microsoft.com/azure/role-based-access-control/permissions/web-and-mobile
  * and .../permissions/integration (Microsoft.Web, Microsoft.ApiManagement).
@@ -55,6 +55,12 @@ export const PLAN_READ_ACTIONS = [
   'Microsoft.Web/sites/config/list/action',
   'Microsoft.ApiManagement/service/subscriptions/listSecrets/action',
   'Microsoft.ApiManagement/service/namedValues/listValue/action',
+  // azurerm's Cosmos DB account read fails unless it can list the keys and connection strings
+  // (internal/services/cosmos/cosmosdb_account_resource.go). Local auth is disabled on the account,
+  // so the keys open nothing; the plan identity cannot re-enable it.
+  'Microsoft.DocumentDB/databaseAccounts/listKeys/action',
+  'Microsoft.DocumentDB/databaseAccounts/readonlykeys/action',
+  'Microsoft.DocumentDB/databaseAccounts/listConnectionStrings/action',
 ] as const;
 
 /** Name of the custom role that carries PLAN_READ_ACTIONS (one per fork: custom role names are tenant-wide). */

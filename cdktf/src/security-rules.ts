@@ -615,7 +615,8 @@ export function runSecurityRules(
 export const READ_ONLY_ROLES = ['Reader', 'Key Vault Secrets User', 'Storage Blob Data Reader'] as const;
 
 /** An action a read-only custom role may hold: reads and list actions, nothing that writes or deletes. */
-const READ_ONLY_ACTION = /(\/read|\/list\/action|\/listSecrets\/action|\/listValue\/action)$/;
+const READ_ONLY_ACTION =
+  /(\/read|\/(list|listSecrets|listValue|listKeys|readonlykeys|listConnectionStrings)\/action)$/;
 
 interface Identity {
   readonly app: string;

@@ -150,7 +150,9 @@ describe('bootstrap', () => {
       assignable_scopes: [groupRef('dev'), groupRef('prod')],
     });
     for (const action of PLAN_READ_ACTIONS)
-      expect(action).toMatch(/\/(read|list|listSecrets|listValue)\/action$|\/read$/);
+      expect(action).toMatch(
+        /\/(list|listSecrets|listValue|listKeys|readonlykeys|listConnectionStrings)\/action$/,
+      );
     expect(mine.filter((r) => r.role_definition_id !== undefined)).toHaveLength(2);
   });
 

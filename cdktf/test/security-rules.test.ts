@@ -76,4 +76,12 @@ describe('bootstrap security rules', () => {
         .join('\n'),
     ).toMatch(/also by repo:octo\/harvey-fork:ref:refs\/heads\/main/);
   });
+
+  test("a write action slipped into the plan identity's custom role fails", () => {
+    const bad = structuredClone(bootstrap) as unknown as MutableTf;
+    const role = Object.values(bad.resource.azurerm_role_definition!)[0]!;
+    role.permissions = [{ actions: ['Microsoft.Web/sites/config/list/action', 'Microsoft.Web/sites/write'] }];
+    const rule = BOOTSTRAP_SECURITY_RULES.find((r) => r.id === 'bootstrap-pr-identity-read-only')!;
+    expect(rule.check(bad).map((v) => v.message)).toEqual([expect.stringMatching(/which can write/)]);
+  });
 });
