@@ -4,7 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { AZAPI_VERSION } from '../src/azapi';
+import { Testing, TerraformStack } from 'cdktf';
+import { AzapiProvider, AZAPI_VERSION } from '../src/azapi';
+import { FunctionApp } from '../src/constructs/function-app';
 import { ENVIRONMENTS, validateConfig } from '../src/config';
 import { PIPELINE_NAMES } from '../src/pipeline-stack';
 import { RBAC_PROPAGATION_WAIT } from '../src/rbac-wait';
@@ -209,5 +211,32 @@ describe('runtime', () => {
         functions: { ...ENVIRONMENTS.dev.functions, nodeVersion: '20' as '22' },
       }),
     ).toThrow(/functions\.nodeVersion must be one of 22 \(got "20"\)/);
+  });
+});
+
+describe('the function app construct', () => {
+  test('refuses AzureWebJobsStorage* from callers: host storage is set by the construct alone', () => {
+    const stack = new TerraformStack(Testing.app(), 'guard');
+    expect(
+      () =>
+        new FunctionApp(stack, 'app', {
+          name: 'func-x',
+          planName: 'asp-x',
+          resourceGroupName: 'rg',
+          location: 'swedencentral',
+          nodeVersion: '22',
+          maximumInstanceCount: 40,
+          instanceMemoryMb: 2048,
+          hostStorageBlobEndpoint: 'https://stfnx.blob.core.windows.net/',
+          hostStorageAccountName: 'stfnx',
+          deploymentContainer: 'deployments',
+          applicationInsightsConnectionString: 'x',
+          appSettings: { AzureWebJobsStorage: '' },
+          corsAllowedOrigins: [],
+          logAnalyticsWorkspaceId: 'w',
+          tags: {},
+          azapi: new AzapiProvider(stack, 'azapi'),
+        }),
+    ).toThrow(/must not set AzureWebJobsStorage/);
   });
 });
