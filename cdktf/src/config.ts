@@ -69,7 +69,7 @@ export interface EnvironmentConfig {
     /** Flex Consumption instance memory size in MB. */
     readonly instanceMemoryMb: (typeof FLEX_MEMORY_SIZES)[number];
     /** Node.js major version; must match the functions workspace. */
-    readonly nodeVersion: '20' | '22';
+    readonly nodeVersion: '22';
   };
   readonly apiManagement: {
     readonly sku: ApimSku;
@@ -116,7 +116,7 @@ export const ENVIRONMENTS: Readonly<Record<'dev' | 'prod', EnvironmentConfig>> =
       defaultTtlSeconds: 30 * 24 * 3600,
       backupTier: 'Continuous7Days',
     },
-    functions: { maximumInstanceCount: 40, instanceMemoryMb: 2048, nodeVersion: '20' },
+    functions: { maximumInstanceCount: 40, instanceMemoryMb: 2048, nodeVersion: '22' },
     apiManagement: {
       sku: 'Consumption_0',
       publisherName: 'Harvey pipeline',
@@ -145,7 +145,7 @@ export const ENVIRONMENTS: Readonly<Record<'dev' | 'prod', EnvironmentConfig>> =
       captureIntervalSeconds: 300,
     },
     cosmos: { throughput: { mode: 'autoscale', maxThroughput: 6000 }, backupTier: 'Continuous30Days' },
-    functions: { maximumInstanceCount: 100, instanceMemoryMb: 2048, nodeVersion: '20' },
+    functions: { maximumInstanceCount: 100, instanceMemoryMb: 2048, nodeVersion: '22' },
     apiManagement: {
       sku: 'Consumption_0',
       publisherName: 'Harvey pipeline',
@@ -239,7 +239,9 @@ export function configProblems(config: EnvironmentConfig): string[] {
   const f = config.functions;
   intIn('functions.maximumInstanceCount', f.maximumInstanceCount, 40, 1000);
   oneOf('functions.instanceMemoryMb', f.instanceMemoryMb, FLEX_MEMORY_SIZES);
-  oneOf('functions.nodeVersion', f.nodeVersion, ['20', '22']);
+  // Node 20 reached end of life on 2026-04-30; Flex Consumption lists Node 22 (supported languages,
+  // learn.microsoft.com/azure/azure-functions/supported-languages). The bundle targets node22.
+  oneOf('functions.nodeVersion', f.nodeVersion, ['22']);
 
   const a = config.apiManagement;
   oneOf('apiManagement.sku', a.sku, APIM_SKUS);

@@ -2,18 +2,20 @@
  * Synthesizes plain Terraform JSON into cdktf/cdktf.out/stacks/<stack>/cdk.tf.json with plain
  * node (no cdktf-cli), then runs the security rules over every pipeline stack and fails on any
  * violation. Stacks: `pipeline-dev`, `pipeline-prod`, and `bootstrap` when GITHUB_REPOSITORY (or
- * BOOTSTRAP_REPOSITORY) names the fork.
+ * BOOTSTRAP_REPOSITORY) names the fork; the bootstrap also needs GITHUB_REPOSITORY_OWNER_ID and
+ * GITHUB_REPOSITORY_ID (GitHub's immutable ids, for the OIDC subjects).
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { App } from 'cdktf';
 import { readRequestSchema } from './apim-schema';
 import { remoteStateFromEnv } from './backend';
-import { BootstrapStack } from './bootstrap-stack';
+import { BootstrapStack, repositoryRefFromEnv } from './bootstrap-stack';
 import { ENVIRONMENTS, loadConfig } from './config';
+import { resourceGroupName } from './naming';
 import { PipelineStack } from './pipeline-stack';
 import { readPolicies } from './policy-files';
-import { runSecurityRules } from './security-rules';
+import { BOOTSTRAP_SECURITY_RULES, runSecurityRules } from './security-rules';
 
 const UNSET_SUBSCRIPTION = '00000000-0000-0000-0000-000000000000';
 
@@ -57,8 +59,18 @@ export function synthesize(env: NodeJS.ProcessEnv = process.env, outdir?: string
   const bootstrapRepository = env.BOOTSTRAP_REPOSITORY || env.GITHUB_REPOSITORY;
   if (bootstrapRepository) {
     new BootstrapStack(app, 'bootstrap', {
-      repository: bootstrapRepository,
+      // The ids are read only here: synthesizing the pipeline stacks never needs them.
+      repository: repositoryRefFromEnv(bootstrapRepository, env),
       subscriptionId,
+      pipelineResourceGroups: Object.keys(ENVIRONMENTS).map((name) => {
+        const config = loadConfig(name, env);
+        return {
+          environment: config.name,
+          name: resourceGroupName(config.workload, config.name),
+          location: config.location,
+          workload: config.workload,
+        };
+      }),
       location: env.AZURE_LOCATION || ENVIRONMENTS.dev.location,
       githubEnvironment: env.GITHUB_DEPLOY_ENVIRONMENT || 'production',
     });
@@ -73,9 +85,10 @@ if (require.main === module) {
     const started = process.hrtime.bigint();
     const result = synthesize();
     let failed = false;
-    for (const stack of result.stacks.filter((s) => s.startsWith('pipeline-'))) {
+    for (const stack of result.stacks) {
       const file = path.join(result.outdir, 'stacks', stack, 'cdk.tf.json');
-      const violations = runSecurityRules(JSON.parse(readFileSync(file, 'utf8')) as never);
+      const rules = stack === 'bootstrap' ? BOOTSTRAP_SECURITY_RULES : undefined;
+      const violations = runSecurityRules(JSON.parse(readFileSync(file, 'utf8')) as never, rules);
       for (const v of violations) process.stderr.write(`${stack}: [${v.rule}] ${v.resource}: ${v.message}\n`);
       failed ||= violations.length > 0;
     }

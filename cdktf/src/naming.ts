@@ -42,6 +42,14 @@ export interface NamingInput {
   readonly tokenOverride?: string;
 }
 
+/**
+ * The pipeline resource group of an environment. The bootstrap creates it and the pipeline stack
+ * reads it, so both take the name from here.
+ */
+export function resourceGroupName(workload: string, environment: string): string {
+  return `${ABBREVIATIONS.resourceGroup}${workload}-${environment}`;
+}
+
 export class Naming {
   readonly token: string;
 
@@ -56,7 +64,7 @@ export class Naming {
 
   /** The resource group is named for people: workload and environment. */
   get resourceGroup(): string {
-    return `${ABBREVIATIONS.resourceGroup}${this.input.workload}-${this.input.environment}`;
+    return resourceGroupName(this.input.workload, this.input.environment);
   }
 
   /** A globally unique name for a resource kind, checked against the service's length rules. */

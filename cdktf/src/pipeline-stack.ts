@@ -3,12 +3,12 @@ import { Fn, LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
 import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
 import { CosmosdbSqlRoleAssignment } from '@cdktf/provider-azurerm/lib/cosmosdb-sql-role-assignment';
 import { DataAzurermClientConfig } from '@cdktf/provider-azurerm/lib/data-azurerm-client-config';
-import { DataAzurermFunctionAppHostKeys } from '@cdktf/provider-azurerm/lib/data-azurerm-function-app-host-keys';
 import { KeyVaultSecret } from '@cdktf/provider-azurerm/lib/key-vault-secret';
-import { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group';
+import { DataAzurermResourceGroup } from '@cdktf/provider-azurerm/lib/data-azurerm-resource-group';
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import { RandomProvider } from '@cdktf/provider-random/lib/provider';
 import { Password } from '@cdktf/provider-random/lib/password';
+import { TimeProvider } from '@cdktf/provider-time/lib/provider';
 import { toDraft07 } from './apim-schema';
 import { AzapiProvider } from './azapi';
 import type { RemoteStateSettings } from './backend';
@@ -26,6 +26,7 @@ import { SecureStorage } from './constructs/storage';
 import { Naming, standardTags } from './naming';
 import type { PolicySet } from './policy-files';
 import { tierProblems } from './policy-files';
+import { waitForRoles } from './rbac-wait';
 
 /** Names the functions, the workflows and the local stack agree on (see DESIGN.md). */
 export const PIPELINE_NAMES = {
@@ -46,6 +47,12 @@ export const PIPELINE_NAMES = {
     subscriptionKey: 'apim-subscription-key',
     functionKey: 'ingest-function-key',
   },
+  /**
+   * The host function key APIM sends as `x-functions-key`. Terraform generates its value into the
+   * `ingest-function-key` secret; the deploy workflow sets it on the app after the code deploy
+   * (`az functionapp keys set --key-type functionKeys --key-name apim --key-value <secret>`).
+   */
+  functionHostKeyName: 'apim',
 } as const;
 
 export const COSMOS_DATA_CONTRIBUTOR_ROLE = '00000000-0000-0000-0000-000000000002';
@@ -69,7 +76,8 @@ export interface PipelineStackProps {
 /** The whole pipeline of one environment. */
 export class PipelineStack extends TerraformStack {
   readonly naming: Naming;
-  readonly resourceGroup: ResourceGroup;
+  /** Created by the bootstrap (so both GitHub identities can be scoped to it); read here. */
+  readonly resourceGroup: DataAzurermResourceGroup;
   readonly monitoring: Monitoring;
   readonly dataStorage: SecureStorage;
   readonly hostStorage: SecureStorage;
@@ -90,12 +98,24 @@ export class PipelineStack extends TerraformStack {
     if (props.remoteState) useRemoteState(this, id, props.remoteState);
     else new LocalBackend(this, { path: 'terraform.tfstate' });
     new AzurermProvider(this, 'azurerm', {
-      features: [{ keyVault: [{ purgeSoftDeleteOnDestroy: false, recoverSoftDeletedKeyVaults: true }] }],
+      features: [
+        {
+          keyVault: [{ purgeSoftDeleteOnDestroy: false, recoverSoftDeletedKeyVaults: true }],
+          // Every storage resource here is managed through ARM (containers by storage_account_id),
+          // so the provider need not reach the blob/queue endpoints, for which neither GitHub
+          // identity holds a data role (azurerm provider docs, features.storage.data_plane_available).
+          storage: [{ dataPlaneAvailable: false }],
+        },
+      ],
       // Storage data-plane calls use Entra ID: the accounts accept no shared keys.
       storageUseAzuread: true,
+      // The bootstrap registered the resource providers; the deploy and plan identities hold no
+      // subscription-scope role, so registering (or listing) here would fail.
+      resourceProviderRegistrations: 'none',
     });
     const azapi = new AzapiProvider(this, 'azapi');
     new RandomProvider(this, 'random');
+    new TimeProvider(this, 'time');
 
     const naming = new Naming({
       subscriptionId: props.subscriptionId,
@@ -109,10 +129,8 @@ export class PipelineStack extends TerraformStack {
     const location = config.location;
     const client = new DataAzurermClientConfig(this, 'client');
 
-    this.resourceGroup = new ResourceGroup(this, 'resource-group', {
+    this.resourceGroup = new DataAzurermResourceGroup(this, 'resource-group', {
       name: naming.resourceGroup,
-      location,
-      tags,
     });
     const resourceGroupName = this.resourceGroup.name;
     const base = { resourceGroupName, location, tags };
@@ -234,11 +252,13 @@ export class PipelineStack extends TerraformStack {
       },
       corsAllowedOrigins: [],
       logAnalyticsWorkspaceId: workspaceId,
+      azapi,
     });
     const app = this.functionApp.app;
     const functionPrincipal = app.identity.principalId;
 
     // Least privilege, each at the narrowest scope the service allows.
+    const functionRoles: (RoleAssignment | CosmosdbSqlRoleAssignment)[] = [];
     const assign = (id: string, scope: string, role: string, description: string): RoleAssignment =>
       new RoleAssignment(this, id, {
         scope,
@@ -247,48 +267,67 @@ export class PipelineStack extends TerraformStack {
         principalType: 'ServicePrincipal',
         description,
       });
-    assign(
-      'function-eventhub-sender',
-      this.eventHubs.hub.id,
-      'Azure Event Hubs Data Sender',
-      'ingest publishes to the tweets hub',
+    const remember = <T extends RoleAssignment | CosmosdbSqlRoleAssignment>(role: T): T => {
+      functionRoles.push(role);
+      return role;
+    };
+    remember(
+      assign(
+        'function-eventhub-sender',
+        this.eventHubs.hub.id,
+        'Azure Event Hubs Data Sender',
+        'ingest publishes to the tweets hub',
+      ),
     );
-    assign(
-      'function-eventhub-receiver',
-      this.eventHubs.hub.id,
-      'Azure Event Hubs Data Receiver',
-      'consume reads the tweets hub',
+    remember(
+      assign(
+        'function-eventhub-receiver',
+        this.eventHubs.hub.id,
+        'Azure Event Hubs Data Receiver',
+        'consume reads the tweets hub',
+      ),
     );
     for (const container of [
       PIPELINE_NAMES.rawContainer,
       PIPELINE_NAMES.imagesContainer,
       PIPELINE_NAMES.deadLetterContainer,
     ]) {
-      assign(
-        `function-blob-${container}`,
-        this.dataStorage.containerScope(container),
-        'Storage Blob Data Contributor',
-        `the functions write the ${container} container`,
+      remember(
+        assign(
+          `function-blob-${container}`,
+          this.dataStorage.containerScope(container),
+          'Storage Blob Data Contributor',
+          `the functions write the ${container} container`,
+        ),
       );
     }
-    const hostStorageAccess = assign(
-      'function-host-storage',
-      this.hostStorage.account.id,
-      'Storage Blob Data Owner',
-      'the Functions host: deployment package, leases, keys and checkpoints',
+    remember(
+      assign(
+        'function-host-storage',
+        this.hostStorage.account.id,
+        'Storage Blob Data Owner',
+        'the Functions host: deployment package, leases, keys and checkpoints',
+      ),
     );
-    new CosmosdbSqlRoleAssignment(this, 'function-cosmos-writer', {
-      resourceGroupName,
-      accountName: this.cosmos.account.name,
-      roleDefinitionId: `${this.cosmos.account.id}/sqlRoleDefinitions/${COSMOS_DATA_CONTRIBUTOR_ROLE}`,
-      principalId: functionPrincipal,
-      scope: this.cosmos.databaseScope,
-    });
+    remember(
+      new CosmosdbSqlRoleAssignment(this, 'function-cosmos-writer', {
+        resourceGroupName,
+        accountName: this.cosmos.account.name,
+        roleDefinitionId: `${this.cosmos.account.id}/sqlRoleDefinitions/${COSMOS_DATA_CONTRIBUTOR_ROLE}`,
+        principalId: functionPrincipal,
+        scope: this.cosmos.databaseScope,
+      }),
+    );
+    // The code deploy (after this apply) is the first use of these roles: the host reads its package
+    // and keys from host storage at once. The output FUNCTION_ROLES_READY depends on this wait, so
+    // the apply that creates the roles ends only after it.
+    const functionRolesReady = waitForRoles(this, 'wait-function-roles', functionRoles);
 
     // Secrets: generated here, stored only in Key Vault (and the encrypted remote state).
     const secretBase = {
       keyVaultId: this.keyVault.vault.id,
-      dependsOn: [this.keyVault.deployerAccess],
+      // The deployer's Secrets Officer role was assigned in this apply: wait for it to propagate.
+      dependsOn: [waitForRoles(this, 'wait-deployer-secrets-officer', [this.keyVault.deployerAccess])],
       contentType: 'text/plain',
     };
     const basicAuthPassword = new Password(this, 'basic-auth-password', { length: 32, special: false });
@@ -303,15 +342,15 @@ export class PipelineStack extends TerraformStack {
       name: PIPELINE_NAMES.secrets.basicAuthHeader,
       value: `Basic ${Fn.base64encode(credential)}`,
     });
-    const hostKeys = new DataAzurermFunctionAppHostKeys(this, 'function-keys', {
-      name: app.name,
-      resourceGroupName,
-      dependsOn: [hostStorageAccess],
-    });
+    // The APIM -> Function key is generated here, never read from the app: a new Flex Consumption
+    // app has no host keys until code runs, so reading them (data.azurerm_function_app_host_keys)
+    // fails a first apply. The deploy workflow sets this value as the host function key `apim`.
+    // Letters and digits only, so it needs no escaping in a header or on a command line.
+    const functionKeyValue = new Password(this, 'function-key-value', { length: 64, special: false });
     const functionKey = new KeyVaultSecret(this, 'secret-function-key', {
       ...secretBase,
       name: PIPELINE_NAMES.secrets.functionKey,
-      value: hostKeys.defaultFunctionKey,
+      value: functionKeyValue.result,
     });
 
     const functionBaseUrl = `https://${app.defaultHostname}/api`;
@@ -371,6 +410,13 @@ export class PipelineStack extends TerraformStack {
       BASIC_AUTH_SECRET: PIPELINE_NAMES.secrets.basicAuthCredential,
       BASIC_AUTH_HEADER_SECRET: PIPELINE_NAMES.secrets.basicAuthHeader,
       APIM_OPERATION: `POST /${APIM_NAMES.apiPath}/events`,
+      // The deploy workflow reads this secret and sets it as the host function key below, after the
+      // code deploy (the app has no host before that).
+      FUNCTION_KEY_SECRET_NAME: PIPELINE_NAMES.secrets.functionKey,
+      FUNCTION_KEY_NAME: PIPELINE_NAMES.functionHostKeyName,
+      // When the function app's role assignments had time to propagate (time_sleep id: an RFC 3339
+      // timestamp). Deploy code only after the apply that printed it.
+      FUNCTION_ROLES_READY: functionRolesReady.id,
     };
     for (const [name, value] of Object.entries(outputs)) {
       new TerraformOutput(this, name, { value, staticId: true });

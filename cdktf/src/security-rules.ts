@@ -5,6 +5,8 @@
  * fixture.
  */
 
+import { unwaitedRoleUses } from './role-waits';
+
 type Attrs = Record<string, unknown>;
 
 /** The parts of a synthesized stack the rules read. */
@@ -108,6 +110,13 @@ export const PRIVILEGED_ROLES = [
   'Key Vault Administrator',
   'Storage Account Contributor',
   'Azure Event Hubs Data Owner',
+] as const;
+
+/** Data sources whose value exists only once deployed code has run. */
+export const RUNTIME_DATA_SOURCES = [
+  'azurerm_function_app_host_keys',
+  'azurerm_storage_blob',
+  'azurerm_storage_account_blob_container_sas',
 ] as const;
 
 /** Values that are keys or connection strings, wherever they appear. */
@@ -502,6 +511,86 @@ export const SECURITY_RULES: readonly SecurityRule[] = [
     },
   },
   {
+    id: 'no-apply-time-reads-of-running-code',
+    description:
+      'Nothing is read during apply that exists only once code runs (host keys, app-created blobs): a first apply would fail.',
+    check: (tf) =>
+      RUNTIME_DATA_SOURCES.flatMap((type) =>
+        Object.keys(tf.data?.[type] ?? {}).map((name) => ({
+          rule: 'no-apply-time-reads-of-running-code',
+          resource: `data.${type}.${name}`,
+          message: `data.${type} reads what exists only after the code runs; generate the value in Terraform instead`,
+        })),
+      ),
+  },
+  {
+    id: 'function-host-storage-identity',
+    description:
+      'The Functions host reaches its storage by identity: no AzureWebJobsStorage connection string (not even an empty one), no AccountKey, and the one azurerm injects is replaced.',
+    check: (tf) => {
+      const violations: Violation[] = [];
+      const flag = (resource: string, message: string): void =>
+        void violations.push({ rule: 'function-host-storage-identity', resource, message });
+      const settingsWrites = [
+        ...resourcesOf(tf, 'azapi_resource_action'),
+        ...resourcesOf(tf, 'azapi_update_resource'),
+      ]
+        .filter(
+          ([, a]) =>
+            str(a.type).startsWith('Microsoft.Web/sites/config@') &&
+            str(a.resource_id).endsWith('/config/appsettings'),
+        )
+        .map(([name, a]) => ({ name, attrs: a, settings: (get(a, 'body.properties') ?? {}) as Attrs }));
+      const checkSettings = (resource: string, settings: Attrs): void => {
+        if ('AzureWebJobsStorage' in settings)
+          flag(
+            resource,
+            `AzureWebJobsStorage is set (${JSON.stringify(settings.AzureWebJobsStorage)}): the host reads a plain value as a connection string; use AzureWebJobsStorage__accountName and __credential`,
+          );
+        for (const [name, value] of Object.entries(settings))
+          if (/AccountKey/i.test(str(value))) flag(resource, `${name} holds an AccountKey`);
+        if (!settings.AzureWebJobsStorage__accountName && !settings.AzureWebJobsStorage__blobServiceUri)
+          flag(resource, 'AzureWebJobsStorage__accountName (or __blobServiceUri) is missing');
+        if (settings.AzureWebJobsStorage__credential !== 'managedidentity')
+          flag(resource, "AzureWebJobsStorage__credential must be 'managedidentity'");
+      };
+      for (const [name, app] of resourcesOf(tf, 'azurerm_function_app_flex_consumption')) {
+        const address = `azurerm_function_app_flex_consumption.${name}`;
+        checkSettings(address, (app.app_settings ?? {}) as Attrs);
+        const replaced = settingsWrites.find(
+          (w) =>
+            w.attrs.method === 'PUT' &&
+            str(w.attrs.resource_id).startsWith(`\${${address}.id}`) &&
+            ((get(w.attrs, 'lifecycle.replace_triggered_by') ?? []) as unknown[]).some(
+              (t) => t === address || t === `\${${address}}`,
+            ),
+        );
+        if (!replaced)
+          flag(
+            address,
+            'azurerm injects AzureWebJobsStorage with an empty AccountKey: replace the app settings by a PUT that is re-run on every change to the app (replace_triggered_by)',
+          );
+      }
+      for (const w of settingsWrites)
+        checkSettings(`${str(w.attrs.type).split('@')[0]}.${w.name}`, w.settings);
+      return violations;
+    },
+  },
+  {
+    id: 'same-apply-roles-wait',
+    description:
+      'Every use of a role assigned in the same apply waits for RBAC propagation (a time_sleep on every dependency path).',
+    check: (tf) =>
+      unwaitedRoleUses(tf).map((u) => ({
+        rule: 'same-apply-roles-wait',
+        resource: u.user,
+        message:
+          u.problem === 'no-dependency'
+            ? `does not wait for ${u.role}: ${u.why}; depend on a time_sleep that depends on it`
+            : `depends on ${u.role} by a path without a time_sleep: ${u.why}`,
+      })),
+  },
+  {
     id: 'alerts-notify',
     description: 'Every metric alert notifies an action group.',
     check: (tf) =>
@@ -520,4 +609,132 @@ export function runSecurityRules(
   rules: readonly SecurityRule[] = SECURITY_RULES,
 ): Violation[] {
   return rules.flatMap((rule) => rule.check(tf));
+}
+
+/** Built-in roles that only read (control plane, Key Vault secrets, blobs). */
+export const READ_ONLY_ROLES = ['Reader', 'Key Vault Secrets User', 'Storage Blob Data Reader'] as const;
+
+/** An action a read-only custom role may hold: reads and list actions, nothing that writes or deletes. */
+const READ_ONLY_ACTION =
+  /(\/read|\/(list|listSecrets|listValue|listKeys|readonlykeys|listConnectionStrings)\/action)$/;
+
+interface Identity {
+  readonly app: string;
+  readonly subjects: string[];
+  readonly roles: [string, Attrs][];
+}
+
+/** Each Entra application with its federated subjects and its service principal's role assignments. */
+function identities(tf: TerraformJson): Identity[] {
+  return resourcesOf(tf, 'azuread_application').map(([app]) => {
+    const subjects = resourcesOf(tf, 'azuread_application_federated_identity_credential')
+      .filter(([, c]) => c.application_id === `\${azuread_application.${app}.id}`)
+      .map(([, c]) => str(c.subject));
+    const principals = resourcesOf(tf, 'azuread_service_principal')
+      .filter(([, p]) => p.client_id === `\${azuread_application.${app}.client_id}`)
+      .map(([name]) => `\${azuread_service_principal.${name}.object_id}`);
+    const roles = resourcesOf(tf, 'azurerm_role_assignment').filter(([, r]) =>
+      principals.includes(str(r.principal_id)),
+    );
+    return { app, subjects, roles };
+  });
+}
+
+const RBAC_ADMIN_CONDITION_PARTS = [
+  '@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals',
+  '@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals',
+  "@Request[Microsoft.Authorization/roleAssignments:PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase {'ServicePrincipal'}",
+  "@Resource[Microsoft.Authorization/roleAssignments:PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase {'ServicePrincipal'}",
+] as const;
+
+/** Rules over the bootstrap stack: who may sign in from GitHub, and what each identity may do. */
+export const BOOTSTRAP_SECURITY_RULES: readonly SecurityRule[] = [
+  {
+    id: 'bootstrap-pr-identity-read-only',
+    description:
+      'An identity that pull requests can sign in as is trusted by pull requests only and holds read-only roles only.',
+    check: (tf) =>
+      identities(tf)
+        .filter((i) => i.subjects.some((s) => s.endsWith(':pull_request')))
+        .flatMap((i) => {
+          const problems: string[] = [];
+          const others = i.subjects.filter((s) => !s.endsWith(':pull_request'));
+          if (others.length > 0)
+            problems.push(
+              `is trusted by pull requests and also by ${others.join(', ')}: split the identities`,
+            );
+          for (const [name, role] of i.roles) {
+            const builtIn = str(role.role_definition_name);
+            const custom = referencedCustomRole(tf, role.role_definition_id);
+            const readOnly =
+              (READ_ONLY_ROLES as readonly string[]).includes(builtIn) ||
+              (custom !== undefined &&
+                custom.actions.length > 0 &&
+                custom.actions.every((a) => READ_ONLY_ACTION.test(a)) &&
+                custom.dataActions.length === 0);
+            if (!readOnly)
+              problems.push(
+                `holds ${builtIn || str(role.role_definition_id)} (azurerm_role_assignment.${name}), which can write`,
+              );
+          }
+          return problems.map((message) => ({
+            rule: 'bootstrap-pr-identity-read-only',
+            resource: `azuread_application.${i.app}`,
+            message,
+          }));
+        }),
+  },
+  {
+    id: 'bootstrap-no-subscription-scope',
+    description:
+      'No GitHub identity holds a role at subscription scope; both are scoped to the pipeline resource groups.',
+    check: (tf) =>
+      resourcesOf(tf, 'azurerm_role_assignment')
+        .filter(
+          ([, a]) =>
+            /^\/subscriptions\/[^/]+$/.test(str(a.scope)) ||
+            str(a.scope).includes('data.azurerm_subscription'),
+        )
+        .map(([name, a]) => ({
+          rule: 'bootstrap-no-subscription-scope',
+          resource: `azurerm_role_assignment.${name}`,
+          message: `${str(a.role_definition_name)} at subscription scope; scope it to the pipeline resource groups`,
+        })),
+  },
+  {
+    id: 'bootstrap-rbac-admin-conditioned',
+    description:
+      'Role assignment rights are the RBAC Administrator role with a condition naming the assignable roles and the ServicePrincipal principal type, for writes and deletes; never Owner or User Access Administrator.',
+    check: (tf) =>
+      resourcesOf(tf, 'azurerm_role_assignment').flatMap(([name, a]) => {
+        const role = str(a.role_definition_name);
+        const problems: string[] = [];
+        if (role === 'Owner' || role === 'User Access Administrator')
+          problems.push(`${role} is never needed`);
+        if (role === 'Role Based Access Control Administrator') {
+          const condition = str(a.condition);
+          if (a.condition_version !== '2.0') problems.push("condition_version must be '2.0'");
+          const missing = RBAC_ADMIN_CONDITION_PARTS.filter((part) => !condition.includes(part));
+          if (missing.length > 0) problems.push(`condition lacks: ${missing.join('; ')}`);
+        }
+        return problems.map((message) => ({
+          rule: 'bootstrap-rbac-admin-conditioned',
+          resource: `azurerm_role_assignment.${name}`,
+          message,
+        }));
+      }),
+  },
+];
+
+function referencedCustomRole(
+  tf: TerraformJson,
+  roleDefinitionId: unknown,
+): { actions: string[]; dataActions: string[] } | undefined {
+  const match = str(roleDefinitionId).match(/^\$\{azurerm_role_definition\.([A-Za-z0-9_-]+)\./);
+  const definition = match ? tf.resource?.azurerm_role_definition?.[match[1]!] : undefined;
+  if (!definition) return undefined;
+  const permissions = (Array.isArray(definition.permissions) ? definition.permissions : []) as Attrs[];
+  const list = (key: string): string[] =>
+    permissions.flatMap((p) => (Array.isArray(p[key]) ? (p[key] as unknown[]).map(str) : []));
+  return { actions: list('actions'), dataActions: list('data_actions') };
 }

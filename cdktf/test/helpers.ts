@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Testing } from 'cdktf';
 import { readRequestSchema } from '../src/apim-schema';
+import type { RepositoryRef } from '../src/bootstrap-stack';
+import { BootstrapStack } from '../src/bootstrap-stack';
 import type { EnvironmentConfig } from '../src/config';
 import { ENVIRONMENTS } from '../src/config';
 import { PipelineStack } from '../src/pipeline-stack';
@@ -87,4 +89,32 @@ export function ref(tf: TerraformJson, type: string, pathSuffix: string, attribu
   const entry = Object.keys(resources(tf, type)).filter((name) => matchesPath(name, pathSuffix));
   if (entry.length !== 1) throw new Error(`expected one ${type} at */${pathSuffix}, found ${entry.length}`);
   return `\${${type}.${entry[0]}.${attribute}}`;
+}
+
+export const BOOTSTRAP_REF: RepositoryRef = {
+  repository: 'octo/harvey-fork',
+  ownerId: '583231',
+  repositoryId: '1296269',
+};
+export const BOOTSTRAP_GROUPS = [
+  { environment: 'dev', name: 'rg-harvey-dev', location: 'swedencentral', workload: 'harvey' },
+  { environment: 'prod', name: 'rg-harvey-prod', location: 'swedencentral', workload: 'harvey' },
+];
+
+export type BootstrapJson = TerraformJson & {
+  resource: Record<string, Record<string, Attrs>>;
+  output: Record<string, { value: string }>;
+  provider: { azurerm: Attrs[] };
+};
+
+export function synthBootstrap(repository: RepositoryRef = BOOTSTRAP_REF): BootstrapJson {
+  const app = Testing.app();
+  const stack = new BootstrapStack(app, 'bootstrap', {
+    repository,
+    subscriptionId: SUBSCRIPTION,
+    location: 'swedencentral',
+    githubEnvironment: 'production',
+    pipelineResourceGroups: BOOTSTRAP_GROUPS,
+  });
+  return JSON.parse(Testing.synth(stack)) as BootstrapJson;
 }

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { synthesize } from '../src/main';
-import { runSecurityRules } from '../src/security-rules';
+import { BOOTSTRAP_SECURITY_RULES, runSecurityRules } from '../src/security-rules';
 import { FIXTURE_POLICIES_DIR, policyFilesOnDisk, synthPipeline } from './helpers';
 
 /** A small, stable fingerprint of the whole stack: each resource's address and a hash of it. */
@@ -43,6 +43,8 @@ describe('synthesis', () => {
     const env = {
       ARM_SUBSCRIPTION_ID: '11111111-2222-3333-4444-555555555555',
       GITHUB_REPOSITORY: 'octo/harvey-fork',
+      GITHUB_REPOSITORY_OWNER_ID: '583231',
+      GITHUB_REPOSITORY_ID: '1296269',
       ...(allOnDisk ? {} : { POLICIES_DIR: FIXTURE_POLICIES_DIR }),
     };
     const first = synthesize(env, outdir);
@@ -55,6 +57,7 @@ describe('synthesis', () => {
       };
       expect(tf.terraform.required_providers.azurerm?.version).toBe('4.55.0');
       if (stack.startsWith('pipeline-')) expect(runSecurityRules(tf as never)).toEqual([]);
+      else expect(runSecurityRules(tf as never, BOOTSTRAP_SECURITY_RULES)).toEqual([]);
     }
     const devJson = readFileSync(path.join(outdir, 'stacks', 'pipeline-dev', 'cdk.tf.json'), 'utf8');
     synthesize(env, outdir);
@@ -93,5 +96,45 @@ describe('synthesis', () => {
         outdir,
       ),
     ).toThrow(/TF_STATE_RESOURCE_GROUP/);
+  });
+
+  test('the bootstrap without the repository ids fails naming the gh command; the pipeline stacks never need them', () => {
+    const outdir = mkdtempSync(path.join(tmpdir(), 'cdktf-out-'));
+    const base = {
+      POLICIES_DIR: FIXTURE_POLICIES_DIR,
+      ARM_SUBSCRIPTION_ID: '11111111-2222-3333-4444-555555555555',
+    };
+    expect(() => synthesize({ ...base, BOOTSTRAP_REPOSITORY: 'octo/harvey-fork' }, outdir)).toThrow(
+      /GITHUB_REPOSITORY_OWNER_ID is not set.*gh api repos\/octo\/harvey-fork --jq '\.owner\.id, \.id'/s,
+    );
+    expect(synthesize(base, outdir).stacks).toEqual(['pipeline-dev', 'pipeline-prod']);
+  });
+
+  test('the bootstrap creates the resource groups the pipeline stacks read, by the same names', () => {
+    const outdir = mkdtempSync(path.join(tmpdir(), 'cdktf-out-'));
+    synthesize(
+      {
+        POLICIES_DIR: FIXTURE_POLICIES_DIR,
+        ARM_SUBSCRIPTION_ID: '11111111-2222-3333-4444-555555555555',
+        BOOTSTRAP_REPOSITORY: 'octo/harvey-fork',
+        GITHUB_REPOSITORY_OWNER_ID: '583231',
+        GITHUB_REPOSITORY_ID: '1296269',
+        AZURE_LOCATION: 'westeurope',
+      },
+      outdir,
+    );
+    const read = (stack: string) =>
+      JSON.parse(readFileSync(path.join(outdir, 'stacks', stack, 'cdk.tf.json'), 'utf8')) as {
+        resource?: Record<string, Record<string, { name?: string; location?: string }>>;
+        data?: Record<string, Record<string, { name?: string }>>;
+      };
+    const created = Object.values(read('bootstrap').resource?.azurerm_resource_group ?? {})
+      .filter((g) => g.name !== 'rg-tfstate')
+      .map((g) => [g.name, g.location]);
+    const used = ['pipeline-dev', 'pipeline-prod'].map((s) => [
+      Object.values(read(s).data?.azurerm_resource_group ?? {})[0]?.name,
+      'westeurope',
+    ]);
+    expect(created.sort()).toEqual(used.sort());
   });
 });

@@ -18,6 +18,7 @@ import type { KeyVaultSecret } from '@cdktf/provider-azurerm/lib/key-vault-secre
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import type { ITerraformDependable } from 'cdktf';
 import type { PolicySet } from '../policy-files';
+import { waitForRoles } from '../rbac-wait';
 import { Diagnostics } from './diagnostics';
 
 /** Names the policies, the workflows and the local gateway share. */
@@ -104,7 +105,7 @@ export class ApiManagement extends Construct {
     const apimDependency = { ...common, apiManagementName: this.service.name };
 
     // The gateway reads exactly these two secrets, each granted at the secret's own scope.
-    const secretAccess: ITerraformDependable[] = [props.basicAuthSecret, props.functionKeySecret].map(
+    const secretAccess: RoleAssignment[] = [props.basicAuthSecret, props.functionKeySecret].map(
       (secret, i) =>
         new RoleAssignment(this, `secret-reader-${i}`, {
           scope: secret.resourceVersionlessId,
@@ -115,6 +116,7 @@ export class ApiManagement extends Construct {
         }),
     );
 
+    const secretAccessReady = waitForRoles(this, 'wait-secret-readers', secretAccess);
     const keyVaultValue = (name: string, secret: KeyVaultSecret): ApiManagementNamedValue =>
       new ApiManagementNamedValue(this, `named-value-${name}`, {
         ...apimDependency,
@@ -122,7 +124,8 @@ export class ApiManagement extends Construct {
         displayName: name,
         secret: true,
         valueFromKeyVault: { secretId: secret.versionlessId },
-        dependsOn: secretAccess,
+        // APIM reads the secret when the named value is created: wait for its new role to propagate.
+        dependsOn: [secretAccessReady],
       });
     const namedValues: Record<string, ApiManagementNamedValue> = {
       [APIM_NAMES.basicAuthNamedValue]: keyVaultValue(APIM_NAMES.basicAuthNamedValue, props.basicAuthSecret),

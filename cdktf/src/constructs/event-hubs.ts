@@ -5,6 +5,7 @@ import { EventhubNamespace } from '@cdktf/provider-azurerm/lib/eventhub-namespac
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import type { AzapiProvider } from '../azapi';
 import { AzapiUpdateResource } from '../azapi';
+import { waitForRoles } from '../rbac-wait';
 import { Diagnostics } from './diagnostics';
 
 export interface EventHubsProps {
@@ -91,7 +92,8 @@ export class EventHubs extends Construct {
         type: 'Microsoft.EventHub/namespaces/eventhubs@2024-01-01',
         resourceId: this.hub.id,
         provider: props.azapi,
-        dependsOn: [captureAccess],
+        // Enabling Capture makes the service write to the container: wait for the role to propagate.
+        dependsOn: [waitForRoles(this, 'wait-capture-writer', [captureAccess])],
         body: {
           properties: {
             captureDescription: {

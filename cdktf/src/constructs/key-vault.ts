@@ -42,6 +42,9 @@ export class KeyVault extends Construct {
       scope: this.vault.id,
       roleDefinitionName: 'Key Vault Secrets Officer',
       principalId: props.deployerObjectId,
+      // Stated, because the deployer's RBAC-admin condition matches on the principal type; the
+      // pipeline deploys as the GitHub deploy identity, a service principal.
+      principalType: 'ServicePrincipal',
       description: 'The deployment identity writes the generated API secrets',
     });
     new Diagnostics(this, 'diagnostics', {
