@@ -2,6 +2,9 @@ import { main } from '../src/cli';
 import { backoffDelays, deployZip, isRetryableDeployFailure } from '../src/deploy-zip';
 import { fakeCli, type RecordedResponse } from './fake-cli';
 
+// Each check spawns the fake az (a node process): slow on a loaded 2-core machine, never stuck.
+jest.setTimeout(60_000);
+
 async function cli(args: string[], env: NodeJS.ProcessEnv) {
   let stdout = '';
   let stderr = '';
