@@ -94,11 +94,12 @@ deploy outputs). Sensitive outputs are masked first. Fails naming every missing 
   'infra-changed': `Usage: infra-changed --files <file>
 
 Reads changed paths (one per line) and sets the output infra=true|false.`,
-  'azure-ready': `Usage: azure-ready [--require]
+  'azure-ready': `Usage: azure-ready [--require] [--identity plan|deploy]
 
 Sets the output ready=true when the OIDC identifiers, the state backend variables and an OIDC token
 are all available to the job; otherwise ready=false with a notice naming what is missing. With
---require, a missing setting is an error (exit 1).`,
+--require, a missing setting is an error (exit 1). --identity names the client id setting a user must
+add: AZURE_PLAN_CLIENT_ID for plan (pull requests), AZURE_CLIENT_ID for deploy (default).`,
   'replay-inputs': `Usage: replay-inputs
 
 Checks the replay workflow's inputs from the environment (SOURCE, EVENTS, DATASET_URL, RATE, COUNT,
@@ -168,10 +169,15 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       case 'azure-ready': {
         const { values } = parseArgs({
           args: rest,
-          options: { require: { type: 'boolean', default: false } },
+          options: {
+            require: { type: 'boolean', default: false },
+            identity: { type: 'string', default: 'deploy' },
+          },
           strict: true,
         });
-        const readiness = azureReadiness(io.env);
+        if (values.identity !== 'plan' && values.identity !== 'deploy')
+          throw new UsageError(`--identity must be plan or deploy; got ${JSON.stringify(values.identity)}`);
+        const readiness = azureReadiness(io.env, values.identity);
         setOutput('ready', String(readiness.ready), io.env);
         if (values.require && !readiness.ready) {
           io.stderr(`${annotation('error', readinessMessage(readiness, true), io.env)}\n`);

@@ -300,13 +300,20 @@ describe('preflight against recorded az/gh outputs', () => {
 });
 
 describe('preflight agrees with the cdktf app', () => {
-  // The cdktf sources, loaded through jest's TypeScript transform (the workspace does not depend on cdktf).
-  const cdktfNaming = jest.requireActual<typeof import('../../../cdktf/src/naming')>(
-    join(ROOT, 'cdktf/src/naming.ts'),
-  );
-  const cdktfConfig = jest.requireActual<typeof import('../../../cdktf/src/config')>(
-    join(ROOT, 'cdktf/src/config.ts'),
-  );
+  // The cdktf sources, loaded through jest's TypeScript transform: this workspace does not depend on
+  // the CDKTF app (tsc would not let it reach outside its rootDir), so the shapes used are declared here.
+  interface CdktfNaming {
+    Naming: new (input: Parameters<typeof pipelineNames>[0]) => {
+      token: string;
+      resourceGroup: string;
+      name(kind: 'keyVault' | 'apiManagement' | 'functionApp'): string;
+    };
+  }
+  interface CdktfConfig {
+    ENVIRONMENTS: { dev: { workload: string; location: string; apiManagement: { sku: string } } };
+  }
+  const cdktfNaming = jest.requireActual<CdktfNaming>(join(ROOT, 'cdktf/src/naming.ts'));
+  const cdktfConfig = jest.requireActual<CdktfConfig>(join(ROOT, 'cdktf/src/config.ts'));
 
   it('derives the same names as cdktf/src/naming.ts', () => {
     const inputs = [
@@ -418,5 +425,16 @@ describe('role verdicts', () => {
         ),
       ),
     ).toBe(false);
+  });
+});
+
+describe('npm run preflight', () => {
+  it('is a root script that builds the workflow scripts and runs their preflight command', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    expect(pkg.scripts.preflight).toBe(
+      'tsc -b .github/scripts && node .github/scripts/dist/src/cli.js preflight',
+    );
   });
 });
