@@ -518,4 +518,19 @@ describe('workflow structure', () => {
     expect(rawZip).toEqual([]);
     expect(byFile('deploy.yml').doc.jobs.smoke!.needs).toBe('apply');
   });
+  // docs/deploying.md walks a fork to a smoke-tested deployment with no step to repeat.
+  it('documents preflight as step 2, the offline/Azure split, and never advises re-running a job', () => {
+    const docs = readFileSync(join(ROOT, 'docs/deploying.md'), 'utf8');
+    const steps = [...docs.matchAll(/^## (\d+)\. (.+)$/gm)].map((m) => `${m[1]}. ${m[2]}`);
+    expect(steps[1]).toMatch(/^2\. Preflight/);
+    const step2 = docs.slice(docs.indexOf('## 2. Preflight'), docs.indexOf('## 3.'));
+    expect(step2).toContain('npm run preflight');
+    expect(docs).toMatch(/^## What is proven offline, what only Azure proves$/m);
+    expect(docs).not.toMatch(
+      /re-?run (the|all|this|that)?\s*(\*\*)?(failed |smoke |deploy )?(jobs?|workflow|run)\b/i,
+    );
+    expect(docs).toContain('AADSTS700213');
+    expect(docs).toMatch(/repo:<owner>@<ownerId>\/<repo>@<repoId>/);
+    expect(docs).toContain('GITHUB_REPOSITORY_OWNER_ID');
+  });
 });
