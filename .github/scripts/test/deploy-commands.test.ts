@@ -251,3 +251,17 @@ describe('function-key: the APIM -> Function key from Key Vault onto the deploye
     expect(fake.calls()).toHaveLength(2);
   });
 });
+
+describe('azure-ready names the identity a job signs in as', () => {
+  it('asks for AZURE_PLAN_CLIENT_ID in the pull-request plan and AZURE_CLIENT_ID elsewhere', async () => {
+    const env = { ACTIONS_ID_TOKEN_REQUEST_URL: 'https://t', ACTIONS_ID_TOKEN_REQUEST_TOKEN: 't' };
+    const plan = await cli(['azure-ready', '--identity', 'plan'], env);
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toContain('the repository has no AZURE_PLAN_CLIENT_ID (secret or variable)');
+    const deploy = await cli(['azure-ready', '--require'], env);
+    expect(deploy.code).toBe(1);
+    expect(deploy.stderr).toContain('AZURE_CLIENT_ID (secret or variable)');
+    expect(deploy.stderr).not.toContain('AZURE_PLAN_CLIENT_ID');
+    expect((await cli(['azure-ready', '--identity', 'admin'], env)).code).toBe(2);
+  });
+});
