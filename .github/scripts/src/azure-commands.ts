@@ -8,10 +8,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as delay } from 'node:timers/promises';
-import { processRunner } from './command-runner';
+import { lastErrorLine, parseJsonOutput, processRunner } from './command-runner';
 import { deployZip } from './deploy-zip';
 import { setFunctionKey } from './function-key';
-import { annotation } from './github';
+import { annotation, setOutput } from './github';
 import { PIPELINE_DEFAULTS } from './pipeline-names';
 import { renderChecklist, runPreflight } from './preflight';
 
@@ -162,4 +162,48 @@ export async function preflightCommand(
   );
   io.stdout(renderChecklist(report));
   return report.ok ? 0 : 1;
+}
+
+/**
+ * Does the stack's remote state blob exist yet? Before the first apply it does not, and the azurerm
+ * backend would then create it (with a lease) even for a plan with -lock=false, which the read-only
+ * plan identity cannot do (hashicorp/terraform internal/backend/remote-state/azure, StateMgr). The
+ * pull-request plan then plans against an empty local state instead: exactly right, everything is new.
+ * `az storage blob exists` prints {"exists": true|false}:
+ * https://learn.microsoft.com/cli/azure/storage/blob#az-storage-blob-exists
+ */
+export async function stateExistsCommand(args: readonly string[], io: AzureCommandIo): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: { account: { type: 'string' }, container: { type: 'string' }, key: { type: 'string' } },
+    strict: true,
+  });
+  const result = await processRunner(io.env, 120_000)('az', [
+    'storage',
+    'blob',
+    'exists',
+    '--account-name',
+    required(values, 'account'),
+    '--container-name',
+    required(values, 'container'),
+    '--name',
+    required(values, 'key'),
+    '--auth-mode',
+    'login',
+    '--output',
+    'json',
+  ]);
+  if (result.code !== 0) {
+    // Never fall back on an error: a plan against empty state would show everything as new.
+    io.stderr(`${annotation('error', `state-exists: ${lastErrorLine(result)}`, io.env)}\n`);
+    return 1;
+  }
+  const exists = parseJsonOutput<{ exists?: unknown }>('az storage blob exists', result).exists;
+  if (typeof exists !== 'boolean')
+    throw new Error(`az storage blob exists printed no "exists": ${result.stdout}`);
+  setOutput('exists', String(exists), io.env);
+  io.stdout(
+    `${annotation('notice', exists ? `The state ${values.key} exists: planning against it.` : `The state ${values.key} does not exist yet (no apply so far): planning against an empty state.`, io.env)}\n`,
+  );
+  return 0;
 }

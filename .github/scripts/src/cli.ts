@@ -14,6 +14,7 @@
  *   deploy-zip     deploy the functions package (config-zip), retrying what waiting can fix
  *   function-key   set the APIM -> Function host key from Key Vault on the function app
  *   preflight      before the first apply: what would make it fail, as a checklist with fixes
+ *   state-exists   has the stack's remote state been written yet (the first pull request comes before it)
  *
  * Run with `node .github/scripts/dist/src/cli.js <command> --help`. Exit codes: 0 success,
  * 1 the check failed (smoke test, missing outputs), 2 bad options.
@@ -34,7 +35,13 @@ import { azureReadiness, readinessMessage } from './azure-ready';
 import { downloadNdjson } from './dataset';
 import { parseReplayInputs, type ReplayInputs } from './replay-inputs';
 import { prepareCommittedSample, prepareGeneratedSample } from './sample';
-import { AzureUsageError, deployZipCommand, functionKeyCommand, preflightCommand } from './azure-commands';
+import {
+  AzureUsageError,
+  deployZipCommand,
+  functionKeyCommand,
+  preflightCommand,
+  stateExistsCommand,
+} from './azure-commands';
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
@@ -137,6 +144,11 @@ in the region, soft-deleted Key Vault / API Management with the stack's names, a
 ids the OIDC subjects need. Prints a checklist with the fix for each failure; exits 1 if any fails.
 Reads PIPELINE_ENVIRONMENT, AZURE_LOCATION, APIM_SKU, NAME_TOKEN, ARM_SUBSCRIPTION_ID,
 GITHUB_REPOSITORY, GITHUB_REPOSITORY_OWNER_ID and GITHUB_REPOSITORY_ID like synthesis does.`,
+  'state-exists': `Usage: state-exists --account <storage account> --container <container> --key <blob>
+
+Sets the output exists=true|false for the stack's remote state blob (\`az storage blob exists
+--auth-mode login\`). Before the first apply it does not exist, and the read-only plan identity
+cannot create it: the pull-request plan then runs against an empty local state. An error fails.`,
   report: `Usage: report --producer-report <file> [--title <text>]
 
 Renders the producer's --json report to the job summary (and stdout).`,
@@ -196,6 +208,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return await deployZipCommand(rest, io);
       case 'function-key':
         return await functionKeyCommand(rest, io);
+      case 'state-exists':
+        return await stateExistsCommand(rest, io);
       case 'preflight':
         return await preflightCommand(rest, io, repositoryRoot());
       default:

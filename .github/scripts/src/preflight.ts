@@ -218,7 +218,7 @@ export async function runPreflight(
     checks.push(await checkProviders(run));
     checks.push(await checkFlex(settings, run));
     checks.push(await checkApimSku(settings, account.id, run));
-    checks.push(await checkDeletedKeyVault(names.keyVault, settings.location, run));
+    checks.push(await checkDeletedKeyVault(names.keyVault, run));
     checks.push(await checkDeletedApim(names.apiManagement, run));
   }
   checks.push(await checkRepositoryIds(settings, run));
@@ -299,12 +299,19 @@ async function checkProviders(run: CommandRunner): Promise<CheckResult> {
   );
   const missing = REQUIRED_PROVIDERS.filter((ns) => states.get(ns.toLowerCase()) !== 'Registered');
   if (missing.length === 0) return { id, title, status: 'pass', detail: REQUIRED_PROVIDERS.join(', ') };
+  const listed = missing.map((ns) => `${ns} (${states.get(ns.toLowerCase()) ?? 'NotRegistered'})`).join(', ');
+  // The bootstrap, applied with this login, registers them (its azurerm provider's
+  // resource_providers_to_register); the pipeline's deploy identity cannot, having no
+  // subscription-scope role. So before the bootstrap this is expected; after it, a problem.
   return {
     id,
     title,
-    status: 'fail',
-    detail: `not registered: ${missing.map((ns) => `${ns} (${states.get(ns.toLowerCase()) ?? 'NotRegistered'})`).join(', ')}`,
-    fix: missing.map((ns) => `az provider register --namespace ${ns} --wait`).join('\n'),
+    status: 'warn',
+    detail: `not registered yet: ${listed}; the bootstrap (step 3) registers them with your login`,
+    fix: [
+      'If the bootstrap already ran, register them yourself:',
+      ...missing.map((ns) => `az provider register --namespace ${ns} --wait`),
+    ].join('\n'),
   };
 }
 
@@ -403,11 +410,7 @@ async function checkApimSku(
   };
 }
 
-async function checkDeletedKeyVault(
-  name: string,
-  location: string,
-  run: CommandRunner,
-): Promise<CheckResult> {
+async function checkDeletedKeyVault(name: string, run: CommandRunner): Promise<CheckResult> {
   const id = 'deleted-key-vault';
   const title = `No soft-deleted Key Vault named ${name} in the way`;
   // https://learn.microsoft.com/cli/azure/keyvault#az-keyvault-list-deleted
@@ -433,21 +436,18 @@ async function checkDeletedKeyVault(
   if (!match) return { id, title, status: 'pass', detail: 'none with that name in this subscription' };
   const deletedIn = match.properties?.location ?? 'unknown';
   const purgeDate = match.properties?.scheduledPurgeDate ?? 'unknown';
-  if (normalizeRegion(deletedIn) === normalizeRegion(location))
-    // The pipeline stack's provider recovers a soft-deleted vault of the same name (features.key_vault
-    // recover_soft_deleted_key_vaults; https://registry.terraform.io/providers/hashicorp/azurerm/latest/docs/guides/features-block).
-    return {
-      id,
-      title,
-      status: 'warn',
-      detail: `${name} was deleted and is kept until ${purgeDate}; the apply recovers it with its old secrets`,
-    };
+  // Key Vault names are global and the stack's are deterministic. azurerm can recover a soft-deleted
+  // vault only with subscription-scope read, which the deploy identity does not have (it is scoped
+  // to the pipeline's resource groups): the create then fails with a name conflict. With purge
+  // protection on, the vault cannot be purged either. https://learn.microsoft.com/azure/key-vault/general/soft-delete-overview
   return {
     id,
     title,
     status: 'fail',
-    detail: `${name} is soft-deleted in ${deletedIn} (kept until ${purgeDate}); it cannot be recovered into ${location}, and purge protection forbids purging it`,
-    fix: `Deploy to ${deletedIn} (AZURE_LOCATION=${deletedIn}), or choose other names with NAME_TOKEN (4 to 13 of a-z0-9), in your shell and as the repository variable.`,
+    detail: `${name} is soft-deleted (in ${deletedIn}, with purge protection) and keeps its name until ${purgeDate}`,
+    fix:
+      `Choose other names: set NAME_TOKEN (4 to 13 of a-z0-9) in your shell and as the repository variable, ` +
+      `or wait until ${purgeDate}.`,
   };
 }
 

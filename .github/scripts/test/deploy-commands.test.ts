@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { main } from '../src/cli';
 import { backoffDelays, deployZip, isRetryableDeployFailure } from '../src/deploy-zip';
 import { fakeCli, type RecordedResponse } from './fake-cli';
@@ -263,5 +266,63 @@ describe('azure-ready names the identity a job signs in as', () => {
     expect(deploy.stderr).toContain('AZURE_CLIENT_ID (secret or variable)');
     expect(deploy.stderr).not.toContain('AZURE_PLAN_CLIENT_ID');
     expect((await cli(['azure-ready', '--identity', 'admin'], env)).code).toBe(2);
+  });
+});
+
+describe('state-exists: the first pull request plans against an empty state', () => {
+  const args = [
+    'state-exists',
+    '--account',
+    'sttfabc',
+    '--container',
+    'tfstate',
+    '--key',
+    'pipeline-dev.tfstate',
+  ];
+  const EXISTS = ['storage', 'blob', 'exists'];
+
+  async function withOutputs(responses: RecordedResponse[]) {
+    const fake = fakeCli({ az: [{ args: EXISTS, responses }] });
+    const dir = mkdtempSync(join(tmpdir(), 'state-'));
+    const out = join(dir, 'out.txt');
+    writeFileSync(out, '');
+    const r = await cli(args, { ...fake.env, GITHUB_OUTPUT: out });
+    return { ...r, outputs: readFileSync(out, 'utf8'), calls: fake.calls() };
+  }
+
+  it('sets exists=false before the first apply and exists=true after it', async () => {
+    const before = await withOutputs([{ stdout: { exists: false } }]);
+    expect(before.code).toBe(0);
+    expect(before.outputs).toMatch(/^exists<<EOF_[\w-]+\nfalse\n/);
+    expect(before.stdout).toContain('does not exist yet');
+    expect(before.calls[0]).toEqual([
+      'az',
+      ...EXISTS,
+      '--account-name',
+      'sttfabc',
+      '--container-name',
+      'tfstate',
+      '--name',
+      'pipeline-dev.tfstate',
+      '--auth-mode',
+      'login',
+      '--output',
+      'json',
+    ]);
+    const after = await withOutputs([{ stdout: { exists: true } }]);
+    expect(after.outputs).toMatch(/\ntrue\n/);
+  });
+
+  it('fails, rather than plan against an empty state, when it cannot tell', async () => {
+    const r = await withOutputs([
+      {
+        code: 1,
+        stderr:
+          'ERROR: This request is not authorized to perform this operation using this permission.\nErrorCode:AuthorizationPermissionMismatch\n',
+      },
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.outputs).toBe('');
+    expect(r.stderr).toContain('state-exists: ErrorCode:AuthorizationPermissionMismatch');
   });
 });

@@ -399,7 +399,7 @@ describe('workflow structure', () => {
           synthSteps++;
           const env = effectiveEnv(w, job, step);
           for (const name of variables)
-            if (env[name] !== `\${{ vars.${name} }}`) missing.push(`${w.file} ${id}: ${name}`);
+            if (!String(env[name]).includes(`vars.${name} `)) missing.push(`${w.file} ${id}: ${name}`);
         }
     expect(synthSteps).toBe(6); // ci build + plan, deploy plan + apply, destroy, replay
     expect(missing).toEqual([]);
@@ -504,11 +504,22 @@ describe('workflow structure', () => {
     const key = at((s) => s.run?.includes('cli.js function-key') ?? false);
     expect([applied, login, deployZip, key].every((i) => i >= 0)).toBe(true);
     expect(applied < login && login < deployZip && deployZip < key).toBe(true);
-    expect(steps[key]!.run).toContain('--key-name apim');
+    expect(steps[key]!.run).toContain('--key-name "${FUNCTION_KEY_NAME}"');
     expect(steps[key]!.env).toMatchObject({
       KEY_VAULT_NAME: '${{ steps.outputs.outputs.KEY_VAULT_NAME }}',
       FUNCTION_KEY_SECRET_NAME: '${{ steps.outputs.outputs.FUNCTION_KEY_SECRET_NAME }}',
+      FUNCTION_KEY_NAME: '${{ steps.outputs.outputs.FUNCTION_KEY_NAME }}',
     });
+    // The outputs step requires the key's names and the role wait, so a stack without them fails
+    // before the deploy, not with a 401 in the smoke test.
+    const outputsStep = steps.find((s) => s.id === 'outputs')!;
+    for (const name of [
+      'FUNCTION_KEY_SECRET_NAME',
+      'FUNCTION_KEY_NAME',
+      'FUNCTION_ROLES_READY',
+      'KEY_VAULT_NAME',
+    ])
+      expect(outputsStep.run).toMatch(new RegExp(`--require [A-Z_,]*\\b${name}\\b`));
     // config-zip only through the tested CLI, which retries with a bounded backoff.
     const rawZip = allJobs.flatMap(({ file, id, job }) =>
       stepsOf(job)
@@ -532,5 +543,23 @@ describe('workflow structure', () => {
     expect(docs).toContain('AADSTS700213');
     expect(docs).toMatch(/repo:<owner>@<ownerId>\/<repo>@<repoId>/);
     expect(docs).toContain('GITHUB_REPOSITORY_OWNER_ID');
+  });
+  // Before the first apply the state blob does not exist and the read-only plan identity cannot
+  // create it: the pull-request plan then synthesizes with local state (everything is new).
+  it('plans the first pull request, before any apply, against an empty state', () => {
+    const plan = byFile('ci.yml').doc.jobs.plan!;
+    const steps = stepsOf(plan);
+    const state = steps.findIndex((s) => s.run?.includes('cli.js state-exists'));
+    const login = steps.findIndex((s) => s.uses?.startsWith('azure/login@'));
+    const synth = steps.findIndex(synthesizes);
+    expect(login).toBeGreaterThan(-1);
+    expect(login < state && state < synth).toBe(true);
+    expect(steps[state]!.id).toBe('state');
+    expect(steps[state]!.run).toContain('--key "pipeline-${PIPELINE_ENVIRONMENT}.tfstate"');
+    expect(steps[synth]!.env?.TF_STATE_STORAGE_ACCOUNT).toBe(
+      "${{ steps.state.outputs.exists == 'true' && vars.TF_STATE_STORAGE_ACCOUNT || '' }}",
+    );
+    // A job in the production environment would present the subject the deploy identity trusts.
+    expect(plan.environment).toBeUndefined();
   });
 });
