@@ -556,6 +556,11 @@ describe('workflow structure', () => {
     expect(login < state && state < synth).toBe(true);
     expect(steps[state]!.id).toBe('state');
     expect(steps[state]!.run).toContain('--key "pipeline-${PIPELINE_ENVIRONMENT}.tfstate"');
+    // ...the key cdktf gives the stack's state: `${stackName}.tfstate`, stackName `pipeline-<env>`.
+    expect(readFileSync(join(ROOT, 'cdktf/src/backend.ts'), 'utf8')).toContain('key: `${stateKey}.tfstate`');
+    expect(readFileSync(join(ROOT, 'cdktf/src/pipeline-stack.ts'), 'utf8')).toContain(
+      'useRemoteState(this, id,',
+    );
     expect(steps[synth]!.env?.TF_STATE_STORAGE_ACCOUNT).toBe(
       "${{ steps.state.outputs.exists == 'true' && vars.TF_STATE_STORAGE_ACCOUNT || '' }}",
     );
