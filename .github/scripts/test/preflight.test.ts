@@ -296,7 +296,15 @@ describe('preflight agrees with the cdktf app', () => {
     };
   }
   interface CdktfConfig {
-    ENVIRONMENTS: { dev: { workload: string; location: string; apiManagement: { sku: string } } };
+    ENVIRONMENTS: Record<
+      'dev' | 'prod',
+      {
+        workload: string;
+        location: string;
+        apiManagement: { sku: string };
+        functions: { nodeVersion: string };
+      }
+    >;
   }
   const cdktfNaming = jest.requireActual<CdktfNaming>(join(ROOT, 'cdktf/src/naming.ts'));
   const cdktfConfig = jest.requireActual<CdktfConfig>(join(ROOT, 'cdktf/src/config.ts'));
@@ -332,6 +340,13 @@ describe('preflight agrees with the cdktf app', () => {
     expect(() => pipelineNames({ ...inputs[0]!, tokenOverride: 'BAD' })).toThrow(
       'NAME_TOKEN must be 4 to 13',
     );
+  });
+
+  // The preflight asks Azure for the .nvmrc version on Flex Consumption; the app must run that one.
+  it('checks the Node version the function app runs (.nvmrc = the runtime in cdktf/src/config.ts)', () => {
+    const nvmrc = readFileSync(join(ROOT, '.nvmrc'), 'utf8').trim();
+    for (const env of ['dev', 'prod'] as const)
+      expect([env, cdktfConfig.ENVIRONMENTS[env].functions.nodeVersion]).toEqual([env, nvmrc]);
   });
 
   it('uses the same defaults as cdktf/src/config.ts', () => {
