@@ -21,7 +21,7 @@ const synthesizes = (step: Step) => /\bcdktf synth\b|npm run -w cdktf synth/.tes
 /** The rows of docs/deploying.md's secrets and variables table: name and kind. */
 function documentedSettings(): { name: string; kind: string }[] {
   const docs = readFileSync(join(ROOT, 'docs/deploying.md'), 'utf8');
-  const table = /\| Name \| Kind \| Value[^\n]*\n\| ---[^\n]*\n((?:\|[^\n]*\n)+)/.exec(docs);
+  const table = /\|\s*Name\s*\|\s*Kind\s*\|\s*Value[^\n]*\n\|\s*-{3,}[^\n]*\n((?:\|[^\n]*\n)+)/.exec(docs);
   expect(table).not.toBeNull();
   return table![1]!
     .trim()
