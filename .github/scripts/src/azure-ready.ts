@@ -11,6 +11,18 @@ export const REQUIRED_AZURE_SETTINGS = [
   { env: 'TF_STATE_STORAGE_ACCOUNT', setting: 'TF_STATE_STORAGE_ACCOUNT (variable)' },
 ] as const;
 
+/**
+ * Which Entra identity the job signs in as: `plan` (pull requests; read-only, secret
+ * AZURE_PLAN_CLIENT_ID) or `deploy` (the main branch and the production environment; AZURE_CLIENT_ID).
+ * Both arrive in ARM_CLIENT_ID; only the setting a user must add differs.
+ */
+export type AzureIdentity = 'plan' | 'deploy';
+
+export const CLIENT_ID_SETTING: Record<AzureIdentity, string> = {
+  plan: 'AZURE_PLAN_CLIENT_ID',
+  deploy: 'AZURE_CLIENT_ID',
+};
+
 export interface AzureReadiness {
   readonly ready: boolean;
   /** The repository settings to add, by the names a user sets them under. */
@@ -18,8 +30,10 @@ export interface AzureReadiness {
   readonly oidcAvailable: boolean;
 }
 
-export function azureReadiness(env: NodeJS.ProcessEnv): AzureReadiness {
-  const missing = REQUIRED_AZURE_SETTINGS.filter((s) => !env[s.env]?.trim()).map((s) => s.setting);
+export function azureReadiness(env: NodeJS.ProcessEnv, identity: AzureIdentity = 'deploy'): AzureReadiness {
+  const missing = REQUIRED_AZURE_SETTINGS.filter((s) => !env[s.env]?.trim()).map((s) =>
+    s.env === 'ARM_CLIENT_ID' ? `${CLIENT_ID_SETTING[identity]} (secret or variable)` : s.setting,
+  );
   const oidcAvailable = Boolean(env.ACTIONS_ID_TOKEN_REQUEST_URL && env.ACTIONS_ID_TOKEN_REQUEST_TOKEN);
   return { ready: missing.length === 0 && oidcAvailable, missing, oidcAvailable };
 }

@@ -11,6 +11,10 @@
  *   replay-inputs  check the replay workflow's inputs
  *   dataset        get the events to replay: the committed sample, a generated one, or a download
  *   replay         run the producer against the API and report to the job summary
+ *   deploy-zip     deploy the functions package (config-zip), retrying what waiting can fix
+ *   function-key   set the APIM -> Function host key from Key Vault on the function app
+ *   preflight      before the first apply: what would make it fail, as a checklist with fixes
+ *   state-exists   has the stack's remote state been written yet (the first pull request comes before it)
  *
  * Run with `node .github/scripts/dist/src/cli.js <command> --help`. Exit codes: 0 success,
  * 1 the check failed (smoke test, missing outputs), 2 bad options.
@@ -31,6 +35,13 @@ import { azureReadiness, readinessMessage } from './azure-ready';
 import { downloadNdjson } from './dataset';
 import { parseReplayInputs, type ReplayInputs } from './replay-inputs';
 import { prepareCommittedSample, prepareGeneratedSample } from './sample';
+import {
+  AzureUsageError,
+  deployZipCommand,
+  functionKeyCommand,
+  preflightCommand,
+  stateExistsCommand,
+} from './azure-commands';
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
@@ -90,11 +101,12 @@ deploy outputs). Sensitive outputs are masked first. Fails naming every missing 
   'infra-changed': `Usage: infra-changed --files <file>
 
 Reads changed paths (one per line) and sets the output infra=true|false.`,
-  'azure-ready': `Usage: azure-ready [--require]
+  'azure-ready': `Usage: azure-ready [--require] [--identity plan|deploy]
 
 Sets the output ready=true when the OIDC identifiers, the state backend variables and an OIDC token
 are all available to the job; otherwise ready=false with a notice naming what is missing. With
---require, a missing setting is an error (exit 1).`,
+--require, a missing setting is an error (exit 1). --identity names the client id setting a user must
+add: AZURE_PLAN_CLIENT_ID for plan (pull requests), AZURE_CLIENT_ID for deploy (default).`,
   'replay-inputs': `Usage: replay-inputs
 
 Checks the replay workflow's inputs from the environment (SOURCE, EVENTS, DATASET_URL, RATE, COUNT,
@@ -109,6 +121,34 @@ AZURE_STORAGE_TOKEN). Defaults come from SOURCE, EVENTS and DATASET_URL.`,
 Runs the producer at RATE events/s (COUNT events or DURATION, from the environment), with the API
 credentials from API_SUBSCRIPTION_KEY and API_BASIC_CREDENTIAL (user:password), and writes its report
 to the job summary. Exits with the producer's exit code.`,
+  'deploy-zip': `Usage: deploy-zip --resource-group <rg> --name <function app> --src <package.zip> [options]
+
+Runs \`az functionapp deployment source config-zip\`. A failure that waiting can fix (403 from the
+deployment container while a new role propagates, 502/503 while the app starts, a dropped upload)
+is retried with a doubling delay; any other failure stops at once.
+
+  --timeout <s>       az's own wait for the deployment (default 600)
+  --attempts <n>      at most this many runs (default 6)
+  --first-delay <s>   first wait, doubling after each failure (default 15)
+  --max-delay <s>     longest single wait (default 120)`,
+  'function-key': `Usage: function-key --resource-group <rg> --name <function app> --vault <key vault> --secret <name> [--key-name apim]
+
+Reads the APIM -> Function key Terraform generated into Key Vault, masks it, and sets it as the
+host function key --key-name (default apim) with \`az functionapp keys set\` (output none), retried
+like deploy-zip while the freshly deployed host starts. The value is never printed.`,
+  preflight: `Usage: preflight [--environment dev|prod] [--location <region>] [--apim-sku <sku>]
+
+Run after \`az login\`, before the first apply. Checks the signed-in subscription and your role,
+the resource providers, Flex Consumption with the .nvmrc Node version and the API Management tier
+in the region, soft-deleted Key Vault / API Management with the stack's names, and the repository
+ids the OIDC subjects need. Prints a checklist with the fix for each failure; exits 1 if any fails.
+Reads PIPELINE_ENVIRONMENT, AZURE_LOCATION, APIM_SKU, NAME_TOKEN, ARM_SUBSCRIPTION_ID,
+GITHUB_REPOSITORY, GITHUB_REPOSITORY_OWNER_ID and GITHUB_REPOSITORY_ID like synthesis does.`,
+  'state-exists': `Usage: state-exists --account <storage account> --container <container> --key <blob>
+
+Sets the output exists=true|false for the stack's remote state blob (\`az storage blob exists
+--auth-mode login\`). Before the first apply it does not exist, and the read-only plan identity
+cannot create it: the pull-request plan then runs against an empty local state. An error fails.`,
   report: `Usage: report --producer-report <file> [--title <text>]
 
 Renders the producer's --json report to the job summary (and stdout).`,
@@ -141,10 +181,15 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       case 'azure-ready': {
         const { values } = parseArgs({
           args: rest,
-          options: { require: { type: 'boolean', default: false } },
+          options: {
+            require: { type: 'boolean', default: false },
+            identity: { type: 'string', default: 'deploy' },
+          },
           strict: true,
         });
-        const readiness = azureReadiness(io.env);
+        if (values.identity !== 'plan' && values.identity !== 'deploy')
+          throw new UsageError(`--identity must be plan or deploy; got ${JSON.stringify(values.identity)}`);
+        const readiness = azureReadiness(io.env, values.identity);
         setOutput('ready', String(readiness.ready), io.env);
         if (values.require && !readiness.ready) {
           io.stderr(`${annotation('error', readinessMessage(readiness, true), io.env)}\n`);
@@ -159,11 +204,23 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return await datasetCommand(rest, io);
       case 'replay':
         return await replayCommand(rest, io);
+      case 'deploy-zip':
+        return await deployZipCommand(rest, io);
+      case 'function-key':
+        return await functionKeyCommand(rest, io);
+      case 'state-exists':
+        return await stateExistsCommand(rest, io);
+      case 'preflight':
+        return await preflightCommand(rest, io, repositoryRoot());
       default:
         return reportCommand(rest, io);
     }
   } catch (error) {
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (
+      error instanceof UsageError ||
+      error instanceof AzureUsageError ||
+      (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    ) {
       io.stderr(`${command}: ${(error as Error).message}\n${HELP[command]}\n`);
       return 2;
     }

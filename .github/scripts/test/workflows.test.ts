@@ -10,6 +10,26 @@ const jobsOf = (w: LoadedWorkflow) => Object.entries(w.doc.jobs);
 const allJobs = workflows.flatMap((w) => jobsOf(w).map(([id, job]) => ({ file: w.file, id, job })));
 const stepsOf = (job: Job): readonly Step[] => job.steps ?? [];
 
+/** A step's environment as the runner builds it: workflow, then job, then step `env`. */
+const effectiveEnv = (w: LoadedWorkflow, job: Job, step: Step): Record<string, unknown> => ({
+  ...(w.doc.env ?? {}),
+  ...(job.env ?? {}),
+  ...(step.env ?? {}),
+});
+const synthesizes = (step: Step) => /\bcdktf synth\b|npm run -w cdktf synth/.test(step.run ?? '');
+
+/** The rows of docs/deploying.md's secrets and variables table: name and kind. */
+function documentedSettings(): { name: string; kind: string }[] {
+  const docs = readFileSync(join(ROOT, 'docs/deploying.md'), 'utf8');
+  const table = /\|\s*Name\s*\|\s*Kind\s*\|\s*Value[^\n]*\n\|\s*-{3,}[^\n]*\n((?:\|[^\n]*\n)+)/.exec(docs);
+  expect(table).not.toBeNull();
+  return table![1]!
+    .trim()
+    .split('\n')
+    .map((row) => row.split('|').map((cell) => cell.trim()))
+    .map((cells) => ({ name: cells[1]!.replace(/`/g, ''), kind: cells[2]! }));
+}
+
 /** Documented inputs of the pinned actions (their action.yml at the pinned release). */
 const ACTION_INPUTS: Record<string, readonly string[]> = {
   'actions/checkout': [
@@ -220,19 +240,38 @@ describe('workflow structure', () => {
       const testSteps = jobsOf(byFile(file)).flatMap(([, job]) =>
         stepsOf(job).filter((s) => s.name === 'Test'),
       );
-      expect([file, testSteps.map((s) => s.run)]).toEqual([file, [testCommand]]);
+      expect(testSteps.length).toBeGreaterThan(0);
+      expect([file, [...new Set(testSteps.map((s) => s.run))]]).toEqual([file, [testCommand]]);
     }
   });
 
-  it('takes the Node version from .nvmrc, caches npm and installs from the lockfile', () => {
-    const setups = allJobs.flatMap(({ job }) =>
-      stepsOf(job).filter((s) => s.uses?.startsWith('actions/setup-node@')),
-    );
+  // .nvmrc is the runtime the function app runs in Azure (Flex Consumption, Node 22); every job that
+  // builds, deploys or replays uses it. package.json's engines floor (Node 20, what this repository's
+  // own machines have) is tested by exactly one CI job, so the code keeps building on both.
+  it('takes the Node version from .nvmrc (22, the deployed runtime), tests the engines floor once, caches npm and installs from the lockfile', () => {
+    expect(readFileSync(join(ROOT, '.nvmrc'), 'utf8').trim()).toBe('22');
+    const floor = /^>=(\d+)$/.exec(
+      (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }).engines
+        .node,
+    )![1]!;
+    const setupsOf = (job: Job) => stepsOf(job).filter((s) => s.uses?.startsWith('actions/setup-node@'));
+    const setups = allJobs.flatMap(({ job }) => setupsOf(job));
     expect(setups.length).toBeGreaterThan(0);
-    for (const s of setups) expect(s.with).toEqual({ 'node-version-file': '.nvmrc', cache: 'npm' });
+    const floorJobs = allJobs.filter(({ job }) =>
+      setupsOf(job).some((s) => s.with?.['node-version'] !== undefined),
+    );
+    expect(floorJobs.map(({ file, id }) => `${file} ${id}`)).toEqual(['ci.yml node-floor']);
+    expect(setupsOf(floorJobs[0]!.job)[0]!.with).toEqual({ 'node-version': floor, cache: 'npm' });
+    expect(stepsOf(floorJobs[0]!.job).some((s) => s.run === 'npm test')).toBe(true);
+    for (const { file, id, job } of allJobs.filter((j) => j !== floorJobs[0]))
+      for (const s of setupsOf(job))
+        expect([file, id, s.with]).toEqual([file, id, { 'node-version-file': '.nvmrc', cache: 'npm' }]);
+    for (const id of ['plan', 'apply', 'smoke'])
+      expect(setupsOf(byFile('deploy.yml').doc.jobs[id]!)).toHaveLength(1);
+    expect(setupsOf(byFile('replay.yml').doc.jobs.replay!)).toHaveLength(1);
     const runs = allJobs.flatMap(({ job }) => stepsOf(job).map((s) => s.run ?? ''));
     expect(runs.filter((r) => /\bnpm (install|i)\b/.test(r))).toEqual([]);
-    for (const { job } of allJobs.filter(({ job }) => setups.some((s) => stepsOf(job).includes(s)))) {
+    for (const { job } of allJobs.filter(({ job }) => setupsOf(job).length > 0)) {
       expect(stepsOf(job).some((s) => s.run === 'npm ci')).toBe(true);
     }
   });
@@ -337,5 +376,195 @@ describe('workflow structure', () => {
     }
     const mainSource = readFileSync(join(ROOT, 'cdktf/src/main.ts'), 'utf8');
     expect(mainSource).toContain('const stackName = `pipeline-${name}`;');
+  });
+  it('passes every variable the docs list to every job that synthesizes, only to the synthesis', () => {
+    const variables = documentedSettings()
+      .filter((r) => r.kind.startsWith('variable'))
+      .map((r) => r.name);
+    expect(variables).toEqual(
+      expect.arrayContaining([
+        'AZURE_LOCATION',
+        'APIM_SKU',
+        'APIM_PUBLISHER_EMAIL',
+        'ALERT_EMAILS',
+        'EVENTHUB_CAPTURE',
+        'NAME_TOKEN',
+      ]),
+    );
+    const missing: string[] = [];
+    let synthSteps = 0;
+    for (const w of workflows)
+      for (const [id, job] of jobsOf(w))
+        for (const step of stepsOf(job).filter(synthesizes)) {
+          synthSteps++;
+          const env = effectiveEnv(w, job, step);
+          for (const name of variables)
+            if (!String(env[name]).includes(`vars.${name} `)) missing.push(`${w.file} ${id}: ${name}`);
+        }
+    expect(synthSteps).toBe(6); // ci build + plan, deploy plan + apply, destroy, replay
+    expect(missing).toEqual([]);
+    // A fork's configuration must not change what `npm test` asserts (the template's defaults).
+    const leaks = workflows.flatMap((w) =>
+      jobsOf(w).flatMap(([id, job]) =>
+        stepsOf(job)
+          .filter((s) => s.run === 'npm test')
+          .flatMap((s) =>
+            variables.filter((v) => v in effectiveEnv(w, job, s)).map((v) => `${w.file} ${id}: ${v}`),
+          ),
+      ),
+    );
+    expect(leaks).toEqual([]);
+  });
+
+  // What cdktf reads from the environment is either a documented repository variable, or an input
+  // that is not one (the identity secrets arrive as ARM_*, GitHub sets GITHUB_*, the rest are local).
+  it('documents every environment variable the cdktf app reads', () => {
+    const NOT_REPOSITORY_VARIABLES = new Set([
+      'ARM_SUBSCRIPTION_ID', // from the AZURE_SUBSCRIPTION_ID secret
+      'AZURE_SUBSCRIPTION_ID',
+      'GITHUB_REPOSITORY', // set by GitHub Actions; exported by hand for the bootstrap
+      'GITHUB_REPOSITORY_OWNER_ID',
+      'GITHUB_REPOSITORY_ID',
+      'BOOTSTRAP_REPOSITORY', // bootstrap-only, local
+      'GITHUB_DEPLOY_ENVIRONMENT',
+      'CDKTF_OUTDIR', // where to write, local
+      'INIT_CWD',
+      'POLICIES_DIR',
+    ]);
+    const documented = new Set(documentedSettings().map((r) => r.name));
+    const files = [
+      'config.ts',
+      'main.ts',
+      'backend.ts',
+      'naming.ts',
+      'pipeline-stack.ts',
+      'bootstrap-stack.ts',
+    ];
+    const read = new Set<string>();
+    for (const f of files) {
+      const text = readFileSync(join(ROOT, 'cdktf/src', f), 'utf8');
+      for (const m of text.matchAll(/\benv(?:\.|\[')([A-Z][A-Z0-9_]+)/g)) read.add(m[1]!);
+    }
+    expect(read.size).toBeGreaterThanOrEqual(8);
+    expect([...read].filter((v) => !documented.has(v) && !NOT_REPOSITORY_VARIABLES.has(v))).toEqual([]);
+  });
+
+  // Pull requests sign in as the plan identity (read-only); main and production as the deploy
+  // identity. Anyone who can push a branch can edit a workflow in a pull request and get its token.
+  it('signs pull-request plans in as the plan identity and everything else as the deploy identity', () => {
+    const PLAN = '${{ secrets.AZURE_PLAN_CLIENT_ID || vars.AZURE_PLAN_CLIENT_ID }}';
+    const DEPLOY = '${{ secrets.AZURE_CLIENT_ID || vars.AZURE_CLIENT_ID }}';
+    const identities = allJobs
+      .filter(({ job }) => usesOidc(job))
+      .map(({ file, id, job }) => {
+        const ids = new Set<unknown>();
+        if (job.env?.ARM_CLIENT_ID !== undefined) ids.add(job.env.ARM_CLIENT_ID);
+        for (const s of stepsOf(job)) if (s.uses?.startsWith('azure/login@')) ids.add(s.with?.['client-id']);
+        return [`${file} ${id}`, [...ids]];
+      });
+    expect(identities).toEqual(identities.map(([name]) => [name, [name === 'ci.yml plan' ? PLAN : DEPLOY]]));
+    const plan = byFile('ci.yml').doc.jobs.plan!;
+    expect(plan.if).toBe("github.event_name == 'pull_request'");
+    expect(stepsOf(plan).find((s) => s.run?.includes('cli.js azure-ready'))!.run).toContain(
+      '--identity plan',
+    );
+    const kinds = new Map(documentedSettings().map((r) => [r.name, r.kind]));
+    expect([kinds.get('AZURE_PLAN_CLIENT_ID'), kinds.get('AZURE_CLIENT_ID')]).toEqual(['secret', 'secret']);
+  });
+
+  // A run that concurrency may cancel must not hold the state lock: a cancelled pull-request plan
+  // would otherwise leave the blob lease behind and block the next deploy.
+  it('takes the state lock only in runs that are never cancelled by a newer one', () => {
+    const cancellable = workflows.filter((w) => {
+      const c = w.doc.concurrency;
+      return typeof c === 'object' && c['cancel-in-progress'] !== false;
+    });
+    expect(cancellable.map((w) => w.file)).toEqual(['ci.yml']);
+    const lines = (w: LoadedWorkflow) =>
+      jobsOf(w).flatMap(([, job]) =>
+        stepsOf(job).flatMap((s) => (s.run ?? '').split('\n').map((l) => l.trim())),
+      );
+    for (const w of cancellable) {
+      const terraform = lines(w).filter((l) => /^terraform (plan|apply|destroy|refresh|import)\b/.test(l));
+      expect(terraform.length).toBeGreaterThan(0);
+      expect(terraform.filter((l) => !/^terraform plan\b/.test(l) || !l.includes('-lock=false'))).toEqual([]);
+    }
+    for (const w of workflows.filter((w) => !cancellable.includes(w)))
+      for (const l of lines(w).filter((l) => /^terraform (plan|apply)\b/.test(l)))
+        expect([w.file, l]).toEqual([w.file, expect.stringContaining('-lock-timeout=5m')]);
+  });
+
+  it('deploys the code, then gives the app the APIM key from Key Vault, then smoke-tests', () => {
+    const apply = byFile('deploy.yml').doc.jobs.apply!;
+    const steps = stepsOf(apply);
+    const at = (pred: (s: Step) => boolean) => steps.findIndex(pred);
+    const applied = at((s) => s.run?.includes('terraform apply') ?? false);
+    const login = at((s) => s.uses?.startsWith('azure/login@') ?? false);
+    const deployZip = at((s) => s.run?.includes('cli.js deploy-zip') ?? false);
+    const key = at((s) => s.run?.includes('cli.js function-key') ?? false);
+    expect([applied, login, deployZip, key].every((i) => i >= 0)).toBe(true);
+    expect(applied < login && login < deployZip && deployZip < key).toBe(true);
+    expect(steps[key]!.run).toContain('--key-name "${FUNCTION_KEY_NAME}"');
+    expect(steps[key]!.env).toMatchObject({
+      KEY_VAULT_NAME: '${{ steps.outputs.outputs.KEY_VAULT_NAME }}',
+      FUNCTION_KEY_SECRET_NAME: '${{ steps.outputs.outputs.FUNCTION_KEY_SECRET_NAME }}',
+      FUNCTION_KEY_NAME: '${{ steps.outputs.outputs.FUNCTION_KEY_NAME }}',
+    });
+    // The outputs step requires the key's names and the role wait, so a stack without them fails
+    // before the deploy, not with a 401 in the smoke test.
+    const outputsStep = steps.find((s) => s.id === 'outputs')!;
+    for (const name of [
+      'FUNCTION_KEY_SECRET_NAME',
+      'FUNCTION_KEY_NAME',
+      'FUNCTION_ROLES_READY',
+      'KEY_VAULT_NAME',
+    ])
+      expect(outputsStep.run).toMatch(new RegExp(`--require [A-Z_,]*\\b${name}\\b`));
+    // config-zip only through the tested CLI, which retries with a bounded backoff.
+    const rawZip = allJobs.flatMap(({ file, id, job }) =>
+      stepsOf(job)
+        .filter((s) => /az functionapp deployment source config-zip/.test(s.run ?? ''))
+        .map(() => `${file} ${id}`),
+    );
+    expect(rawZip).toEqual([]);
+    expect(byFile('deploy.yml').doc.jobs.smoke!.needs).toBe('apply');
+  });
+  // docs/deploying.md walks a fork to a smoke-tested deployment with no step to repeat.
+  it('documents preflight as step 2, the offline/Azure split, and never advises re-running a job', () => {
+    const docs = readFileSync(join(ROOT, 'docs/deploying.md'), 'utf8');
+    const steps = [...docs.matchAll(/^## (\d+)\. (.+)$/gm)].map((m) => `${m[1]}. ${m[2]}`);
+    expect(steps[1]).toMatch(/^2\. Preflight/);
+    const step2 = docs.slice(docs.indexOf('## 2. Preflight'), docs.indexOf('## 3.'));
+    expect(step2).toContain('npm run preflight');
+    expect(docs).toMatch(/^## What is proven offline, what only Azure proves$/m);
+    expect(docs).not.toMatch(
+      /re-?run (the|all|this|that)?\s*(\*\*)?(failed |smoke |deploy )?(jobs?|workflow|run)\b/i,
+    );
+    expect(docs).toContain('AADSTS700213');
+    expect(docs).toMatch(/repo:<owner>@<ownerId>\/<repo>@<repoId>/);
+    expect(docs).toContain('GITHUB_REPOSITORY_OWNER_ID');
+  });
+  // Before the first apply the state blob does not exist and the read-only plan identity cannot
+  // create it: the pull-request plan then synthesizes with local state (everything is new).
+  it('plans the first pull request, before any apply, against an empty state', () => {
+    const plan = byFile('ci.yml').doc.jobs.plan!;
+    const steps = stepsOf(plan);
+    const state = steps.findIndex((s) => s.run?.includes('cli.js state-exists'));
+    const login = steps.findIndex((s) => s.uses?.startsWith('azure/login@'));
+    const synth = steps.findIndex(synthesizes);
+    expect(login).toBeGreaterThan(-1);
+    expect(login < state && state < synth).toBe(true);
+    expect(steps[state]!.id).toBe('state');
+    expect(steps[state]!.run).toContain('--key "pipeline-${PIPELINE_ENVIRONMENT}.tfstate"');
+    // ...the key cdktf gives the stack's state: `${stackName}.tfstate`, stackName `pipeline-<env>`.
+    expect(readFileSync(join(ROOT, 'cdktf/src/backend.ts'), 'utf8')).toContain('key: `${stateKey}.tfstate`');
+    expect(readFileSync(join(ROOT, 'cdktf/src/pipeline-stack.ts'), 'utf8')).toContain(
+      'useRemoteState(this, id,',
+    );
+    expect(steps[synth]!.env?.TF_STATE_STORAGE_ACCOUNT).toBe(
+      "${{ steps.state.outputs.exists == 'true' && vars.TF_STATE_STORAGE_ACCOUNT || '' }}",
+    );
+    // A job in the production environment would present the subject the deploy identity trusts.
+    expect(plan.environment).toBeUndefined();
   });
 });
