@@ -180,7 +180,10 @@ describe('EventHub__fullyQualifiedNamespace: the credential constructor over TLS
               bodies.push(...events.map((e) => e.body as unknown));
               if (bodies.length > 0) await subscription.close().then(resolve, reject);
             },
-            processError: async (error) => reject(error),
+            processError: (error) => {
+              reject(error);
+              return Promise.resolve();
+            },
           },
           { startPosition: earliestEventPosition, maxWaitTimeInSeconds: 1 },
         );
