@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { paths } from './paths';
 import { eventHubsTlsPortFromEnvironment, portsFromEnvironment } from './ports';
-import { startStack, type FunctionsHostKind, type RunningStack } from './launcher';
+import { startStack, type RunningStack } from './launcher';
 import { replayIntoStack } from './replay';
 import { replayCommand } from './replay-command';
 
@@ -57,7 +57,7 @@ async function main(): Promise<number> {
     stack = await startStack({
       ports: portsFromEnvironment(),
       eventHubsTlsPort: eventHubsTlsPortFromEnvironment(),
-      functionsHost: values.host as FunctionsHostKind,
+      functionsHost: values.host,
       dataDir: values.data,
       inMemory: values['in-memory'],
       appEntry: paths.functionsApp,
