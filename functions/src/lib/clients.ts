@@ -1,22 +1,19 @@
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { EventHubProducerClient } from '@azure/event-hubs';
 import { CosmosClient, type Container } from '@azure/cosmos';
-import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
+import { cosmosCredential, eventHubsCredential, storageCredential } from './credentials';
 import { cosmosContainerName, cosmosDatabase, eventHubName, readConnection } from './settings';
 
 /**
  * One client per service for the life of the worker process: clients hold connection pools (and, for
  * Event Hubs, an AMQP connection), so creating them per invocation would be slow and leak sockets.
  * Created on first use, so a missing setting fails the invocation that needs it with a clear message.
+ * An identity-based connection takes the same constructor in Azure and locally; only the credential
+ * object differs (credentials.ts).
  */
-let credential: TokenCredential | undefined;
 let blobService: BlobServiceClient | undefined;
 let producer: EventHubProducerClient | undefined;
 let cosmos: Container | undefined;
-
-function managedIdentity(): TokenCredential {
-  return (credential ??= new DefaultAzureCredential());
-}
 
 // Failing fast matters more than riding out a long outage inside one request: the caller (APIM, the
 // producer) retries a 503, and a function invocation must not hang for minutes.
@@ -27,7 +24,11 @@ export function blobServiceClient(): BlobServiceClient {
   if (blobService) return blobService;
   const setting = readConnection('PipelineStorage', ['blobServiceUri', 'serviceUri']);
   blobService = setting.identityEndpoint
-    ? new BlobServiceClient(setting.identityEndpoint, managedIdentity(), { retryOptions: STORAGE_RETRY })
+    ? new BlobServiceClient(
+        setting.identityEndpoint,
+        storageCredential('PipelineStorage', setting.identityEndpoint),
+        { retryOptions: STORAGE_RETRY },
+      )
     : BlobServiceClient.fromConnectionString(setting.connectionString!, { retryOptions: STORAGE_RETRY });
   return blobService;
 }
@@ -40,7 +41,7 @@ export function eventHubProducer(): EventHubProducerClient {
   if (producer) return producer;
   const setting = readConnection('EventHub', ['fullyQualifiedNamespace']);
   producer = setting.identityEndpoint
-    ? new EventHubProducerClient(setting.identityEndpoint, eventHubName(), managedIdentity(), {
+    ? new EventHubProducerClient(setting.identityEndpoint, eventHubName(), eventHubsCredential('EventHub'), {
         retryOptions: EVENT_HUB_RETRY,
       })
     : new EventHubProducerClient(setting.connectionString!, eventHubName(), {
@@ -53,7 +54,7 @@ export function cosmosContainer(): Container {
   if (cosmos) return cosmos;
   const setting = readConnection('CosmosDb', ['accountEndpoint']);
   const client = setting.identityEndpoint
-    ? new CosmosClient({ endpoint: setting.identityEndpoint, aadCredentials: managedIdentity() })
+    ? new CosmosClient({ endpoint: setting.identityEndpoint, ...cosmosCredential('CosmosDb') })
     : new CosmosClient({
         ...parseCosmosConnectionString(setting.connectionString!),
         // The local emulator serves no regional endpoints; discovery would redirect to nowhere.

@@ -1,5 +1,5 @@
 import { EventHubConsumerClient } from '@azure/event-hubs';
-import { DefaultAzureCredential } from '@azure/identity';
+import { eventHubsCredential } from './credentials';
 import { eventHubName, MissingSettingError, readConnection, readSetting } from './settings';
 
 /** What the hub says about one partition (the `$management` partition read). */
@@ -32,7 +32,7 @@ function consumerClient(): EventHubConsumerClient {
         group,
         setting.identityEndpoint,
         eventHubName(),
-        new DefaultAzureCredential(),
+        eventHubsCredential('EventHub'),
         options,
       )
     : new EventHubConsumerClient(group, setting.connectionString!, eventHubName(), options);

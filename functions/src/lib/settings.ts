@@ -1,7 +1,8 @@
 /**
  * App settings the functions read, with the defaults the infrastructure and the local stack use.
- * Connection settings follow the Functions convention: `<Name>__<property>` for identity-based
- * connections (Azure), or the bare `<Name>` holding a connection string (local emulators only).
+ * Connection settings follow the Functions convention for a connection named `<Name>`: the bare
+ * `<Name>` holding a connection string, or identity-based `<Name>__<property>` settings (Azure, and
+ * the local stack too, where only the credential differs: see credentials.ts).
  */
 export class MissingSettingError extends Error {
   constructor(readonly settingNames: readonly string[]) {
@@ -18,20 +19,28 @@ export function readSetting(name: string, fallback?: string): string {
 }
 
 export interface ConnectionSetting {
-  /** Identity-based: the service URI or namespace; credentials come from the managed identity. */
+  /** Identity-based: the service URI or namespace (`<Name>__blobServiceUri`, ...). */
   readonly identityEndpoint?: string;
-  /** Local emulators only: a full connection string. */
+  /** A full connection string (the bare `<Name>` setting). */
   readonly connectionString?: string;
 }
 
-/** Reads `<name>__<property>` (first one set) or, failing that, `<name>` as a connection string. */
+/**
+ * Resolves a connection as the Functions host's extensions do: the bare `<name>` setting, when set,
+ * is a connection string and wins; otherwise the first `<name>__<property>` set is the endpoint of an
+ * identity-based connection (azure-sdk-for-net
+ * sdk/eventhub/Microsoft.Azure.WebJobs.Extensions.EventHubs/src/Config/EventHubClientFactory.cs
+ * `ResolveConnectionInformation`; the Cosmos DB and Storage extensions follow the same rule;
+ * https://learn.microsoft.com/azure/azure-functions/functions-reference#connections). Same rule
+ * here, so the app's own clients and the host's bindings never pick different settings.
+ */
 export function readConnection(name: string, identityProperties: readonly string[]): ConnectionSetting {
+  const connectionString = process.env[name];
+  if (connectionString) return { connectionString };
   for (const property of identityProperties) {
     const value = process.env[`${name}__${property}`];
     if (value) return { identityEndpoint: value };
   }
-  const connectionString = process.env[name];
-  if (connectionString) return { connectionString };
   throw new MissingSettingError([...identityProperties.map((p) => `${name}__${p}`), name]);
 }
 

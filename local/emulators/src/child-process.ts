@@ -80,6 +80,25 @@ export function spawnNodeUntilReady(
   });
 }
 
+/**
+ * Spawns a program that is not a Node script (Azure Functions Core Tools' `func`), tracked like the
+ * others so that it is killed when this process exits. The caller decides when it is ready.
+ */
+export function spawnTracked(
+  command: string,
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): ChildProcess {
+  const child = spawn(command, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+    env: options.env ?? process.env,
+  });
+  liveChildren.add(child);
+  child.once('exit', () => liveChildren.delete(child));
+  return child;
+}
+
 /** Stops a child gracefully (SIGTERM), escalating to SIGKILL after `graceMs`. Resolves once it has exited. */
 export function stopChild(child: ChildProcess, graceMs = 5_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();

@@ -1,3 +1,4 @@
 export * from './azurite';
 export * from './cosmos';
 export * from './child-process';
+export * from './self-signed';

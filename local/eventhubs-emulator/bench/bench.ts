@@ -21,6 +21,7 @@ import {
   earliestEventPosition,
   type EventData,
 } from '@azure/event-hubs';
+import { EMULATOR_KEY, EMULATOR_KEY_NAME } from '../src/config';
 
 const { values } = parseArgs({
   options: {
@@ -134,7 +135,7 @@ async function main(): Promise<void> {
     const dataDir = mkdtempSync(join(tmpdir(), 'eh-bench-'));
     const emulator = await startEmulatorProcess(dataDir);
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMb(emulator.pid))), 200);
-    const cs = `Endpoint=sb://127.0.0.1:${emulator.port};SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true;EntityPath=tweets`;
+    const cs = `Endpoint=sb://127.0.0.1:${emulator.port};SharedAccessKeyName=${EMULATOR_KEY_NAME};SharedAccessKey=${EMULATOR_KEY};UseDevelopmentEmulator=true;EntityPath=tweets`;
     const producer = new EventHubProducerClient(cs);
     try {
       await sendAll(producer, 1000, size); // warm-up: connections, links, JIT

@@ -14,6 +14,7 @@ import {
   type Sender,
 } from 'rhea';
 import { DecodeError, runtimeInfoSection, unpackTransfer } from './amqp-codec';
+import { checkSasToken } from './sas';
 import type { ResolvedConfig, ResolvedHub } from './config';
 import type { Logger } from './log';
 import { partitionForKey } from './partition-key';
@@ -125,7 +126,7 @@ export class Broker {
   private readonly sockets = new Set<Socket>();
   private readonly replyLinks = new WeakMap<Connection, Map<string, Sender>>();
   private readonly outbound = new WeakMap<Sender, Outbound>();
-  private server: Server | undefined;
+  private readonly servers: Server[] = [];
   private retentionTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -161,7 +162,7 @@ export class Broker {
       }
     ).sasl_server_mechanisms;
     sasl.enable_anonymous();
-    // Dev mode: any key is accepted; claims are checked on $cbs, as the service does.
+    // SASL carries no key for Event Hubs clients (ANONYMOUS); the key is checked on $cbs put-token.
     sasl.enable_plain(() => true);
     this.container.on('connection_open', (ctx: EventContext) => this.onConnectionOpen(ctx));
     this.container.on('sender_open', (ctx: EventContext) => this.onSenderOpen(ctx));
@@ -191,19 +192,29 @@ export class Broker {
     }
   }
 
-  /** Listens on host:port; rejects with the socket error (EADDRINUSE, EACCES) if it cannot. */
-  listen(host: string, port: number): Promise<number> {
-    const server = this.container.listen({ host, port } as never) as unknown as Server;
-    this.server = server;
+  /**
+   * Listens on host:port, plain AMQP (what the SDK uses with `UseDevelopmentEmulator=true`), or AMQP
+   * over TLS when `tls` is given (what the SDK always uses with a credential: port 5671, see
+   * @azure/core-amqp src/ConnectionContextBase.ts). Rejects with the socket error (EADDRINUSE, EACCES).
+   */
+  listen(host: string, port: number, tls?: { readonly cert: string; readonly key: string }): Promise<number> {
+    const server = this.container.listen({
+      host,
+      port,
+      ...(tls ? { transport: 'tls', cert: tls.cert, key: tls.key } : {}),
+    } as never) as unknown as Server;
+    this.servers.push(server);
     server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.setNoDelay(true);
       socket.on('close', () => this.sockets.delete(socket));
     });
-    const retention = Math.min(60_000, ...this.config.hubs.map((h) => Math.max(1000, h.retentionMs / 10)));
-    this.enforceRetention();
-    this.retentionTimer = setInterval(() => this.enforceRetention(), retention);
-    this.retentionTimer.unref();
+    if (!this.retentionTimer) {
+      const retention = Math.min(60_000, ...this.config.hubs.map((h) => Math.max(1000, h.retentionMs / 10)));
+      this.enforceRetention();
+      this.retentionTimer = setInterval(() => this.enforceRetention(), retention);
+      this.retentionTimer.unref();
+    }
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.once('listening', () => {
@@ -217,8 +228,9 @@ export class Broker {
 
   async stop(): Promise<void> {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
-    const server = this.server;
-    const closed = server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
+    const closed = Promise.all(
+      this.servers.map((server) => new Promise<void>((r) => server.close(() => r()))),
+    );
     for (const c of this.connections) {
       try {
         c.close({
@@ -569,18 +581,13 @@ export class Broker {
     if (typeof token !== 'string' || token === '')
       problems.push('the token (body) must be a non-empty string');
     else if (type === 'servicebus.windows.net:sastoken') {
-      const fields = new URLSearchParams(token.replace(/^SharedAccessSignature\s+/, ''));
-      if (
-        !token.startsWith('SharedAccessSignature ') ||
-        !fields.get('sr') ||
-        !fields.get('sig') ||
-        !fields.get('se')
-      ) {
-        problems.push('the SAS token is malformed');
-      } else if (Number(fields.get('se')) * 1000 < Date.now()) {
-        this.reply(ctx, request, 401, 'ExpiredToken: the token has expired.');
+      const check = checkSasToken(token, this.config.sharedAccessKeys);
+      if (!check.ok && check.status === 401) {
+        this.logger.warn('cbs token refused', { reason: check.description, audience: props.name });
+        this.reply(ctx, request, 401, check.description);
         return;
       }
+      if (!check.ok) problems.push(check.description);
     } else if (typeof token === 'string' && token.split('.').length !== 3)
       problems.push('the JWT is malformed');
     if (problems.length > 0) {

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError } from './config';
 import { startEmulator, type RunningEmulator } from './index';
@@ -15,6 +16,10 @@ Options:
   --data <dir>        keep partition logs in this folder; default: in memory
   --port <n>          TCP port (default 5672; 0 = any free port)
   --host <addr>       interface (default 127.0.0.1)
+  --tls-port <n>      also listen for AMQP over TLS (what the SDK uses with a credential
+                      instead of a connection string); needs --tls-cert and --tls-key (PEM files)
+  --accept-any-key    accept SAS tokens signed with any key (default: only the config's
+                      sharedAccessKeys, else RootManageSharedAccessKey / SAS_KEY_VALUE)
   --log-level <lvl>   error | warn | info | debug (default info)
   -h, --help          this text
 
@@ -23,11 +28,18 @@ Logs are JSON lines on stderr. SIGTERM or SIGINT stops it gracefully.`;
 const LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug'];
 
 /** Parses argv into options, or returns the error to print. */
-export function parseCli(
-  argv: readonly string[],
-):
+export function parseCli(argv: readonly string[]):
   | { help: true }
-  | { help: false; port: number; host: string; config?: string; dataDir?: string; logLevel: LogLevel }
+  | {
+      help: false;
+      port: number;
+      host: string;
+      config?: string;
+      dataDir?: string;
+      logLevel: LogLevel;
+      acceptAnyKey: boolean;
+      tls?: { port: number; certFile: string; keyFile: string };
+    }
   | { error: string } {
   let values;
   try {
@@ -39,6 +51,10 @@ export function parseCli(
         port: { type: 'string' },
         host: { type: 'string' },
         'log-level': { type: 'string' },
+        'tls-port': { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        'accept-any-key': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -52,9 +68,24 @@ export function parseCli(
     return { error: `--port: expected 0..65535, got ${values.port}` };
   const logLevel = (values['log-level'] ?? 'info') as LogLevel;
   if (!LEVELS.includes(logLevel)) return { error: `--log-level: expected one of ${LEVELS.join(', ')}` };
+  let tls: { port: number; certFile: string; keyFile: string } | undefined;
+  if (
+    values['tls-port'] !== undefined ||
+    values['tls-cert'] !== undefined ||
+    values['tls-key'] !== undefined
+  ) {
+    const tlsPort = Number(values['tls-port']);
+    if (values['tls-port'] === undefined || !Number.isInteger(tlsPort) || tlsPort < 0 || tlsPort > 65535)
+      return { error: `--tls-port: expected 0..65535, got ${values['tls-port']}` };
+    if (!values['tls-cert'] || !values['tls-key'])
+      return { error: '--tls-port needs --tls-cert <file> and --tls-key <file>' };
+    tls = { port: tlsPort, certFile: values['tls-cert'], keyFile: values['tls-key'] };
+  }
   return {
     help: false,
     port,
+    acceptAnyKey: values['accept-any-key'] ?? false,
+    ...(tls ? { tls } : {}),
     host: values.host ?? '127.0.0.1',
     logLevel,
     ...(values.config === undefined ? {} : { config: values.config }),
@@ -75,7 +106,19 @@ async function main(): Promise<void> {
   }
   let emulator: RunningEmulator;
   try {
-    emulator = await startEmulator(parsed);
+    const { tls, ...rest } = parsed;
+    emulator = await startEmulator({
+      ...rest,
+      ...(tls
+        ? {
+            tls: {
+              port: tls.port,
+              cert: readFileSync(tls.certFile, 'utf8'),
+              key: readFileSync(tls.keyFile, 'utf8'),
+            },
+          }
+        : {}),
+    });
   } catch (err) {
     const message = err instanceof ConfigError ? err.message : (err as Error).message;
     process.stderr.write(`eventhubs-emulator: ${message}\n`);

@@ -1,4 +1,13 @@
 import { readFileSync } from 'node:fs';
+import type { SharedAccessKey } from './sas';
+
+/**
+ * The policy every connection string of Microsoft's Docker emulator carries (same name and value):
+ * a well-known placeholder, not a secret. It is the emulator's one policy unless the config names
+ * others, so a client with any other key is refused as the service refuses it.
+ */
+export const EMULATOR_KEY_NAME = 'RootManageSharedAccessKey';
+export const EMULATOR_KEY = 'SAS_KEY_VALUE';
 
 /** One event hub of the emulated namespace. */
 export interface EventHubConfig {
@@ -23,6 +32,13 @@ export interface EmulatorConfig {
   readonly segmentBytes?: number;
   /** fsync each group commit before acknowledging (survives power loss, not only a crash). Default false. */
   readonly fsync?: boolean;
+  /**
+   * The namespace's shared access policies. A SAS token must be signed with one of these keys, as
+   * the service requires. Default: the well-known `RootManageSharedAccessKey` / `SAS_KEY_VALUE`.
+   */
+  readonly sharedAccessKeys?: readonly SharedAccessKey[];
+  /** Accept a token signed with any key (the Docker emulator's behaviour). Default false. */
+  readonly acceptAnyKey?: boolean;
 }
 
 /** A hub after defaults are applied. */
@@ -41,6 +57,8 @@ export interface ResolvedConfig {
   readonly maxMessageBytes: number;
   readonly segmentBytes: number;
   readonly fsync: boolean;
+  /** The keys a SAS token must be signed with; undefined accepts any key (`acceptAnyKey`). */
+  readonly sharedAccessKeys: readonly SharedAccessKey[] | undefined;
 }
 
 export const DEFAULT_CONFIG: EmulatorConfig = {
@@ -173,6 +191,18 @@ export function resolveConfig(input: unknown, source = 'options'): ResolvedConfi
   if (cfg.namespace !== undefined && (typeof cfg.namespace !== 'string' || !NAME.test(cfg.namespace))) {
     problems.push(`namespace: invalid name ${JSON.stringify(cfg.namespace)}`);
   }
+  const keys: unknown = cfg.sharedAccessKeys ?? [{ name: EMULATOR_KEY_NAME, key: EMULATOR_KEY }];
+  if (
+    !Array.isArray(keys) ||
+    keys.length === 0 ||
+    !keys.every(
+      (k: Partial<SharedAccessKey> | null) =>
+        typeof k?.name === 'string' && k.name !== '' && typeof k.key === 'string' && k.key !== '',
+    )
+  )
+    problems.push('sharedAccessKeys: expected a non-empty array of { "name": "...", "key": "..." }');
+  if (cfg.acceptAnyKey !== undefined && typeof cfg.acceptAnyKey !== 'boolean')
+    problems.push('acceptAnyKey: expected true or false');
   if (problems.length > 0) throw new ConfigError(source, problems);
   return {
     namespace: cfg.namespace ?? 'emulatorns',
@@ -180,5 +210,6 @@ export function resolveConfig(input: unknown, source = 'options'): ResolvedConfi
     maxMessageBytes,
     segmentBytes,
     fsync: cfg.fsync ?? false,
+    sharedAccessKeys: cfg.acceptAnyKey === true ? undefined : (keys as readonly SharedAccessKey[]),
   };
 }

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { Broker } from './broker';
-import { loadConfig, type EmulatorConfig } from './config';
+import { EMULATOR_KEY, EMULATOR_KEY_NAME, loadConfig, type EmulatorConfig } from './config';
 import { createLogger, type LogLevel } from './log';
 
 export type { EmulatorConfig, EventHubConfig } from './config';
@@ -8,12 +8,8 @@ export { ConfigError, DEFAULT_CONFIG, loadConfig } from './config';
 export type { LogLevel } from './log';
 export { partitionForKey } from './partition-key';
 
-/**
- * The key in every connection string the emulator hands out. Like Microsoft's Docker emulator
- * (same name and value), it accepts any key: this is a placeholder, not a secret.
- */
-export const EMULATOR_KEY_NAME = 'RootManageSharedAccessKey';
-export const EMULATOR_KEY = 'SAS_KEY_VALUE';
+export { EMULATOR_KEY, EMULATOR_KEY_NAME } from './config';
+export { checkSasToken, INVALID_SIGNATURE, type SharedAccessKey } from './sas';
 
 export interface EmulatorOptions {
   /** Interface to listen on. Default 127.0.0.1. */
@@ -25,6 +21,13 @@ export interface EmulatorOptions {
   /** A config object or the path of a JSON file. Default: hub "tweets", 2 partitions, `$Default`, 24 h. */
   config?: EmulatorConfig | string;
   logLevel?: LogLevel;
+  /** Accept a SAS token signed with any key (overrides the config's `sharedAccessKeys`). Default false. */
+  acceptAnyKey?: boolean;
+  /**
+   * Also listen for AMQP over TLS (the transport the SDK uses with a credential instead of a
+   * connection string), with this PEM certificate and key. Port 0 = an ephemeral port.
+   */
+  tls?: { readonly port: number; readonly cert: string; readonly key: string };
   /** Structured log sink; default JSON lines on stderr. */
   logger?: (line: object) => void;
 }
@@ -32,7 +35,9 @@ export interface EmulatorOptions {
 export interface RunningEmulator {
   readonly host: string;
   readonly port: number;
-  /** A connection string for the SDK, with `EntityPath` when a hub name is given. */
+  /** The TLS port, when `tls` was given. */
+  readonly tlsPort: number | undefined;
+  /** A connection string for the SDK (first configured key), with `EntityPath` when a hub name is given. */
   connectionString(eventHubName?: string): string;
   /** Closes client connections, stops listening and closes the logs (pending writes finish first). */
   stop(): Promise<void>;
@@ -45,7 +50,8 @@ export interface RunningEmulator {
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const host = options.host ?? '127.0.0.1';
   const logger = createLogger(options.logLevel ?? 'info', options.logger);
-  const config = loadConfig(options.config);
+  const loaded = loadConfig(options.config);
+  const config = options.acceptAnyKey ? { ...loaded, sharedAccessKeys: undefined } : loaded;
   let broker: Broker;
   try {
     if (options.dataDir !== undefined) mkdirSync(options.dataDir, { recursive: true });
@@ -58,25 +64,28 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       },
     );
   }
-  let port: number;
-  try {
-    port = await broker.listen(host, options.port ?? 5672);
-  } catch (err) {
-    await broker.stop().catch(() => undefined);
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'EADDRINUSE') {
-      throw new Error(
-        `Event Hubs emulator: port ${options.port ?? 5672} on ${host} is already in use (another emulator or broker is running; pick another port with --port)`,
-        { cause: err },
-      );
+  const listen = async (port: number, tls?: EmulatorOptions['tls']): Promise<number> => {
+    try {
+      return await broker.listen(host, port, tls);
+    } catch (err) {
+      await broker.stop().catch(() => undefined);
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === 'EADDRINUSE') {
+        throw new Error(
+          `Event Hubs emulator: port ${port} on ${host} is already in use (another emulator or broker is running; pick another port with ${tls ? '--tls-port' : '--port'})`,
+          { cause: err },
+        );
+      }
+      throw new Error(`Event Hubs emulator: cannot listen on ${host}:${port}: ${e.message}`, { cause: err });
     }
-    throw new Error(`Event Hubs emulator: cannot listen on ${host}:${options.port ?? 5672}: ${e.message}`, {
-      cause: err,
-    });
-  }
+  };
+  const port = await listen(options.port ?? 5672);
+  const tlsPort = options.tls ? await listen(options.tls.port, options.tls) : undefined;
   logger.info('Event Hubs emulator listening', {
     host,
     port,
+    tlsPort: tlsPort ?? null,
+    anyKey: config.sharedAccessKeys === undefined,
     dataDir: options.dataDir ?? null,
     hubs: config.hubs.map((h) => ({
       name: h.name,
@@ -88,9 +97,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   return {
     host,
     port,
+    tlsPort,
     connectionString(eventHubName?: string): string {
       const entity = eventHubName === undefined ? '' : `;EntityPath=${eventHubName}`;
-      return `Endpoint=sb://${host}:${port};SharedAccessKeyName=${EMULATOR_KEY_NAME};SharedAccessKey=${EMULATOR_KEY};UseDevelopmentEmulator=true${entity}`;
+      const policy = config.sharedAccessKeys?.[0] ?? { name: EMULATOR_KEY_NAME, key: EMULATOR_KEY };
+      return `Endpoint=sb://${host}:${port};SharedAccessKeyName=${policy.name};SharedAccessKey=${policy.key};UseDevelopmentEmulator=true${entity}`;
     },
     stop(): Promise<void> {
       stopping ??= broker.stop().then(() => logger.info('Event Hubs emulator stopped', { port }));

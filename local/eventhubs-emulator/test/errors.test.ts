@@ -9,7 +9,15 @@ import {
   type MessagingError,
 } from '@azure/event-hubs';
 import { connect, type Connection, type EventContext, type Message } from 'rhea';
-import { ConfigError, startEmulator, type RunningEmulator } from '../src';
+import { createHmac } from 'node:crypto';
+import {
+  ConfigError,
+  EMULATOR_KEY,
+  EMULATOR_KEY_NAME,
+  INVALID_SIGNATURE,
+  startEmulator,
+  type RunningEmulator,
+} from '../src';
 import { captureLogs, receive, sleep, waitFor } from './helpers';
 
 jest.setTimeout(60_000);
@@ -174,10 +182,23 @@ describe('$cbs', () => {
 
   const audience = 'sb://127.0.0.1/tweets';
   const future = Math.floor(Date.now() / 1000) + 3600;
-  const sas = (se: number) =>
-    `SharedAccessSignature sr=${encodeURIComponent(audience)}&sig=abc&se=${se}&skn=RootManageSharedAccessKey`;
+  // Signed as @azure/core-amqp signs: HMAC-SHA256 of "<encoded audience>\n<expiry>" with the key.
+  const sas = (se: number, key = EMULATOR_KEY) => {
+    const sr = encodeURIComponent(audience);
+    const sig = createHmac('sha256', key).update(`${sr}\n${se}`).digest('base64');
+    return `SharedAccessSignature sr=${sr}&sig=${encodeURIComponent(sig)}&se=${se}&skn=${EMULATOR_KEY_NAME}`;
+  };
 
-  it('accepts a well-formed SAS token with 202', async () => {
+  it('rejects a token signed with another key with 401 InvalidSignature', async () => {
+    const reply = await putToken(
+      { operation: 'put-token', name: audience, type: 'servicebus.windows.net:sastoken' },
+      sas(future, 'not-the-key'),
+    );
+    expect(reply['status-code']).toBe(401);
+    expect(reply['status-description']).toBe(INVALID_SIGNATURE);
+  });
+
+  it('accepts a SAS token signed with the configured key with 202', async () => {
     const reply = await putToken(
       { operation: 'put-token', name: audience, type: 'servicebus.windows.net:sastoken' },
       sas(future),

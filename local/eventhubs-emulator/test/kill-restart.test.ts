@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventHubProducerClient, earliestEventPosition } from '@azure/event-hubs';
+import { EMULATOR_KEY, EMULATOR_KEY_NAME } from '../src';
 import { receive, sleep, spawnUntil, stopChild } from './helpers';
 
 jest.setTimeout(120_000);
@@ -40,7 +41,7 @@ async function startCli(): Promise<{ child: ChildProcess; connectionString: stri
   children.push(child);
   return {
     child,
-    connectionString: `Endpoint=sb://127.0.0.1:${match[1]};SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true;EntityPath=tweets`,
+    connectionString: `Endpoint=sb://127.0.0.1:${match[1]};SharedAccessKeyName=${EMULATOR_KEY_NAME};SharedAccessKey=${EMULATOR_KEY};UseDevelopmentEmulator=true;EntityPath=tweets`,
   };
 }
 

@@ -1,9 +1,15 @@
 import { CosmosClient, type Container } from '@azure/cosmos';
 import { EventHubProducerClient } from '@azure/event-hubs';
-import { BlobServiceClient } from '@azure/storage-blob';
+import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { randomUUID } from 'node:crypto';
 import type { RpcBindingInfo } from './core-types';
-import { connectionString, resolveSettingExpressions, SettingsError } from './settings';
+import {
+  resolveConnection,
+  resolveSettingExpressions,
+  SettingsError,
+  type ConnectionService,
+  type ResolvedConnection,
+} from './settings';
 
 /** An output binding, resolved at startup and applied after each successful invocation. */
 export interface OutputBinding {
@@ -12,37 +18,63 @@ export interface OutputBinding {
   apply(value: unknown): Promise<void>;
 }
 
-/** One SDK client per connection for the life of the host (clients pool connections). */
+/**
+ * One SDK client per connection for the life of the host (clients pool connections). An
+ * identity-based connection takes the constructor the real host's extensions use (endpoint +
+ * credential); only the credential is the local key (see `LocalCredential`).
+ */
 export class SdkClients {
   readonly #cosmos = new Map<string, CosmosClient>();
   readonly #blobs = new Map<string, BlobServiceClient>();
   readonly #producers = new Map<string, EventHubProducerClient>();
 
-  cosmos(connection: string): CosmosClient {
-    let client = this.#cosmos.get(connection);
+  cosmos(connection: ResolvedConnection | string): CosmosClient {
+    const resolved = asResolved(connection);
+    const id = identify(resolved);
+    let client = this.#cosmos.get(id);
     if (!client) {
-      const { endpoint, key } = parseCosmosConnectionString(connection);
+      const { endpoint, key } =
+        resolved.kind === 'connectionString'
+          ? parseCosmosConnectionString(resolved.connectionString)
+          : { endpoint: resolved.endpoint, key: resolved.credential.key };
       // The local Cosmos DB server serves no regional endpoints: discovery would redirect to nowhere.
       client = new CosmosClient({ endpoint, key, connectionPolicy: { enableEndpointDiscovery: false } });
-      this.#cosmos.set(connection, client);
+      this.#cosmos.set(id, client);
     }
     return client;
   }
 
-  blobService(connection: string): BlobServiceClient {
-    let client = this.#blobs.get(connection);
+  blobService(connection: ResolvedConnection | string): BlobServiceClient {
+    const resolved = asResolved(connection);
+    const id = identify(resolved);
+    let client = this.#blobs.get(id);
     if (!client) {
-      client = BlobServiceClient.fromConnectionString(connection);
-      this.#blobs.set(connection, client);
+      if (resolved.kind === 'connectionString')
+        client = BlobServiceClient.fromConnectionString(resolved.connectionString);
+      else if (resolved.credential.kind === 'accountKey')
+        client = new BlobServiceClient(
+          resolved.endpoint,
+          new StorageSharedKeyCredential(resolved.credential.accountName, resolved.credential.key),
+        );
+      else throw new SettingsError('a Blob Storage connection needs an account key locally');
+      this.#blobs.set(id, client);
     }
     return client;
   }
 
-  producer(connection: string, eventHubName: string): EventHubProducerClient {
-    const key = `${connection}\n${eventHubName}`;
+  producer(connection: ResolvedConnection | string, eventHubName: string): EventHubProducerClient {
+    const resolved = asResolved(connection);
+    const key = `${identify(resolved)}\n${eventHubName}`;
     let client = this.#producers.get(key);
     if (!client) {
-      client = new EventHubProducerClient(connection, eventHubName);
+      if (resolved.kind === 'connectionString')
+        client = new EventHubProducerClient(resolved.connectionString, eventHubName);
+      else if (resolved.credential.kind === 'sharedAccessKey')
+        client = new EventHubProducerClient(resolved.endpoint, eventHubName, {
+          name: resolved.credential.keyName,
+          key: resolved.credential.key,
+        });
+      else throw new SettingsError('an Event Hubs connection needs a shared access key locally');
       this.#producers.set(key, client);
     }
     return client;
@@ -55,6 +87,18 @@ export class SdkClients {
     this.#cosmos.clear();
     this.#blobs.clear();
   }
+}
+
+function asResolved(connection: ResolvedConnection | string): ResolvedConnection {
+  return typeof connection === 'string'
+    ? { kind: 'connectionString', connectionString: connection }
+    : connection;
+}
+
+function identify(connection: ResolvedConnection): string {
+  return connection.kind === 'connectionString'
+    ? connection.connectionString
+    : `${connection.endpoint}\n${JSON.stringify(connection.credential)}`;
 }
 
 export function parseCosmosConnectionString(text: string): { endpoint: string; key: string } {
@@ -90,16 +134,16 @@ export function createOutputBinding(
     if (typeof raw !== 'string' || raw === '') throw new SettingsError(`${where}: "${property}" is required`);
     return resolveSettingExpressions(raw, values, where);
   };
-  const connection = (fallback?: string) => {
+  const connection = (service: ConnectionService, fallback?: string) => {
     const name = typeof info.connection === 'string' && info.connection ? info.connection : fallback;
     if (!name) throw new SettingsError(`${where}: "connection" is required`);
-    return connectionString(name, values, where);
+    return resolveConnection(name, values, where, service);
   };
   switch (info.type) {
     case 'cosmosDB': {
       const databaseName = setting('databaseName');
       const containerName = setting('containerName');
-      const client = clients.cosmos(connection());
+      const client = clients.cosmos(connection('cosmosDB'));
       const createIfNotExists = info.createIfNotExists === true;
       const partitionKey = typeof info.partitionKey === 'string' ? info.partitionKey : '/id';
       let container: Promise<Container> | undefined;
@@ -143,7 +187,7 @@ export function createOutputBinding(
         );
       const slash = path.indexOf('/');
       if (slash < 1) throw new SettingsError(`${where}: "path" must be "<container>/<blob name>"`);
-      const service = clients.blobService(connection('AzureWebJobsStorage'));
+      const service = clients.blobService(connection('blob', 'AzureWebJobsStorage'));
       return {
         name,
         type: 'blob',
@@ -161,7 +205,7 @@ export function createOutputBinding(
       };
     }
     case 'eventHub': {
-      const producer = clients.producer(connection(), setting('eventHubName'));
+      const producer = clients.producer(connection('eventHubs'), setting('eventHubName'));
       return {
         name,
         type: 'eventHub',

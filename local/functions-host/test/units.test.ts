@@ -90,10 +90,10 @@ describe('settings', () => {
     );
   });
 
-  it('explains that identity-based connections need a connection string locally', () => {
+  it('explains that an identity-based connection needs the emulator key locally', () => {
     expect(() =>
       connectionString('EventHub', { EventHub__fullyQualifiedNamespace: 'ns.servicebus.windows.net' }, 'w'),
-    ).toThrow(/connection "EventHub" is identity-based \(EventHub__fullyQualifiedNamespace\)/);
+    ).toThrow(/connection "EventHub" is identity-based.*"EventHub__sharedAccessKeyName"/);
   });
 });
 

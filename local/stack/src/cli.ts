@@ -4,21 +4,24 @@
 // options>` (replay into a running stack). In CI (CI=true) or with --exit, `start` stops after the summary.
 import { parseArgs } from 'node:util';
 import { paths } from './paths';
-import { portsFromEnvironment } from './ports';
+import { eventHubsTlsPortFromEnvironment, portsFromEnvironment } from './ports';
 import { startStack, type RunningStack } from './launcher';
 import { replayIntoStack } from './replay';
 import { replayCommand } from './replay-command';
 
-const USAGE = `usage: stack <start|stack> [--in-memory] [--debug] [--exit] [--data <dir>]
+const USAGE = `usage: stack <start|stack> [--host local|func] [--in-memory] [--debug] [--exit] [--data <dir>]
        stack replay [producer replay options]
 
   start   start every service, replay the bundled sample, print a summary; runs until Ctrl-C
   stack   start every service without replaying; runs until Ctrl-C
+
+  --host func   run the app in Azure Functions Core Tools (\`func start\`, must be on PATH) instead of
+                the local functions host, with a generated functions/dist/package/local.settings.json
   replay  replay into the running stack through the gateway (default input: the bundled sample;
           see \`node producer/dist/src/cli.js replay --help\` for the options)
 
 Ports: GATEWAY_PORT (7070), FUNCTIONS_PORT (7071), AZURITE_BLOB_PORT (10000), COSMOS_PORT (8081),
-EVENTHUBS_PORT (5672). Logs of every service: <data>/logs/. --exit (or CI=true) stops after the summary.`;
+EVENTHUBS_PORT (5672), EVENTHUBS_TLS_PORT (5671). Logs of every service: <data>/logs/. --exit (or CI=true) stops after the summary.`;
 
 async function main(): Promise<number> {
   if (process.argv[2] === 'replay') {
@@ -34,6 +37,7 @@ async function main(): Promise<number> {
       debug: { type: 'boolean', default: false },
       exit: { type: 'boolean', default: false },
       data: { type: 'string', default: paths.dataDir },
+      host: { type: 'string', default: 'local' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -42,12 +46,18 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return values.help ? 0 : 2;
   }
+  if (values.host !== 'local' && values.host !== 'func') {
+    process.stderr.write(`✗ --host must be "local" or "func", not "${values.host}"\n`);
+    return 2;
+  }
   const say = (line: string) => process.stdout.write(`${line}\n`);
   const began = Date.now();
   let stack: RunningStack;
   try {
     stack = await startStack({
       ports: portsFromEnvironment(),
+      eventHubsTlsPort: eventHubsTlsPortFromEnvironment(),
+      functionsHost: values.host,
       dataDir: values.data,
       inMemory: values['in-memory'],
       appEntry: paths.functionsApp,

@@ -1,13 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CosmosClient, type Container } from '@azure/cosmos';
-import { COSMOS_EMULATOR_KEY } from '@pipeline/emulators';
+import { AZURITE_ACCOUNT_KEY, COSMOS_EMULATOR_KEY } from '@pipeline/emulators';
 import { ServiceLogs } from './logs';
-import { assertPortsFree, type Ports } from './ports';
+import { assertPortsFree, freePortBelowEphemeralRange, isPortFree, type Ports } from './ports';
 import { PIPELINE_NAMES, provisionCosmos, provisionStorage } from './provision';
 import { loadOrCreateSecrets, type LocalSecrets } from './secrets';
-import { functionsSettings, writeJson } from './settings';
+import { funcSettings, functionsSettings, writeJson, type Endpoints } from './settings';
 import { startEventHubsService, type EventHubsService } from './services/eventhubs';
+import { findOnPath, FuncNotFoundError, packageFolder, startFuncService } from './services/func';
 import { startFunctionsService, type FunctionsHostService } from './services/functions';
 import { startGatewayService, type GatewayService } from './services/gateway';
 import { startWithin, type RunningService } from './services/service';
@@ -34,7 +35,22 @@ export interface StackOptions {
    * host and a store: returns the port the host should use instead of the store's own.
    */
   readonly interpose?: (store: InterposedStore, port: number) => Promise<number>;
+  /**
+   * Which Functions host runs the app: this repository's local host (default), or Azure Functions
+   * Core Tools (`func start`, when `func` is on PATH) with a generated local.settings.json.
+   */
+  readonly functionsHost?: FunctionsHostKind;
+  /**
+   * The Event Hubs emulator's TLS port (what `EventHub__fullyQualifiedNamespace` points at). Default:
+   * a free port below the ephemeral range, so a restart on the same port cannot collide with a
+   * client's outgoing connection.
+   */
+  readonly eventHubsTlsPort?: number;
+  /** The environment of the functions host (and where `func` is looked up). Default process.env. */
+  readonly env?: NodeJS.ProcessEnv;
 }
+
+export type FunctionsHostKind = 'local' | 'func';
 
 /** The stores the functions host talks to that `interpose` can stand in front of. */
 export type InterposedStore = 'blob' | 'cosmos';
@@ -47,6 +63,7 @@ export interface RunningStack {
   readonly gateway: GatewayService;
   /** functions: the host's /api; ingest: the public API through the gateway; dashboard: the page. */
   readonly urls: { readonly functions: string; readonly ingest: string; readonly dashboard: string };
+  /** The functions' settings (local.settings.json format); with `func`, the file in the package folder. */
   readonly settingsFile: string;
   readonly logs: ServiceLogs;
   /** The Cosmos DB container the consumer writes to (a client of the stack's emulator). */
@@ -70,7 +87,16 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const fixedPorts = Object.fromEntries(
     Object.entries(options.ports).filter(([, port]) => port !== 0),
   ) as Ports;
+  const env = options.env ?? process.env;
+  const functionsHost = options.functionsHost ?? 'local';
+  // Before anything starts: a missing `func` is the user's first question, not a port check's.
+  if (functionsHost === 'func' && !findOnPath('func', env)) throw new FuncNotFoundError();
   await assertPortsFree(host, fixedPorts);
+  const eventHubsTlsPort = options.eventHubsTlsPort ?? (await freePortBelowEphemeralRange(host));
+  if (options.eventHubsTlsPort && !(await isPortFree(host, options.eventHubsTlsPort)))
+    throw new Error(
+      `Port ${options.eventHubsTlsPort} for the Event Hubs emulator's TLS listener is already in use on ${host}. Stop whatever uses it, or set EVENTHUBS_TLS_PORT to another port.`,
+    );
 
   mkdirSync(options.dataDir, { recursive: true });
   const secrets = loadOrCreateSecrets(join(options.dataDir, 'secrets.json'));
@@ -91,10 +117,12 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
 
   try {
     const dataDir = options.inMemory ? undefined : options.dataDir;
-    const startEventHubs = (port: number) =>
+    const startEventHubs = (port: number, tlsPort: number) =>
       startEventHubsService({
         host,
         port,
+        tlsPort,
+        sharedAccessKey: secrets.eventHubs,
         ...(dataDir ? { dataDir } : {}),
         configDir: options.dataDir,
         log: logs.sink('eventhubs'),
@@ -114,47 +142,70 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         say(`✓ ${s.cosmos.name} on ${s.cosmos.url} (pid ${s.cosmos.pid}, in memory)`);
         return s;
       }),
-      timed('Event Hubs emulator', () => startEventHubs(options.ports.eventHubs)),
+      timed('Event Hubs emulator', () => startEventHubs(options.ports.eventHubs, eventHubsTlsPort)),
     ]);
     let eventHubs = firstEventHubs;
     await provisionStorage(storage.azurite.connectionString);
     const cosmos = { endpoint: storage.cosmos.endpoint, key: COSMOS_EMULATOR_KEY };
     await provisionCosmos(cosmos.endpoint, cosmos.key);
 
-    const settingsFile = join(options.dataDir, 'functions.settings.json');
-    const viaInterposer = async (store: InterposedStore, connectionString: string, port: number) =>
-      options.interpose
-        ? connectionString.replace(`:${port}/`, `:${await options.interpose(store, port)}/`)
-        : connectionString;
+    const viaInterposer = async (store: InterposedStore, endpoint: string) => {
+      if (!options.interpose) return endpoint;
+      const url = new URL(endpoint);
+      url.port = String(await options.interpose(store, Number(url.port)));
+      return url.toString();
+    };
+    const endpoints: Endpoints = {
+      hostStorageConnectionString: storage.azurite.connectionString,
+      storage: {
+        blobServiceUri: await viaInterposer('blob', storage.azurite.blobEndpoint),
+        accountKey: AZURITE_ACCOUNT_KEY,
+      },
+      cosmos: {
+        accountEndpoint: await viaInterposer('cosmos', storage.cosmos.endpoint),
+        accountKey: cosmos.key,
+      },
+      eventHubs: {
+        fullyQualifiedNamespace: eventHubs.fullyQualifiedNamespace,
+        keyName: eventHubs.sharedAccessKey.keyName,
+        key: eventHubs.sharedAccessKey.key,
+        connectionString: eventHubs.connectionString,
+      },
+    };
+    // The functions trust the Event Hubs emulator's certificate as the SDK's TLS connection requires.
+    const functionsEnv = { ...env, NODE_EXTRA_CA_CERTS: eventHubs.caFile };
+    const settingsFile =
+      functionsHost === 'func'
+        ? join(packageFolder(options.appEntry), 'local.settings.json')
+        : join(options.dataDir, 'functions.settings.json');
     writeJson(
       settingsFile,
-      functionsSettings(
-        {
-          storageConnectionString: await viaInterposer(
-            'blob',
-            storage.azurite.connectionString,
-            Number(new URL(storage.azurite.blobEndpoint).port),
-          ),
-          cosmosConnectionString: await viaInterposer(
-            'cosmos',
-            storage.cosmos.connectionString,
-            Number(new URL(storage.cosmos.endpoint).port),
-          ),
-          eventHubsConnectionString: eventHubs.connectionString,
-        },
-        secrets,
-      ),
+      functionsHost === 'func' ? funcSettings(endpoints, secrets) : functionsSettings(endpoints, secrets),
     );
+    const functionsPort =
+      functionsHost === 'func' && options.ports.functions === 0
+        ? await freePortBelowEphemeralRange(host)
+        : options.ports.functions;
     const startFunctions = (port: number) =>
-      startFunctionsService({
-        host,
-        port,
-        appEntry: options.appEntry,
-        settingsFile,
-        debug: options.debug ?? false,
-        log: logs.sink('functions'),
-      });
-    let functions = await timed('Functions host', () => startFunctions(options.ports.functions));
+      functionsHost === 'func'
+        ? startFuncService({
+            host,
+            port,
+            appEntry: options.appEntry,
+            env: functionsEnv,
+            log: logs.sink('functions'),
+            timeoutMs,
+          })
+        : startFunctionsService({
+            host,
+            port,
+            appEntry: options.appEntry,
+            settingsFile,
+            env: functionsEnv,
+            debug: options.debug ?? false,
+            log: logs.sink('functions'),
+          });
+    let functions = await timed('Functions host', () => startFunctions(functionsPort));
     const dashboard = `${functions.url}/api/dashboard/`;
     const gateway = await timed('API gateway', () =>
       startGatewayService({
@@ -200,7 +251,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       async restartEventHubs() {
         const index = started.indexOf(eventHubs);
         await eventHubs.stop().catch(() => undefined);
-        eventHubs = await startWithin('Event Hubs emulator', timeoutMs, () => startEventHubs(eventHubs.port));
+        eventHubs = await startWithin('Event Hubs emulator', timeoutMs, () =>
+          startEventHubs(eventHubs.port, eventHubs.tlsPort),
+        );
         started[index] = eventHubs;
         return eventHubs;
       },

@@ -37,6 +37,18 @@ export function portsFromEnvironment(env: NodeJS.ProcessEnv = process.env): Port
   return ports;
 }
 
+/**
+ * The Event Hubs emulator's TLS port (EVENTHUBS_TLS_PORT, default 5671, the service's AMQPS port):
+ * where `EventHub__fullyQualifiedNamespace` points, because the SDK speaks TLS with a credential.
+ */
+export function eventHubsTlsPortFromEnvironment(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.EVENTHUBS_TLS_PORT;
+  const port = raw === undefined || raw === '' ? 5671 : Number(raw);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new Error(`EVENTHUBS_TLS_PORT must be a port number from 1 to 65535; got ${JSON.stringify(raw)}`);
+  return port;
+}
+
 /** Whether nothing listens on `host:port` (by listening there for a moment). */
 export function isPortFree(host: string, port: number): Promise<boolean> {
   return new Promise<boolean>((resolve) => {
@@ -56,4 +68,17 @@ export async function assertPortsFree(host: string, ports: Ports): Promise<void>
       );
     }
   }
+}
+
+/**
+ * A free port below Linux's ephemeral range (32768-60999), for a service that may be restarted on the
+ * same port: while it is down, a client's outgoing connection could be given a port in that range as
+ * its own, and the restart would then fail with EADDRINUSE.
+ */
+export async function freePortBelowEphemeralRange(host = '127.0.0.1'): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_768);
+    if (await isPortFree(host, port)) return port;
+  }
+  throw new Error('no free port found between 20000 and 32767');
 }

@@ -11,6 +11,8 @@ export interface LocalSecrets {
   readonly functionKey: string;
   readonly subscription: { readonly primaryKey: string; readonly secondaryKey: string };
   readonly basicAuth: { readonly user: string; readonly password: string };
+  /** The Event Hubs emulator's one shared access policy (it refuses any other key, as Azure does). */
+  readonly eventHubs: { readonly keyName: string; readonly key: string };
 }
 
 const randomKey = (bytes = 24) => randomBytes(bytes).toString('base64url');
@@ -23,7 +25,12 @@ export function generateSecrets(): LocalSecrets {
       secondaryKey: randomBytes(16).toString('hex'),
     },
     basicAuth: { user: 'producer', password: randomKey(18) },
+    eventHubs: generateEventHubsKey(),
   };
+}
+
+function generateEventHubsKey(): LocalSecrets['eventHubs'] {
+  return { keyName: 'RootManageSharedAccessKey', key: randomBytes(32).toString('base64') };
 }
 
 /** Reads the secrets file, or creates it (mode 0600) when it does not exist yet. */
@@ -32,6 +39,12 @@ export function loadOrCreateSecrets(path: string): LocalSecrets {
     const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<LocalSecrets>;
     if (!parsed.functionKey || !parsed.subscription?.primaryKey || !parsed.basicAuth?.password) {
       throw new Error(`${path} is incomplete; delete it and a new one will be generated`);
+    }
+    // A secrets file from before the Event Hubs key existed gets one, and keeps everything else.
+    if (!parsed.eventHubs?.key || !parsed.eventHubs.keyName) {
+      const upgraded = { ...parsed, eventHubs: generateEventHubsKey() } as LocalSecrets;
+      writeFileSync(path, JSON.stringify(upgraded, null, 2) + '\n', { mode: 0o600 });
+      return upgraded;
     }
     return parsed as LocalSecrets;
   }

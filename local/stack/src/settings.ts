@@ -2,26 +2,44 @@ import { writeFileSync } from 'node:fs';
 import { PIPELINE_NAMES } from './provision';
 import type { LocalSecrets } from './secrets';
 
+/** Where the emulators listen and the keys they accept. */
 export interface Endpoints {
-  readonly storageConnectionString: string;
-  readonly cosmosConnectionString: string;
-  readonly eventHubsConnectionString: string;
+  /** The functions host's own storage (checkpoints): a connection string, as `func` expects too. */
+  readonly hostStorageConnectionString: string;
+  readonly storage: { readonly blobServiceUri: string; readonly accountKey: string };
+  readonly cosmos: { readonly accountEndpoint: string; readonly accountKey: string };
+  readonly eventHubs: {
+    /** `host:port` of the emulator's TLS listener. */
+    readonly fullyQualifiedNamespace: string;
+    readonly keyName: string;
+    readonly key: string;
+    /** Plain AMQP, `UseDevelopmentEmulator=true`: only for `func start` (see `funcSettings`). */
+    readonly connectionString: string;
+  };
 }
 
 /**
- * The functions host's settings in the local.settings.json format: the same app setting names as in
- * Azure, but each connection holds an emulator's connection string under the bare name where Azure
- * has identity-based `__serviceUri`-style settings. Regenerated on every start (ports may change).
+ * The app settings of the functions in the local.settings.json format, with the SAME names as in
+ * Azure (cdktf/src/pipeline-stack.ts): `PipelineStorage__blobServiceUri`,
+ * `EventHub__fullyQualifiedNamespace`, `CosmosDb__accountEndpoint`. So the identity-based path
+ * (settings resolution, then the SDK constructor taking an endpoint and a credential) runs locally
+ * too. Only the credential is local: one key property per connection that Azure never has
+ * (`__accountKey`, `__sharedAccessKeyName` + `__sharedAccessKey`; see functions/src/lib/credentials.ts).
+ * Regenerated on every start (ports may change).
  */
 export function functionsSettings(endpoints: Endpoints, secrets: LocalSecrets) {
   return {
     IsEncrypted: false,
     Values: {
       FUNCTIONS_WORKER_RUNTIME: 'node',
-      AzureWebJobsStorage: endpoints.storageConnectionString,
-      PipelineStorage: endpoints.storageConnectionString,
-      EventHub: endpoints.eventHubsConnectionString,
-      CosmosDb: endpoints.cosmosConnectionString,
+      AzureWebJobsStorage: endpoints.hostStorageConnectionString,
+      PipelineStorage__blobServiceUri: endpoints.storage.blobServiceUri,
+      PipelineStorage__accountKey: endpoints.storage.accountKey,
+      EventHub__fullyQualifiedNamespace: endpoints.eventHubs.fullyQualifiedNamespace,
+      EventHub__sharedAccessKeyName: endpoints.eventHubs.keyName,
+      EventHub__sharedAccessKey: endpoints.eventHubs.key,
+      CosmosDb__accountEndpoint: endpoints.cosmos.accountEndpoint,
+      CosmosDb__accountKey: endpoints.cosmos.accountKey,
       EVENTHUB_NAME: PIPELINE_NAMES.eventHub,
       EVENTHUB_CONSUMER_GROUP: PIPELINE_NAMES.consumerGroup,
       COSMOS_DATABASE: PIPELINE_NAMES.cosmosDatabase,
@@ -32,6 +50,28 @@ export function functionsSettings(endpoints: Endpoints, secrets: LocalSecrets) {
       STATS_CACHE_MS: '2000',
     },
     FunctionKeys: { default: secrets.functionKey },
+  };
+}
+
+/**
+ * The same settings for Azure Functions Core Tools (`func start`). Its .NET extensions would ask
+ * Entra ID for a token for an identity-based connection (they know no local key), so the two
+ * connections the host itself binds, the Event Hubs trigger (`EventHub`) and the Cosmos DB output
+ * (`CosmosDb`), also get a connection string under the bare name, which wins over the `__` settings
+ * in the real host's resolution (and in the app's, which follows it). The hub's connection string is
+ * plain AMQP with `UseDevelopmentEmulator=true`, as for Microsoft's own emulator.
+ */
+export function funcSettings(endpoints: Endpoints, secrets: LocalSecrets) {
+  const settings = functionsSettings(endpoints, secrets);
+  return {
+    ...settings,
+    Values: {
+      ...settings.Values,
+      EventHub: endpoints.eventHubs.connectionString,
+      CosmosDb: `AccountEndpoint=${endpoints.cosmos.accountEndpoint};AccountKey=${endpoints.cosmos.accountKey};`,
+    },
+    // Core Tools reads the port and CORS from "Host"; keys are not read from this file by `func`.
+    Host: { CORS: '*' },
   };
 }
 

@@ -43,7 +43,7 @@ describe('the stack CLI', () => {
         cwd: REPO_ROOT,
         stdio: 'pipe',
       });
-    const [gateway, functions, blob, cosmos, eventHubs] = await freePorts(5);
+    const [gateway, functions, blob, cosmos, eventHubs, eventHubsTls] = await freePorts(6);
     const child = spawn(process.execPath, [cli, 'stack', '--in-memory', '--data', join(work, 'data')], {
       env: {
         ...process.env,
@@ -53,6 +53,7 @@ describe('the stack CLI', () => {
         AZURITE_BLOB_PORT: String(blob),
         COSMOS_PORT: String(cosmos),
         EVENTHUBS_PORT: String(eventHubs),
+        EVENTHUBS_TLS_PORT: String(eventHubsTls),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

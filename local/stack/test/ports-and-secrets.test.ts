@@ -2,7 +2,8 @@ import { createServer, type Server } from 'node:net';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assertPortsFree, portsFromEnvironment } from '../src/ports';
+import { assertPortsFree, eventHubsTlsPortFromEnvironment, portsFromEnvironment } from '../src/ports';
+import { eventHubsConfig } from '../src/services/eventhubs';
 import { basicAuthHeader, loadOrCreateSecrets } from '../src/secrets';
 
 describe('ports', () => {
@@ -20,6 +21,14 @@ describe('ports', () => {
     );
     expect(() => portsFromEnvironment({ GATEWAY_PORT: '7071' })).toThrow(
       'API gateway and functions host are both set to port 7071',
+    );
+  });
+
+  it("the Event Hubs TLS port: 5671 (the service's AMQPS port) unless EVENTHUBS_TLS_PORT says otherwise", () => {
+    expect(eventHubsTlsPortFromEnvironment({})).toBe(5671);
+    expect(eventHubsTlsPortFromEnvironment({ EVENTHUBS_TLS_PORT: '15671' })).toBe(15671);
+    expect(() => eventHubsTlsPortFromEnvironment({ EVENTHUBS_TLS_PORT: '0' })).toThrow(
+      'EVENTHUBS_TLS_PORT must be a port number from 1 to 65535; got "0"',
     );
   });
 
@@ -53,6 +62,28 @@ describe('local secrets', () => {
     expect(Buffer.from(basicAuthHeader(first).slice(6), 'base64').toString()).toBe(
       `producer:${first.basicAuth.password}`,
     );
+  });
+
+  it('generates an Event Hubs key, and the emulator config accepts only that key', () => {
+    const secrets = loadOrCreateSecrets(join(dir, 'hub.json'));
+    expect(secrets.eventHubs.key).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+    expect(eventHubsConfig(secrets.eventHubs).sharedAccessKeys).toEqual([
+      { name: secrets.eventHubs.keyName, key: secrets.eventHubs.key },
+    ]);
+  });
+
+  it('adds the Event Hubs key to a secrets file from before it existed, keeping the rest', () => {
+    const path = join(dir, 'old.json');
+    const old = {
+      functionKey: 'f',
+      subscription: { primaryKey: 'p', secondaryKey: 's' },
+      basicAuth: { user: 'producer', password: 'pw' },
+    };
+    writeFileSync(path, JSON.stringify(old));
+    const upgraded = loadOrCreateSecrets(path);
+    expect(upgraded).toMatchObject(old);
+    expect(upgraded.eventHubs.keyName).toBe('RootManageSharedAccessKey');
+    expect(loadOrCreateSecrets(path)).toEqual(upgraded);
   });
 
   it('refuses an incomplete file with a message saying what to do', () => {

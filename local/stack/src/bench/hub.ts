@@ -1,6 +1,7 @@
 // Event Hubs: the emulator's send and receive ceilings (a separate emulator process, so the events do
 // not reach the stack's consumer), and the size of the real slim events on the stack's hub.
 import { join } from 'node:path';
+import { EMULATOR_KEY, EMULATOR_KEY_NAME } from '@pipeline/eventhubs-emulator';
 import {
   EventHubConsumerClient,
   EventHubProducerClient,
@@ -88,6 +89,8 @@ export async function hubCeilings(
   const emulator = await startEventHubsService({
     host: '127.0.0.1',
     port: 0,
+    tlsPort: 0,
+    sharedAccessKey: { keyName: EMULATOR_KEY_NAME, key: EMULATOR_KEY },
     configDir: join(workDir, 'hub-ceiling'),
     log: () => undefined,
   });

@@ -10,6 +10,7 @@ export async function startFunctionsService(options: {
   port: number;
   appEntry: string;
   settingsFile: string;
+  env: NodeJS.ProcessEnv;
   debug: boolean;
   log: LineSink;
 }): Promise<FunctionsHostService> {
@@ -24,6 +25,7 @@ export async function startFunctionsService(options: {
     host: options.host,
     port: options.port,
     debug: options.debug,
+    env: options.env,
     onLine: options.log,
   });
   return Object.assign(host, { name: 'Functions host' });
