@@ -1,11 +1,18 @@
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
-import { MAX_EVENTS_PER_REQUEST, type ValidationIssue } from '@pipeline/schemas';
+import { MAX_EVENTS_PER_REQUEST, MAX_REQUEST_BYTES, type ValidationIssue } from '@pipeline/schemas';
 import { UsageError } from '../errors';
 import { backoffDelay, isRetryableStatus, parseRetryAfter } from './retry';
 import { EventChecker } from '../checker';
-import { MAX_EVENT_BYTES, openInput, toItem, type ReplayInput, type ReplayItem } from './source';
+import {
+  DEFAULT_MAX_REQUEST_BYTES,
+  MIN_MAX_REQUEST_BYTES,
+  openInput,
+  toItem,
+  type ReplayInput,
+  type ReplayItem,
+} from './source';
 import {
   LatencyHistogram,
   replayExitCode,
@@ -34,8 +41,13 @@ export interface ReplayOptions {
   readonly loop?: boolean | undefined;
   /** Requests in flight at most; default 8. */
   readonly concurrency?: number | undefined;
-  /** Events per request, 1-100; default 50. Batches also stay under the 4 MiB body limit. */
+  /** Events per request, 1-100; default 50. Batches also stay under `maxRequestBytes`. */
   readonly batchSize?: number | undefined;
+  /**
+   * Largest request body in bytes; default 96 KiB, under the 100 KiB API Management validates on every
+   * tier. A batch that would pass it is sent in parts; an event that alone would pass it is rejected.
+   */
+  readonly maxRequestBytes?: number | undefined;
   /** Validate with the shared validator before sending (default true); off sends invalid events as they are. */
   readonly preflight?: boolean | undefined;
   /** Read, check and batch, but send nothing. */
@@ -100,6 +112,7 @@ interface Settings {
   readonly headers: Record<string, string>;
   readonly rate: number;
   readonly batchSize: number;
+  readonly maxRequestBytes: number;
   readonly concurrency: number;
   readonly preflight: boolean;
   readonly dryRun: boolean;
@@ -150,6 +163,12 @@ export function resolveReplaySettings(options: ReplayOptions): Settings {
       '--batch-size',
       `the API takes at most ${MAX_EVENTS_PER_REQUEST} events per request; got ${batchSize}`,
     );
+  const maxRequestBytes = positive(options.maxRequestBytes, '--max-request-bytes', DEFAULT_MAX_REQUEST_BYTES);
+  if (maxRequestBytes < MIN_MAX_REQUEST_BYTES || maxRequestBytes > MAX_REQUEST_BYTES)
+    throw new UsageError(
+      '--max-request-bytes',
+      `must be ${MIN_MAX_REQUEST_BYTES} to ${MAX_REQUEST_BYTES} (the ingest function's own limit); got ${maxRequestBytes}`,
+    );
   if ((options.basicUser === undefined) !== (options.basicPassword === undefined)) {
     throw new UsageError(
       options.basicUser === undefined ? '--basic-user' : '--basic-password',
@@ -171,6 +190,7 @@ export function resolveReplaySettings(options: ReplayOptions): Settings {
     headers,
     rate: positive(options.rate, '--rate', Infinity, false),
     batchSize,
+    maxRequestBytes,
     concurrency: positive(options.concurrency, '--concurrency', 8),
     preflight: options.preflight ?? true,
     dryRun: options.dryRun ?? false,
@@ -353,8 +373,26 @@ export class ReplayEngine extends EventEmitter<ReplayEventMap> implements Promis
           });
           continue;
         }
+        // The body is `[` + events joined by `,` + `]`: 2 bytes, plus each event and one comma per
+        // event after the first. batchBytes counts a comma for every event, one more than is sent.
         const bytes = item.raw.length + 1;
-        if (batch.length && batchBytes + bytes > MAX_EVENT_BYTES + 2) {
+        if (item.raw.length + 2 > s.maxRequestBytes) {
+          // Alone it would still be refused (400 or 413): never sent, reported, nothing else held up.
+          this.#reject({
+            id: item.id ?? null,
+            position: item.position,
+            line: item.line,
+            source: 'preflight',
+            errors: [
+              {
+                path: '$',
+                message: `is ${item.raw.length} bytes; a request holding it alone would be ${item.raw.length + 2} bytes, over the ${s.maxRequestBytes}-byte request limit (--max-request-bytes)`,
+              },
+            ],
+          });
+          continue;
+        }
+        if (batch.length && batchBytes + bytes - 1 > s.maxRequestBytes) {
           if (!(await dispatch())) return;
         }
         batch.push(item);
@@ -414,7 +452,8 @@ export class ReplayEngine extends EventEmitter<ReplayEventMap> implements Promis
             queue.unshift(rest);
           }
         } else if (items.length > 1) {
-          // No index to go by (APIM's own 400, or a 413): halve until the culprits stand alone.
+          // No index to go by (APIM's own 400, a body over its size limit among them, or a 413):
+          // halve until the culprits stand alone. The same body is never sent again.
           this.#counts.splits++;
           const half = Math.ceil(items.length / 2);
           queue.unshift(items.slice(0, half), items.slice(half));
@@ -590,6 +629,7 @@ export class ReplayEngine extends EventEmitter<ReplayEventMap> implements Promis
       settings: {
         rate: Number.isFinite(s.rate) ? s.rate : null,
         batchSize: s.batchSize,
+        maxRequestBytes: s.maxRequestBytes,
         concurrency: s.concurrency,
         preflight: s.preflight,
         count: Number.isFinite(s.count) ? s.count : null,
