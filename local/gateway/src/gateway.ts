@@ -79,6 +79,8 @@ export interface RunningGateway {
   readonly port: number;
   /** Startup warnings (unsupported tier, missing sections), also sent to the logger. */
   readonly warnings: readonly string[];
+  /** The limits in force: the tier table's strictest documented values, with `limits` applied. */
+  readonly limits: TierLimits;
   /**
    * Replaces the subscriptions, e.g. after a key was regenerated: old keys stop working at once. With
    * `products`, replaces the products too (a product created later has no policy file of its own).
@@ -781,6 +783,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     url: `http://${host}:${address.port}`,
     port: address.port,
     warnings,
+    limits,
     setSubscriptions(subscriptions, nextProducts) {
       const checked = nextProducts ? checkProducts(nextProducts, apis) : products;
       keys = indexSubscriptions(subscriptions, checked);
