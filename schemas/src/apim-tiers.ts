@@ -90,10 +90,19 @@ export const SOURCES = {
     pageDate: '2026-02-05',
     repositoryPath: 'includes/api-management-gateway-constraints.md',
   },
-  /** The validate-content reference page: `max-size` "Maximum allowed value: 4 MB". */
+  /**
+   * The validate-content reference page: `max-size` "Maximum allowed value: 4 MB", as read for issue 20
+   * and by the gateway's policy compiler (2026-11-28); not re-read for this table.
+   */
   validateContentPolicy2026_08: {
     url: 'https://learn.microsoft.com/azure/api-management/validate-content-policy',
     pageDate: '2026-08',
+    repositoryPath: 'articles/api-management/validate-content-policy.md',
+  },
+  /** The same page, earlier: `max-size` "Maximum allowed value: 102,400 bytes (100 KB)". */
+  validateContentPolicy2022_12: {
+    url: 'https://learn.microsoft.com/azure/api-management/validate-content-policy',
+    pageDate: '2022-12-05',
     repositoryPath: 'articles/api-management/validate-content-policy.md',
   },
   /** The rate-limit pages' include: "The v2 tiers use a token bucket algorithm ... sliding window ... classic tiers". */
@@ -128,16 +137,19 @@ export const VALIDATE_CONTENT_BODY_BYTES: Documented<number> = {
     { value: 100 * KiB, source: SOURCES.gatewayLimits2026_04 },
     { value: 100 * KiB, source: SOURCES.gatewayLimits2026_02 },
     { value: 4 * MiB, source: SOURCES.validateContentPolicy2026_08 },
+    { value: 100 * KiB, source: SOURCES.validateContentPolicy2022_12 },
   ],
   v2: [
     { value: 100 * KiB, source: SOURCES.gatewayLimits2026_04 },
     { value: 100 * KiB, source: SOURCES.gatewayLimits2026_02 },
     { value: 4 * MiB, source: SOURCES.validateContentPolicy2026_08 },
+    { value: 100 * KiB, source: SOURCES.validateContentPolicy2022_12 },
   ],
   consumption: [
     { value: 100 * KiB, source: SOURCES.gatewayLimits2026_04 },
     { value: 100 * KiB, source: SOURCES.gatewayLimits2026_02 },
     { value: 4 * MiB, source: SOURCES.validateContentPolicy2026_08 },
+    { value: 100 * KiB, source: SOURCES.validateContentPolicy2022_12 },
   ],
 };
 
