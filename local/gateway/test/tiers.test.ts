@@ -118,7 +118,7 @@ describe('tier limits in the gateway', () => {
   });
 
   it('ends a request at the tier total duration (30 s on v2 and Consumption, none on classic; scaled to 1 s)', async () => {
-    const slow = await startSlowBackend(1500);
+    const slow = await startSlowBackend(5000);
     try {
       const results = await Promise.all(
         TIERS.map(async (tier) => {
@@ -144,7 +144,8 @@ describe('tier limits in the gateway', () => {
           expect(result.documented).toBe(30);
           expect(result).toMatchObject({ status: 500 });
           expect(JSON.parse(result.body)).toEqual({ statusCode: 500, message: 'Internal server error' });
-          expect(result.ms).toBeLessThan(1450);
+          // Cut at about 1 s, well before the backend answers at 5 s (a loaded machine adds its share).
+          expect(result.ms).toBeLessThan(3500);
         }
       }
     } finally {
