@@ -93,6 +93,28 @@ describe('requests sized by bytes', () => {
     expect(new Set(bodies).size).toBe(bodies.length);
   });
 
+  it('sizes later batches by the limit a size refusal states, instead of bisecting each one', async () => {
+    const ceiling = 20_000;
+    const refusal = (bytes: number) => ({
+      statusCode: 400,
+      message: `Request's body is ${bytes} bytes long and it exceeds the limit of ${ceiling} bytes.`,
+    });
+    server.reset((request, response) => {
+      const bytes = Buffer.byteLength(request.body);
+      if (bytes > ceiling) json(response, 400, refusal(bytes));
+      else accept(request, response);
+    });
+    const report = await replay(
+      options({ batchSize: 100, concurrency: 1, maxRequestBytes: 4 * 1024 * 1024 }),
+    );
+    expect(report.events).toMatchObject({ accepted: events.length, rejected: 0, failed: 0 });
+    // One refusal teaches the limit: the refused batch is split, every later body fits.
+    expect(report.requests.byStatus['400']).toBe(1);
+    const sizes = bodyBytes();
+    expect(sizes[0]).toBeGreaterThan(ceiling);
+    expect(Math.max(...sizes.slice(1))).toBeLessThanOrEqual(ceiling);
+  });
+
   it('names a bad --max-request-bytes', async () => {
     expect(() => replay(options({ maxRequestBytes: 10 }))).toThrow(UsageError);
     expect(() => replay(options({ maxRequestBytes: 10 }))).toThrow(/--max-request-bytes.*1024 to 4194304/);
