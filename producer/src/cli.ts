@@ -65,6 +65,9 @@ const HELP = {
   --loop                start the input again when it ends (ids repeat; writes are idempotent)
   --concurrency <C>     requests in flight at most (default 8)
   --batch-size <B>      events per request, 1-100 (default 50)
+  --max-request-bytes <N>  largest request body in bytes (default 98304 = 96 KiB, under the 100 KiB
+                        API Management validates on every tier); bigger batches go in parts, and an
+                        event too big to go alone is reported as rejected
   --no-preflight        send events without checking them first (exercises the server's 400s)
   --max-retries <R>     retries per request after 429, 5xx or a lost connection (default 6)
   --timeout <T>         per-request timeout (default 30s)
@@ -269,6 +272,7 @@ async function replayCommand(args: readonly string[], io: CliIo): Promise<number
     loop: { type: 'boolean' },
     concurrency: { type: 'string' },
     'batch-size': { type: 'string' },
+    'max-request-bytes': { type: 'string' },
     preflight: { type: 'boolean' },
     'max-retries': { type: 'string' },
     timeout: { type: 'string' },
@@ -292,6 +296,7 @@ async function replayCommand(args: readonly string[], io: CliIo): Promise<number
     loop: v.loop ?? false,
     concurrency: integer(v.concurrency, '--concurrency'),
     batchSize: integer(v['batch-size'], '--batch-size'),
+    maxRequestBytes: integer(v['max-request-bytes'], '--max-request-bytes'),
     preflight: v.preflight ?? true,
     maxRetries: integer(v['max-retries'], '--max-retries', 0),
     timeoutMs: v.timeout === undefined ? undefined : parseDuration(v.timeout, '--timeout'),

@@ -3,3 +3,4 @@ export type { HubEvent, ImageReference } from './generated/hub-event';
 export * from './validation';
 export * from './event-id';
 export * from './limits';
+export * from './apim-tiers';

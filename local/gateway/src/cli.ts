@@ -63,6 +63,12 @@ async function main(): Promise<number> {
     );
     return 0;
   }
+  const l = gateway.limits;
+  process.stderr.write(
+    `${l.tier} tier limits: bodies validated up to ${l.validateContentBodyBytes} bytes, buffered up to ${l.bufferedPayloadBytes} bytes, ` +
+      `total request duration ${l.totalRequestSeconds === null ? 'unlimited' : `${l.totalRequestSeconds} s`}, rate limit by ${l.rateLimitAlgorithm} ` +
+      `(sources: schemas/src/apim-tiers.ts)\n`,
+  );
   process.on('SIGHUP', () => {
     try {
       const next = readLocalGatewayConfig(configPath);

@@ -1,5 +1,5 @@
 /**
- * Counters for rate-limit (sliding window, per subscription) and quota (fixed window counted from the
+ * Counters for rate-limit (sliding window on classic tiers, token bucket on v2; per subscription) and quota (fixed window counted from the
  * subscription's start, per subscription), as documented on
  * https://learn.microsoft.com/azure/api-management/rate-limit-policy and quota-policy. Node runs the
  * check and the increment in one synchronous step, so concurrent requests can never both take the
@@ -12,7 +12,12 @@ export interface RateLimitDecision {
   readonly retryAfterSeconds: number;
 }
 
-export class SlidingWindowLimiter {
+/** What the gateway asks of a rate limiter, whichever algorithm the tier uses. */
+export interface RateLimiter {
+  take(key: string, calls: number, periodSeconds: number): RateLimitDecision;
+}
+
+export class SlidingWindowLimiter implements RateLimiter {
   private readonly windows = new Map<string, number[]>();
 
   constructor(private readonly now: () => number = Date.now) {}
@@ -35,6 +40,40 @@ export class SlidingWindowLimiter {
     }
     window.push(now);
     return { allowed: true, remaining: calls - window.length, retryAfterSeconds: 0 };
+  }
+}
+
+/**
+ * The v2 tiers' rate limiting: "The v2 tiers use a token bucket algorithm for rate limiting, which
+ * differs from the sliding window algorithm in classic tiers" (MicrosoftDocs/azure-docs,
+ * includes/api-management-rate-limit-implementation-v2.md, 2025-11-14, included by
+ * https://learn.microsoft.com/azure/api-management/rate-limit-policy). The pages name no bucket size
+ * or refill rate; read the natural way, a bucket holds `calls` tokens, starts full and refills
+ * continuously at `calls` per `renewal-period`. So a burst of `calls` passes at once, as with the
+ * sliding window, but capacity then returns a token at a time instead of all at once when the window
+ * has passed: after a burst, the next call is allowed after period / calls, not after the period.
+ */
+export class TokenBucketLimiter implements RateLimiter {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  take(key: string, calls: number, periodSeconds: number): RateLimitDecision {
+    const now = this.now();
+    const perMs = calls / (periodSeconds * 1000);
+    let bucket = this.buckets.get(key);
+    if (!bucket) this.buckets.set(key, (bucket = { tokens: calls, at: now }));
+    bucket.tokens = Math.min(calls, bucket.tokens + (now - bucket.at) * perMs);
+    bucket.at = now;
+    if (bucket.tokens < 1) {
+      return {
+        allowed: false,
+        remaining: 0,
+        retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / perMs / 1000)),
+      };
+    }
+    bucket.tokens -= 1;
+    return { allowed: true, remaining: Math.floor(bucket.tokens), retryAfterSeconds: 0 };
   }
 }
 

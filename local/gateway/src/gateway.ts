@@ -25,11 +25,17 @@ import {
   type ProductDefinition,
   type SubscriptionConfig,
 } from './config';
-import { FixedWindowQuota, formatDuration, SlidingWindowLimiter } from './counters';
+import {
+  FixedWindowQuota,
+  formatDuration,
+  SlidingWindowLimiter,
+  TokenBucketLimiter,
+  type RateLimiter,
+} from './counters';
 import { HeaderBag, HOP_BY_HOP } from './headers';
 import { normalizeOrigin, type Statement } from './policy';
 import { buildPipeline, loadPolicySet, type Pipeline } from './policy-set';
-import { parseTier } from './tiers';
+import { parseTier, tierLimits, type TierLimits } from './tiers';
 import { compileSchemas, describeErrors } from './validator';
 
 export interface GatewayOptions {
@@ -56,8 +62,16 @@ export interface GatewayOptions {
   readonly tier?: string;
   /** Receives one object per request (and per warning); default: JSON lines on stdout. */
   readonly logger?: (line: object) => void;
-  /** Longest a client may take to send a whole request, in ms (slow bodies get 408); default 60 000. */
+  /**
+   * Longest a client may take to send a whole request, in ms (slow bodies get 408); default 60 000,
+   * or the tier's total request duration when that is shorter.
+   */
   readonly requestTimeoutMs?: number;
+  /**
+   * Replaces limits of the tier table (schemas/src/apim-tiers.ts), e.g. a short total duration in a
+   * test. Without it the gateway enforces the strictest documented value for `tier`.
+   */
+  readonly limits?: Partial<Omit<TierLimits, 'tier' | 'family'>>;
 }
 
 export interface RunningGateway {
@@ -65,6 +79,8 @@ export interface RunningGateway {
   readonly port: number;
   /** Startup warnings (unsupported tier, missing sections), also sent to the logger. */
   readonly warnings: readonly string[];
+  /** The limits in force: the tier table's strictest documented values, with `limits` applied. */
+  readonly limits: TierLimits;
   /**
    * Replaces the subscriptions, e.g. after a key was regenerated: old keys stop working at once. With
    * `products`, replaces the products too (a product created later has no policy file of its own).
@@ -142,6 +158,7 @@ const defaultLogger = (line: object) => process.stdout.write(JSON.stringify(line
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const logger = options.logger ?? defaultLogger;
   const tier = parseTier(options.tier ?? 'Consumption');
+  const limits: TierLimits = { ...tierLimits(tier), ...options.limits };
   const warnings: string[] = [];
   const warn = (message: string) => {
     warnings.push(message);
@@ -173,11 +190,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   };
 
   let keys = indexSubscriptions(resolveSubscriptions(options.subscriptions), products);
-  const limiter = new SlidingWindowLimiter();
+  const limiter: RateLimiter =
+    limits.rateLimitAlgorithm === 'token-bucket' ? new TokenBucketLimiter() : new SlidingWindowLimiter();
+  const totalMs = limits.totalRequestSeconds === null ? Infinity : limits.totalRequestSeconds * 1000;
   const quota = new FixedWindowQuota();
   const startedAt = Date.now();
   const agent = new Agent({ keepAliveTimeout: 30_000, connections: 256 });
-  const requestTimeout = options.requestTimeoutMs ?? 60_000;
+  const requestTimeout = Math.min(options.requestTimeoutMs ?? 60_000, totalMs);
 
   const server: Server = createServer({
     requestTimeout,
@@ -442,10 +461,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const contentType = (exchange.headers.first('Content-Type') ?? '').split(';')[0]!.trim().toLowerCase();
     const badRequest = (message: string, rule: string) =>
       new Stop(400, message, { source: 'validate-content', reason: rule });
+    // The policy's max-size, but never more than the tier validates or buffers (the API Management
+    // limits table; schemas/src/apim-tiers.ts names each source). Public message: "Validation errors".
+    const maxSize = Math.min(statement.maxSize, limits.validateContentBodyBytes, limits.bufferedPayloadBytes);
     const declared = exchange.headers.first('Content-Length');
-    if (declared !== undefined && Number(declared) > statement.maxSize) {
+    if (declared !== undefined && Number(declared) > maxSize) {
       throw badRequest(
-        `Request's body is ${declared} bytes long and it exceeds the limit of ${statement.maxSize} bytes.`,
+        `Request's body is ${declared} bytes long and it exceeds the limit of ${maxSize} bytes.`,
         'SizeLimit',
       );
     }
@@ -456,7 +478,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       if (statement.unspecifiedAction === 'detect') logDetection(exchange, message);
     }
     if (exchange.bodyState === 'unread') {
-      const result = await readBodyWithLimit(exchange.request, statement.maxSize);
+      const result = await readBodyWithLimit(exchange.request, maxSize);
       if (result.kind === 'aborted') {
         exchange.bodyState = 'aborted';
         throw new Stop(400, 'The client closed the connection while sending the body.', {
@@ -468,7 +490,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         exchange.bodyState = 'overflow';
         exchange.bytesIn = result.bytesRead;
         throw badRequest(
-          `Request's body is more than ${statement.maxSize} bytes long and it exceeds the limit of ${statement.maxSize} bytes.`,
+          `Request's body is more than ${maxSize} bytes long and it exceeds the limit of ${maxSize} bytes.`,
           'SizeLimit',
         );
       }
@@ -557,14 +579,27 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     headers.append('X-Forwarded-For', exchange.clientIp);
     headers.set('x-request-id', [exchange.id]);
     let body: Buffer | IncomingMessage | undefined;
-    if (exchange.bodyState === 'buffered') body = exchange.body;
-    else if (hasBody(exchange.request)) {
+    const length = exchange.headers.first('Content-Length');
+    if (exchange.bodyState === 'unread' && hasBody(exchange.request) && length === undefined) {
+      // A chunked body is buffered and forwarded with a Content-Length: the Functions host passes a
+      // body on only when Content-Length > 0 (azure-functions-host, GrpcMessageConversionExtensions
+      // .ToRpcHttp; issue #7930), so a chunked request would reach the function empty.
+      await bufferBody(exchange);
+    }
+    if (exchange.bodyState === 'buffered') {
+      body = exchange.body;
+      // undici sets the length of a Buffer body itself; stated here so the intent is visible.
+      headers.set('Content-Length', [String(exchange.body?.length ?? 0)]);
+    } else if (hasBody(exchange.request)) {
       body = exchange.request;
       exchange.bodyState = 'streamed';
-      const length = exchange.headers.first('Content-Length');
-      if (length !== undefined) headers.set('Content-Length', [length]);
+      headers.set('Content-Length', [length!]);
       exchange.request.on('data', (chunk: Buffer) => (exchange.bytesIn += chunk.length));
     }
+    // The backend gets what is left of the tier's total request duration, or the forward-request
+    // timeout when that is shorter (https://learn.microsoft.com/azure/api-management/forward-request-policy).
+    const leftMs = totalMs - (performance.now() - exchange.started);
+    const timeoutMs = Math.max(1, Math.min(timeoutSeconds * 1000, leftMs));
     const began = performance.now();
     try {
       const result = await agent.request({
@@ -573,8 +608,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         method: exchange.request.method ?? 'GET',
         headers: headers.toRecord(),
         body,
-        headersTimeout: timeoutSeconds * 1000,
-        bodyTimeout: timeoutSeconds * 1000,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
       });
       exchange.backendMs = performance.now() - began;
       const responseHeaders = new HeaderBag();
@@ -611,6 +646,34 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         reason: 'BackendConnectionFailure',
       });
     }
+  }
+
+  /**
+   * Reads a body of unknown length into memory, up to the tier's buffered payload limit. Past it the
+   * request gets 413: the limits table documents the ceiling but not APIM's answer, so this is the
+   * gateway's choice (HTTP's status for a body too large, in APIM's error body).
+   */
+  async function bufferBody(exchange: Exchange): Promise<void> {
+    const result = await readBodyWithLimit(exchange.request, limits.bufferedPayloadBytes);
+    if (result.kind === 'aborted') {
+      exchange.bodyState = 'aborted';
+      throw new Stop(400, 'The client closed the connection while sending the body.', {
+        source: 'forward-request',
+        reason: 'ClientConnectionFailure',
+      });
+    }
+    if (result.kind === 'too-large') {
+      exchange.bodyState = 'overflow';
+      exchange.bytesIn = result.bytesRead;
+      throw new Stop(
+        413,
+        `Request's body is more than ${limits.bufferedPayloadBytes} bytes long and it exceeds the buffered payload limit of ${limits.bufferedPayloadBytes} bytes.`,
+        { source: 'forward-request', reason: 'BufferedPayloadLimit' },
+      );
+    }
+    exchange.body = result.body;
+    exchange.bodyState = 'buffered';
+    exchange.bytesIn = result.body.length;
   }
 
   async function runOnError(
@@ -720,6 +783,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     url: `http://${host}:${address.port}`,
     port: address.port,
     warnings,
+    limits,
     setSubscriptions(subscriptions, nextProducts) {
       const checked = nextProducts ? checkProducts(nextProducts, apis) : products;
       keys = indexSubscriptions(subscriptions, checked);

@@ -1,6 +1,6 @@
 import { BlockList, isIP } from 'node:net';
 import { PolicyError, type XmlElement } from './xml';
-import { tiersFor, type Tier } from './tiers';
+import { tierLimits, tiersFor, type Tier } from './tiers';
 
 export type Scope = 'global' | 'product' | 'api' | 'operation';
 export type Section = 'inbound' | 'backend' | 'outbound' | 'on-error';
@@ -130,7 +130,11 @@ const PLACEMENT: Record<Exclude<StatementKind, 'base'>, { sections: Section[]; s
 /** Policies that APIM allows only once per policy definition (their Learn pages' usage notes). */
 const ONCE_PER_DOCUMENT = new Set<StatementKind>(['rate-limit', 'quota', 'cors']);
 
-/** validate-content's documented ceiling for max-size ("Maximum allowed value: 4 MB"). */
+/**
+ * validate-content's ceiling for max-size on its own reference page ("Maximum allowed value: 4 MB").
+ * The gateway limits table says bodies are validated up to 100 KiB; a policy may say more (APIM saves
+ * it), but the gateway enforces the tier's limit and warns (schemas/src/apim-tiers.ts).
+ */
 export const VALIDATE_CONTENT_MAX_SIZE = 4 * 1024 * 1024;
 
 export function compileDocument(root: XmlElement, context: CompileContext): PolicyDocument {
@@ -222,7 +226,7 @@ function compileStatement(element: XmlElement, section: Section, context: Compil
   const v = new Values(element, context);
   switch (element.name) {
     case 'cors':
-      return compileCors(element, v, source);
+      return compileCors(element, v, source, context.tier);
     case 'ip-filter':
       return compileIpFilter(element, v, source);
     case 'check-header': {
@@ -332,7 +336,7 @@ function compileStatement(element: XmlElement, section: Section, context: Compil
   }
 }
 
-function compileCors(element: XmlElement, v: Values, source: Source): Statement {
+function compileCors(element: XmlElement, v: Values, source: Source, tier: Tier): Statement {
   checkAttributes(element, [], ['allow-credentials', 'terminate-unmatched-request', 'id']);
   let origins: string[] | undefined;
   let methods: string[] = ['GET', 'POST'];
@@ -377,10 +381,11 @@ function compileCors(element: XmlElement, v: Values, source: Source): Statement 
     kind: 'cors',
     source,
     allowCredentials,
-    // https://learn.microsoft.com/azure/api-management/cors-policy: default false.
+    // https://learn.microsoft.com/azure/api-management/cors-policy (attributes table): default true.
+    // Older copies of the page said false; the tier table keeps the source (schemas/src/apim-tiers.ts).
     terminateUnmatched: v.has('terminate-unmatched-request')
       ? v.boolean('terminate-unmatched-request')
-      : false,
+      : tierLimits(tier).corsTerminateUnmatchedDefault,
     origins,
     methods,
     maxAge,
@@ -487,11 +492,18 @@ function compileValidateContent(
       action: cv.has('action') ? cv.oneOf('action', actions) : ('prevent' as const),
     };
   });
+  const maxSize = v.integer('max-size', 0, VALIDATE_CONTENT_MAX_SIZE);
+  const tierLimit = tierLimits(context.tier).validateContentBodyBytes;
+  if (maxSize > tierLimit) {
+    context.warn(
+      `${element.file}:${element.line}: <validate-content max-size="${maxSize}"> is over the ${tierLimit}-byte body limit of the ${context.tier} tier (API Management limits table); bodies over ${tierLimit} bytes are refused`,
+    );
+  }
   return {
     kind: 'validate-content',
     source,
     unspecifiedAction: v.oneOf('unspecified-content-type-action', actions),
-    maxSize: v.integer('max-size', 0, VALIDATE_CONTENT_MAX_SIZE),
+    maxSize,
     contents,
   };
 }

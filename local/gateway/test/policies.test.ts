@@ -26,8 +26,14 @@ describe('the repository policies through the local gateway', () => {
     backend.received.length = 0;
   });
 
-  it('loads on the Consumption tier without warnings', () => {
-    expect(t.gateway.warnings).toEqual([]);
+  it('loads on the Consumption tier, warning only that api-ingest.xml asks for more than the tier validates', () => {
+    // policies/api-ingest.xml still says max-size="4194304" (the policy page's ceiling); the limits
+    // table validates 100 KiB, which the gateway enforces. The file should say 102400.
+    expect(t.gateway.warnings).toEqual([
+      expect.stringMatching(
+        /^policies\/api-ingest\.xml:\d+: <validate-content max-size="4194304"> is over the 102400-byte body limit of the Consumption tier/,
+      ),
+    ]);
   });
 
   it('forwards a valid event with the function key, without the caller credentials', async () => {
@@ -159,11 +165,12 @@ describe('the repository policies through the local gateway', () => {
     expect(message).toContain('$[1].extra: is not allowed');
     expect(message).not.toContain('$[0]');
 
-    const big = await send(events, { headers: t.goodHeaders, body: Buffer.alloc(4 * 1024 * 1024 + 1, 0x20) });
+    // The policy says 4 MiB; the Consumption tier validates bodies up to 100 KiB (limits table).
+    const big = await send(events, { headers: t.goodHeaders, body: Buffer.alloc(102_400 + 1, 0x20) });
     expect(big.status).toBe(400);
     expect(big.json()).toEqual({
       statusCode: 400,
-      message: "Request's body is 4194305 bytes long and it exceeds the limit of 4194304 bytes.",
+      message: "Request's body is 102401 bytes long and it exceeds the limit of 102400 bytes.",
     });
     expect(backend.received).toHaveLength(0);
   });

@@ -1,11 +1,18 @@
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
-import { MAX_EVENTS_PER_REQUEST, type ValidationIssue } from '@pipeline/schemas';
+import { MAX_EVENTS_PER_REQUEST, MAX_REQUEST_BYTES, type ValidationIssue } from '@pipeline/schemas';
 import { UsageError } from '../errors';
 import { backoffDelay, isRetryableStatus, parseRetryAfter } from './retry';
 import { EventChecker } from '../checker';
-import { MAX_EVENT_BYTES, openInput, toItem, type ReplayInput, type ReplayItem } from './source';
+import {
+  DEFAULT_MAX_REQUEST_BYTES,
+  MIN_MAX_REQUEST_BYTES,
+  openInput,
+  toItem,
+  type ReplayInput,
+  type ReplayItem,
+} from './source';
 import {
   LatencyHistogram,
   replayExitCode,
@@ -34,8 +41,13 @@ export interface ReplayOptions {
   readonly loop?: boolean | undefined;
   /** Requests in flight at most; default 8. */
   readonly concurrency?: number | undefined;
-  /** Events per request, 1-100; default 50. Batches also stay under the 4 MiB body limit. */
+  /** Events per request, 1-100; default 50. Batches also stay under `maxRequestBytes`. */
   readonly batchSize?: number | undefined;
+  /**
+   * Largest request body in bytes; default 96 KiB, under the 100 KiB API Management validates on every
+   * tier. A batch that would pass it is sent in parts; an event that alone would pass it is rejected.
+   */
+  readonly maxRequestBytes?: number | undefined;
   /** Validate with the shared validator before sending (default true); off sends invalid events as they are. */
   readonly preflight?: boolean | undefined;
   /** Read, check and batch, but send nothing. */
@@ -100,6 +112,7 @@ interface Settings {
   readonly headers: Record<string, string>;
   readonly rate: number;
   readonly batchSize: number;
+  readonly maxRequestBytes: number;
   readonly concurrency: number;
   readonly preflight: boolean;
   readonly dryRun: boolean;
@@ -150,6 +163,12 @@ export function resolveReplaySettings(options: ReplayOptions): Settings {
       '--batch-size',
       `the API takes at most ${MAX_EVENTS_PER_REQUEST} events per request; got ${batchSize}`,
     );
+  const maxRequestBytes = positive(options.maxRequestBytes, '--max-request-bytes', DEFAULT_MAX_REQUEST_BYTES);
+  if (maxRequestBytes < MIN_MAX_REQUEST_BYTES || maxRequestBytes > MAX_REQUEST_BYTES)
+    throw new UsageError(
+      '--max-request-bytes',
+      `must be ${MIN_MAX_REQUEST_BYTES} to ${MAX_REQUEST_BYTES} (the ingest function's own limit); got ${maxRequestBytes}`,
+    );
   if ((options.basicUser === undefined) !== (options.basicPassword === undefined)) {
     throw new UsageError(
       options.basicUser === undefined ? '--basic-user' : '--basic-password',
@@ -171,6 +190,7 @@ export function resolveReplaySettings(options: ReplayOptions): Settings {
     headers,
     rate: positive(options.rate, '--rate', Infinity, false),
     batchSize,
+    maxRequestBytes,
     concurrency: positive(options.concurrency, '--concurrency', 8),
     preflight: options.preflight ?? true,
     dryRun: options.dryRun ?? false,
@@ -205,6 +225,12 @@ export class ReplayEngine extends EventEmitter<ReplayEventMap> implements Promis
   #pool: Pool | undefined;
   #started = 0;
   #gateUntil = 0;
+  /**
+   * The body ceiling in force: `maxRequestBytes`, lowered to the limit a server states when it refuses
+   * a body for its size, so later batches fit instead of each being refused and bisected.
+   */
+  #ceiling = 0;
+  #ceilingSource = '--max-request-bytes';
   #stopReason: string | undefined;
   #interrupted = false;
   readonly #counts = {
@@ -231,6 +257,7 @@ export class ReplayEngine extends EventEmitter<ReplayEventMap> implements Promis
     super();
     this.#options = options;
     this.#settings = resolveReplaySettings(options);
+    this.#ceiling = this.#settings.maxRequestBytes;
     this.report = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.#run());
     // The report promise is the API; an 'error' without listeners must not crash the process.
     this.report.catch(() => undefined);
@@ -353,8 +380,11 @@ export class ReplayEngine extends EventEmitter<ReplayEventMap> implements Promis
           });
           continue;
         }
+        // The body is `[` + events joined by `,` + `]`: 2 bytes, plus each event and one comma per
+        // event after the first. batchBytes counts a comma for every event, one more than is sent.
         const bytes = item.raw.length + 1;
-        if (batch.length && batchBytes + bytes > MAX_EVENT_BYTES + 2) {
+        if (this.#tooBig(item)) continue;
+        if (batch.length && batchBytes + bytes - 1 > this.#ceiling) {
           if (!(await dispatch())) return;
         }
         batch.push(item);
@@ -384,13 +414,14 @@ export class ReplayEngine extends EventEmitter<ReplayEventMap> implements Promis
 
   /** Delivers one batch: retries, then resends the valid rest after a 400, or splits to find a culprit. */
   async #deliver(batch: readonly ReplayItem[], due: number): Promise<void> {
-    this.#counts.sent += batch.length;
+    // Packed again here: the ceiling may have come down (a size refusal) since the batch was read.
+    const queue: (readonly ReplayItem[])[] = this.#pack(batch);
+    this.#counts.sent += queue.reduce((sum, items) => sum + items.length, 0);
     if (this.#settings.dryRun) {
       // Nothing is accepted in a dry run: `sent` counts what would have been posted.
-      this.#counts.bytes += batchBody(batch).length;
+      for (const items of queue) this.#counts.bytes += batchBody(items).length;
       return;
     }
-    const queue: (readonly ReplayItem[])[] = [batch];
     while (queue.length) {
       const items = queue.shift()!;
       const outcome = await this.#send(items);
@@ -414,10 +445,18 @@ export class ReplayEngine extends EventEmitter<ReplayEventMap> implements Promis
             queue.unshift(rest);
           }
         } else if (items.length > 1) {
-          // No index to go by (APIM's own 400, or a 413): halve until the culprits stand alone.
+          // No index to go by (APIM's own 400, a body over its size limit among them, or a 413).
+          // Over a limit the server stated: repack under it. Otherwise halve until the culprits stand
+          // alone. Either way the same body is never sent again.
           this.#counts.splits++;
-          const half = Math.ceil(items.length / 2);
-          queue.unshift(items.slice(0, half), items.slice(half));
+          if (batchBody(items).length > this.#ceiling) {
+            // Events too big alone are reported by #pack; the rest goes in bodies that fit (never the
+            // refused body again: it was over the ceiling, every part is under it).
+            queue.unshift(...this.#pack(items, true));
+          } else {
+            const half = Math.ceil(items.length / 2);
+            queue.unshift(items.slice(0, half), items.slice(half));
+          }
         } else {
           this.#rejectByServer(items[0]!, outcome.status, [{ path: '$', message: outcome.message }]);
         }
@@ -480,6 +519,7 @@ export class ReplayEngine extends EventEmitter<ReplayEventMap> implements Promis
       this.emit('response', { status, events: items.length, attempt, ms });
 
       if (typeof status === 'number' && status >= 200 && status < 300) return { kind: 'accepted' };
+      if (status === 400 || status === 413) this.#learnLimit(text, bodyBytes);
       if (status === 400)
         return {
           kind: 'invalid',
@@ -526,6 +566,64 @@ export class ReplayEngine extends EventEmitter<ReplayEventMap> implements Promis
       this.emit('retry', { status, attempt: attempt + 1, delayMs });
       await sleep(delayMs);
     }
+  }
+
+  /**
+   * An event that alone would pass the ceiling is reported as rejected (it would be refused with a
+   * 400 or 413 on every try) and never sent; nothing else is held up. `counted`: it was already
+   * counted as sent.
+   */
+  #tooBig(item: ReplayItem, counted = false): boolean {
+    if (item.raw.length + 2 <= this.#ceiling) return false;
+    if (counted) this.#counts.sent--;
+    this.#reject({
+      id: item.id ?? null,
+      position: item.position,
+      line: item.line,
+      source: 'preflight',
+      errors: [
+        {
+          path: '$',
+          message: `is ${item.raw.length} bytes; a request holding it alone would be ${item.raw.length + 2} bytes, over the ${this.#ceiling}-byte request limit (${this.#ceilingSource})`,
+        },
+      ],
+    });
+    return true;
+  }
+
+  /** The items in order, in bodies of at most the ceiling (`[`, the events joined by `,`, `]`). */
+  #pack(items: readonly ReplayItem[], counted = false): ReplayItem[][] {
+    const chunks: ReplayItem[][] = [];
+    let chunk: ReplayItem[] = [];
+    let bytes = 0;
+    for (const item of items) {
+      if (this.#tooBig(item, counted)) continue;
+      const next = chunk.length === 0 ? item.raw.length + 2 : bytes + 1 + item.raw.length;
+      if (chunk.length > 0 && next > this.#ceiling) {
+        chunks.push(chunk);
+        chunk = [item];
+        bytes = item.raw.length + 2;
+      } else {
+        chunk.push(item);
+        bytes = next;
+      }
+    }
+    if (chunk.length > 0) chunks.push(chunk);
+    return chunks;
+  }
+
+  /**
+   * After a size refusal, sizes later batches by the limit the server stated: APIM's validate-content
+   * says "... exceeds the limit of N bytes." (https://learn.microsoft.com/azure/api-management/validate-content-policy,
+   * "Validation errors", SizeLimit), the ingest function "limited to N bytes". Never raised, never
+   * below what a lone event needs; the refused batch itself is still split by #deliver.
+   */
+  #learnLimit(text: string, bodyBytes: number): void {
+    const stated = /(?:exceeds the limit of|limited to) (\d+) bytes/.exec(text);
+    const limit = stated ? Number(stated[1]) : undefined;
+    if (limit === undefined || !(limit < bodyBytes) || limit >= this.#ceiling) return;
+    this.#ceiling = Math.max(MIN_MAX_REQUEST_BYTES, limit);
+    this.#ceilingSource = 'stated by the server';
   }
 
   #rejectByServer(item: ReplayItem, status: number, errors: readonly ValidationIssue[]): void {
@@ -590,6 +688,7 @@ export class ReplayEngine extends EventEmitter<ReplayEventMap> implements Promis
       settings: {
         rate: Number.isFinite(s.rate) ? s.rate : null,
         batchSize: s.batchSize,
+        maxRequestBytes: s.maxRequestBytes,
         concurrency: s.concurrency,
         preflight: s.preflight,
         count: Number.isFinite(s.count) ? s.count : null,

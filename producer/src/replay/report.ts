@@ -45,6 +45,7 @@ export interface ReplayReport {
   readonly settings: {
     readonly rate: number | null;
     readonly batchSize: number;
+    readonly maxRequestBytes: number;
     readonly concurrency: number;
     readonly preflight: boolean;
     readonly count: number | null;

@@ -33,6 +33,15 @@ export interface SourceEntry {
 /** Room for the brackets of the array body. */
 export const MAX_EVENT_BYTES = MAX_REQUEST_BYTES - 2;
 
+/**
+ * The default ceiling of one request body, in bytes. API Management validates bodies up to 100 KiB on
+ * every tier (the limits table; schemas/src/apim-tiers.ts): 96 KiB stays under it even if "100 KB"
+ * were read as 100,000 bytes, and leaves room for a proxy that re-encodes nothing but counts itself.
+ */
+export const DEFAULT_MAX_REQUEST_BYTES = 96 * 1024;
+/** Smallest ceiling that can hold any event at all: `[`, `]` and a minimal event. */
+export const MIN_MAX_REQUEST_BYTES = 1024;
+
 /** Turns the input into a factory of fresh passes over it (a pass per loop). */
 export async function openInput(
   input: ReplayInput,
