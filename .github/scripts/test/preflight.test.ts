@@ -372,7 +372,7 @@ describe('preflight agrees with the cdktf app', () => {
       [/^function-app|^service-plan|^data-azurerm-function-app/, 'Microsoft.Web'],
       // Resource groups, role assignments and provider config: Microsoft.Resources and
       // Microsoft.Authorization are registered in every subscription.
-      [/^resource-group$|^role-assignment$|^provider$|^data-azurerm-(client-config|subscription)$/, null],
+      [/^resource-group$|^role-assignment$|^role-definition$|^provider$|^data-azurerm-(client-config|subscription|resource-group)$/, null],
     ];
     const files: string[] = [];
     const walk = (dir: string) => {
@@ -396,6 +396,15 @@ describe('preflight agrees with the cdktf app', () => {
     expect(unmapped).toEqual([]);
     expect(needed.size).toBeGreaterThanOrEqual(8);
     expect([...needed].filter((ns) => !REQUIRED_PROVIDERS.includes(ns))).toEqual([]);
+  });
+
+  it('checks exactly the resource providers the bootstrap registers', () => {
+    const bootstrap = readFileSync(join(ROOT, 'cdktf/src/bootstrap-stack.ts'), 'utf8');
+    const list = /PIPELINE_RESOURCE_PROVIDERS = \[([^\]]*)\]/.exec(bootstrap);
+    expect(list).not.toBeNull();
+    const registered = [...list![1]!.matchAll(/'(Microsoft\.[A-Za-z]+)'/g)].map((m) => m[1]!);
+    expect(registered.length).toBeGreaterThanOrEqual(8);
+    expect([...REQUIRED_PROVIDERS].sort()).toEqual([...registered].sort());
   });
 });
 

@@ -363,8 +363,9 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
     weight: 1,
     arbitrary: fc.record({
       kind: fc.constant('oversize-body' as const),
-      // Around the 4 MiB limit, and past it.
+      // Around the gateway's 100 KiB limit (decision GW-7), around the function's own 4 MiB, and past both.
       total: fc.oneof(
+        fc.integer({ min: 102_400 - 64, max: 102_400 + 64 }),
         fc.integer({ min: 4_194_304 - 64, max: 4_194_304 + 64 }),
         fc.integer({ min: 4_200_000, max: 6_000_000 }),
       ),

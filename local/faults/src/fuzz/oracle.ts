@@ -1,4 +1,4 @@
-import { MAX_EVENTS_PER_REQUEST, MAX_REQUEST_BYTES, validateTweetEvent } from '@pipeline/schemas';
+import { MAX_EVENTS_PER_REQUEST, STRICTEST_REQUEST_BODY_BYTES, validateTweetEvent } from '@pipeline/schemas';
 import type { FuzzRequest } from './mutations';
 
 /**
@@ -56,14 +56,16 @@ export function isJsonMediaType(contentType: string | null): boolean {
 }
 
 function expectedForBody(request: FuzzRequest): Expectation {
+  // The gateway measures the body before anything else (validate-content's size check comes first),
+  // and on every tier the limit is API Management's strictest documented one (decision GW-7).
+  if (request.body.length > STRICTEST_REQUEST_BODY_BYTES) {
+    return reject([400, 413], `body of ${request.body.length} bytes`, ['limit']);
+  }
   if (!isJsonMediaType(request.contentType)) {
     return reject([400, 415], `content type ${JSON.stringify(request.contentType)}`, [
       'content type',
       'content-type',
     ]);
-  }
-  if (request.body.length > MAX_REQUEST_BYTES) {
-    return reject([400, 413], `body of ${request.body.length} bytes`, ['limit']);
   }
   let text: string;
   try {

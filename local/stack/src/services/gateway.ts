@@ -32,6 +32,12 @@ export async function startGatewayService(options: {
   configFile: string;
   secrets: LocalSecrets;
   dashboardOrigin: string;
+  /**
+   * The API Management tier whose limits the gateway enforces: the deployment's `APIM_SKU` (a cdktf
+   * SKU such as `BasicV2_1`, the same variable the deploy workflow passes), else the template's
+   * default, Consumption.
+   */
+  tier?: string;
   log: LineSink;
 }): Promise<GatewayService> {
   const config = createLocalGatewayConfig({
@@ -55,6 +61,8 @@ export async function startGatewayService(options: {
       options.policiesDir,
       '--config',
       options.configFile,
+      '--tier',
+      options.tier ?? (process.env.APIM_SKU || 'Consumption'),
     ],
     /gateway listening on (http:\/\/[^\s,]+)/,
     { onLine: options.log },
