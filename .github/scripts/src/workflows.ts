@@ -18,6 +18,7 @@ export interface Step {
   readonly with?: Record<string, unknown>;
   readonly env?: Record<string, unknown>;
   readonly 'working-directory'?: string;
+  readonly 'timeout-minutes'?: number;
 }
 
 export interface Job {

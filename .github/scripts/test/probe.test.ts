@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,7 +13,7 @@ import {
   runProbe,
   type ProbeReport,
 } from '../src/probe';
-import { probeCommand } from '../src/probe-cli';
+import { PROBE_USAGE, probeCommand } from '../src/probe-cli';
 
 jest.setTimeout(120_000);
 
@@ -181,6 +181,38 @@ describe('a target that differs', () => {
     expect(summary).toContain('❌');
     expect(summary).toContain('### Differences');
     expect(summary).toContain('  - status: expected 202, got 413');
+  });
+
+  it('is `npm run probe`, whose --help names every option and the credentials it reads', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    expect(pkg.scripts.probe).toBe('npm run -s -w .github/scripts probe --');
+    const help = spawnSync('npm', ['run', '-s', 'probe', '--', '--help'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toBe(PROBE_USAGE);
+    for (const name of [
+      '--url',
+      '--burst',
+      '--report-file',
+      '--json',
+      'API_SUBSCRIPTION_KEY',
+      'API_BASIC_CREDENTIAL',
+    ])
+      expect(PROBE_USAGE).toContain(name);
+    // A wrong option gets the usage too, and exit 2.
+    const wrong = spawnSync('npm', ['run', '-s', 'probe', '--', '--target', 'x'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(wrong.status).toBe(2);
+    expect(wrong.stderr).toContain("Unknown option '--target'");
+    expect(wrong.stderr).toContain('Usage: npm run probe -- --url <api base>');
   });
 
   it('refuses to run without a URL or credentials (exit 2)', async () => {

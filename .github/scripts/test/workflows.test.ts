@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMMANDS } from '../src/cli';
+import { PROBE_USAGE } from '../src/probe-cli';
 import { actionReferences, type Job, type LoadedWorkflow, loadWorkflows, type Step } from '../src/workflows';
 
 const ROOT = join(__dirname, '../../..');
@@ -310,11 +311,23 @@ describe('workflow structure', () => {
   });
 
   it('calls only commands the workflow scripts have', () => {
+    // `cli.js <command>`, not `probe-cli.js --url`: the probe is a script of its own.
     const calls = allJobs.flatMap(({ job }) =>
-      stepsOf(job).flatMap((s) => [...(s.run ?? '').matchAll(/cli\.js ([a-z-]+)/g)].map((m) => m[1]!)),
+      stepsOf(job).flatMap((s) =>
+        [...(s.run ?? '').matchAll(/(?<![\w-])cli\.js ([a-z-]+)/g)].map((m) => m[1]!),
+      ),
     );
     expect(calls.length).toBeGreaterThan(5);
     expect(calls.filter((c) => !COMMANDS.includes(c))).toEqual([]);
+    // Every script a step runs is one of the workflow scripts' sources (built by `npm run build`).
+    const scripts = allJobs.flatMap(({ job }) =>
+      stepsOf(job).flatMap((s) =>
+        [...(s.run ?? '').matchAll(/node \.github\/scripts\/dist\/src\/([\w-]+)\.js/g)].map((m) => m[1]!),
+      ),
+    );
+    expect(new Set(scripts)).toEqual(new Set(['cli', 'probe-cli']));
+    for (const script of scripts)
+      expect(existsSync(join(ROOT, `.github/scripts/src/${script}.ts`))).toBe(true);
   });
 
   it('keeps artifacts for a bounded time', () => {
@@ -566,5 +579,66 @@ describe('workflow structure', () => {
     );
     // A job in the production environment would present the subject the deploy identity trusts.
     expect(plan.environment).toBeUndefined();
+  });
+
+  // Issue 20: after the smoke test the deploy compares Azure's answers with the twin's. The probe needs
+  // the same credentials as the smoke test, read again in its own step (a step's shell variables do
+  // not outlive it), masked before use; its report is kept whatever happened.
+  it('runs the fidelity probe after the smoke test, with masked credentials, and keeps its report', () => {
+    const smoke = byFile('deploy.yml').doc.jobs.smoke!;
+    const steps = stepsOf(smoke);
+    const smokeAt = steps.findIndex((s) => s.run?.includes('cli.js smoke') ?? false);
+    const probeAt = steps.findIndex((s) => s.run?.includes('probe-cli.js') ?? false);
+    const loginAt = steps.findIndex((s) => s.uses?.startsWith('azure/login@') ?? false);
+    expect(smokeAt).toBeGreaterThan(loginAt);
+    expect(probeAt).toBeGreaterThan(smokeAt);
+    const probe = steps[probeAt]!;
+    // It runs when the smoke test passed or failed (its diff often explains the failure), never
+    // when the smoke test did not run (the sign-in failed).
+    expect(steps[smokeAt]!.id).toBe('smoke');
+    expect(probe.if).toBe("success() || steps.smoke.conclusion == 'failure'");
+    expect(probe['timeout-minutes']).toEqual(expect.any(Number));
+    expect(probe.env).toEqual({
+      API_BASE_URL: '${{ needs.apply.outputs.api_base_url }}',
+      KEY_VAULT_NAME: '${{ needs.apply.outputs.key_vault_name }}',
+      SUBSCRIPTION_KEY_SECRET: '${{ needs.apply.outputs.subscription_key_secret }}',
+      BASIC_AUTH_SECRET: '${{ needs.apply.outputs.basic_auth_secret }}',
+    });
+
+    // Both secrets are read from Key Vault and every form of them masked before the probe runs.
+    const lines = probe.run!.split('\n').map((l) => l.trim());
+    const lineOf = (text: string) => lines.findIndex((l) => l.includes(text));
+    const run = lineOf('node .github/scripts/dist/src/probe-cli.js');
+    const masks = [
+      'echo "::add-mask::${API_SUBSCRIPTION_KEY}"',
+      'echo "::add-mask::${API_BASIC_CREDENTIAL}"',
+      'echo "::add-mask::${API_BASIC_CREDENTIAL#*:}"',
+    ].map(lineOf);
+    expect(lineOf('--name "${SUBSCRIPTION_KEY_SECRET}"')).toBeGreaterThan(-1);
+    expect(lineOf('--name "${BASIC_AUTH_SECRET}"')).toBeGreaterThan(-1);
+    expect(masks.every((at) => at > -1 && at < run)).toBe(true);
+    expect(lineOf('export API_SUBSCRIPTION_KEY API_BASIC_CREDENTIAL')).toBeLessThan(run);
+    const command = lines.slice(run).join(' ');
+    expect(command).toContain('--url "${API_BASE_URL}"');
+    expect(command).toContain('--report-file "${RUNNER_TEMP}/probe-report.json"');
+    // No secret on the command line: the probe reads the credentials from its environment.
+    expect(command).not.toMatch(/API_SUBSCRIPTION_KEY|API_BASIC_CREDENTIAL/);
+    // The options used are ones the probe has (its usage text lists them).
+    for (const option of command.matchAll(/\s(--[a-z-]+)/g)) expect(PROBE_USAGE).toContain(`${option[1]} <`);
+
+    // The report is uploaded even when the probe (or the smoke test) failed; the readable diff is in
+    // the job summary, which probe-cli appends to $GITHUB_STEP_SUMMARY itself.
+    const upload = steps.findIndex(
+      (s, i) =>
+        i > probeAt &&
+        (s.uses?.startsWith('actions/upload-artifact@') ?? false) &&
+        s.with?.path === '${{ runner.temp }}/probe-report.json',
+    );
+    expect(upload).toBeGreaterThan(probeAt);
+    expect(steps[upload]!.if).toBe('always()');
+    expect(steps[upload]!.with).toMatchObject({ name: 'probe-report', 'if-no-files-found': 'ignore' });
+    expect(readFileSync(join(ROOT, '.github/scripts/src/probe-cli.ts'), 'utf8')).toMatch(
+      /appendFile\(io\.env\.GITHUB_STEP_SUMMARY, summary\)/,
+    );
   });
 });

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { BlobServiceClient } from '@azure/storage-blob';
 import {
   EventHubConsumerClient,
@@ -16,6 +17,8 @@ import { startStack, type RunningStack } from '../src/launcher';
 import { paths, REPO_ROOT } from '../src/paths';
 import { PIPELINE_NAMES } from '../src/provision';
 import { replayIntoStack } from '../src/replay';
+import { PROBE_CASES, type ProbeReport } from '../../../.github/scripts/src/probe';
+import { probeCommand } from '../../../.github/scripts/src/probe-cli';
 
 /**
  * The whole pipeline on loopback, every service in its own process on ephemeral ports: producer ->
@@ -250,6 +253,62 @@ describe('the post-deploy smoke test, run against the local stack', () => {
     expect(result.ids.length).toBeGreaterThan(0);
     expect(result.message).toBe(`all ${result.ids.length} event(s) were accepted and stored`);
   }, 300_000);
+});
+
+/**
+ * The fidelity probe (issue 20) against the whole twin: gateway -> functions host -> emulators. The
+ * deploy workflow runs the same command against Azure after the smoke test; here it pins the twin's
+ * answers, so a change to the twin that the probe would report as a difference fails `npm test`.
+ * It runs after the smoke test because its burst leaves the subscription throttled for a minute.
+ */
+describe('the fidelity probe, run against the local stack', () => {
+  it('gets the expected answer to every case, stores every event it had accepted, and writes the job summary', async () => {
+    const summaryFile = join(work, 'probe-summary.md');
+    const reportFile = join(work, 'probe-report.json');
+    writeFileSync(summaryFile, '');
+    let stderr = '';
+    const code = await probeCommand({
+      argv: ['--url', stack.urls.ingest, '--report-file', reportFile],
+      // The credentials the deploy workflow reads from Key Vault, here the stack's generated ones.
+      env: {
+        API_SUBSCRIPTION_KEY: stack.secrets.subscription.primaryKey,
+        API_BASIC_CREDENTIAL: `${stack.secrets.basicAuth.user}:${stack.secrets.basicAuth.password}`,
+        GITHUB_STEP_SUMMARY: summaryFile,
+      },
+      stdout: new PassThrough(),
+      stderr: new PassThrough().on('data', (chunk: Buffer) => (stderr += chunk.toString())),
+    });
+    const report = JSON.parse(readFileSync(reportFile, 'utf8')) as ProbeReport;
+    const summary = readFileSync(summaryFile, 'utf8');
+    // On failure the summary is the readable diff, as the job summary would show it.
+    expect({ code, failed: report.ok ? '' : summary, stderr }).toEqual({ code: 0, failed: '', stderr: '' });
+    expect(report.cases.map((c) => c.id)).toEqual(PROBE_CASES.map((c) => c.id));
+    expect(summary).toContain('the target answers as the twin does');
+    expect(report.burst?.statuses['429']).toBeGreaterThan(0);
+
+    // A 202 is a promise: every event an accepted case carried reaches Cosmos DB through Event Hubs
+    // and the consume function (the chunked case's included, so its body reached the function).
+    const credentials = {
+      subscriptionKey: stack.secrets.subscription.primaryKey,
+      basicUser: stack.secrets.basicAuth.user,
+      basicPassword: stack.secrets.basicAuth.password,
+    };
+    const acceptedIds = new Set(
+      PROBE_CASES.filter((c) => c.expect.status === 202).flatMap((c) => {
+        const body = JSON.parse(c.request(credentials).body.toString('utf8')) as unknown;
+        return (Array.isArray(body) ? body : [body]).map((event) => (event as { id: string }).id);
+      }),
+    );
+    expect(acceptedIds.size).toBeGreaterThan(100);
+    const deadline = Date.now() + 60_000;
+    let missing = [...acceptedIds];
+    while (missing.length > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const stored = new Set(await storedIds());
+      missing = missing.filter((id) => !stored.has(id));
+    }
+    expect(missing).toEqual([]);
+  }, 180_000);
 });
 
 describe('the local stack, startup', () => {
