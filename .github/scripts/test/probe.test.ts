@@ -148,6 +148,39 @@ describe('the fidelity probe against the local twin', () => {
   });
 });
 
+describe('the guide to a failing probe (docs/deploying.md)', () => {
+  const docs = readFileSync(join(ROOT, 'docs', 'deploying.md'), 'utf8');
+  const section = (heading: string) => {
+    const start = docs.indexOf(heading);
+    expect(start).toBeGreaterThan(-1);
+    const end = docs.indexOf('\n## ', start + heading.length);
+    return docs.slice(start, end < 0 ? undefined : end);
+  };
+
+  it('says what every case proves, where the diff is, and what to fix, with an example', () => {
+    const guide = section('\n## Reading a failing probe\n');
+    const rows = guide.split('\n').filter((line) => line.startsWith('| `'));
+    const documented = rows.flatMap((row) =>
+      [...row.split('|')[1]!.matchAll(/`([\w-]+)`/g)].map((m) => m[1]!),
+    );
+    expect(documented.sort()).toEqual([...PROBE_CASES.map((c) => c.id), 'rate-limit-burst'].sort());
+    for (const place of ['job summary', 'probe-report', 'local/gateway', 'local/functions-host'])
+      expect(guide).toContain(place);
+    expect(guide).toMatch(/kinder/);
+    expect(guide).toMatch(/stricter/);
+    expect(guide).toContain('*Example.*');
+    expect(guide).toContain('npm run probe --');
+  });
+
+  it('puts the probe in the walkthrough and in the offline/Azure table', () => {
+    expect(section('\n## 5. First merge\n')).toContain('fidelity probe');
+    const table = section('\n## What is proven offline, what only Azure proves\n');
+    expect(table).toMatch(
+      /^\| API Management's answers \|.*stack\.e2e\.test\.ts.*\|.*Reading a failing probe/m,
+    );
+  });
+});
+
 describe('a target that differs', () => {
   it('names every difference in one line', () => {
     const expected = PROBE_CASES.find((c) => c.id === 'no-basic-credential')!.expect;
