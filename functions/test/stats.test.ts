@@ -150,10 +150,9 @@ describe('stats function on the Cosmos DB server', () => {
       [-95.3, 'damage', 3, 2],
     ]);
     // This test run has no Event Hubs: the lag says why it is not measured instead of guessing.
-    expect(body.consumerLag).toEqual({
-      available: false,
-      reason: 'the Event Hubs connection is not configured',
-    });
+    expect(JSON.stringify(body.consumerLag)).toMatch(
+      /^\{"available":false,"reason":"the Event Hubs connection is not configured \(Missing app setting: set /,
+    );
   });
 
   it('computes the consumer lag from the hub positions and the highest processed sequence number per partition', async () => {

@@ -24,7 +24,9 @@ let client: EventHubConsumerClient | undefined;
 function consumerClient(): EventHubConsumerClient {
   if (client) return client;
   const setting = readConnection('EventHub', ['fullyQualifiedNamespace']);
-  const group = readSetting('EVENTHUB_CONSUMER_GROUP', '$Default');
+  // No default: the consume trigger binds `%EVENTHUB_CONSUMER_GROUP%`, so the lag must be read for that
+  // same group. A fallback to `$Default` measured another reader's position (a drift found in review).
+  const group = readSetting('EVENTHUB_CONSUMER_GROUP');
   // One quick try: the dashboard polls every few seconds and would rather say "not measured" than wait.
   const options = { retryOptions: { maxRetries: 0, timeoutInMs: 3_000 } };
   client = setting.identityEndpoint
@@ -46,7 +48,7 @@ export async function readHubPartitions(timeoutMs = 3_000): Promise<HubPartition
     hub = consumerClient();
   } catch (error) {
     if (error instanceof MissingSettingError)
-      return { ok: false, reason: 'the Event Hubs connection is not configured' };
+      return { ok: false, reason: `the Event Hubs connection is not configured (${error.message})` };
     return { ok: false, reason: describe(error) };
   }
   const abort = new AbortController();
