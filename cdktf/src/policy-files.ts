@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { parseApimTier, tiersForPolicy } from '@pipeline/schemas';
 
 /**
  * The APIM policy files, read verbatim from `policies/` at synth time: the same files the local
@@ -47,23 +48,6 @@ export function readPolicies(policiesDir = path.join(repositoryRoot(), 'policies
   return result;
 }
 
-/**
- * Policies that some API Management tiers cannot run. Synthesis fails when a policy file uses one
- * the configured tier lacks, instead of failing at apply time (or worse, at the first request).
- * Source: the "Applies to" line of each policy's reference page on Microsoft Learn (2026-11).
- */
-export const POLICIES_NOT_IN_CONSUMPTION = [
-  'rate-limit-by-key',
-  'quota-by-key',
-  'cache-lookup',
-  'cache-store',
-  'cache-lookup-value',
-  'cache-store-value',
-  'cache-remove-value',
-  'azure-openai-token-limit',
-  'llm-token-limit',
-] as const;
-
 /** Element names used in a policy document (a tolerant scan; the XML is not interpreted). */
 export function policyElements(xml: string): Set<string> {
   const withoutComments = xml.replace(/<!--[\s\S]*?-->/g, '');
@@ -72,19 +56,24 @@ export function policyElements(xml: string): Set<string> {
   return names;
 }
 
-/** Problems running these policies on the given SKU (empty when all are supported). */
+/**
+ * Problems running these policies on the given SKU (empty when all are supported). Synthesis fails
+ * when a policy file uses an element the configured tier lacks, instead of failing at apply time (or
+ * worse, at the first request). The tier table is the contract's (`TIER_RESTRICTED_POLICIES` in
+ * schemas/src/apim-tiers.ts, each row citing its Microsoft Learn page), the same one the local gateway
+ * enforces: one definition, so the two can no longer drift (cdktf's own list lacked limit-concurrency).
+ */
 export function tierProblems(policies: PolicySet, sku: string): string[] {
-  if (!sku.startsWith('Consumption')) return [];
+  const tier = parseApimTier(sku);
   const problems: string[] = [];
   for (const [scope, xml] of Object.entries(policies)) {
     if (xml === undefined) continue;
-    const used = policyElements(xml);
-    for (const name of POLICIES_NOT_IN_CONSUMPTION) {
-      if (used.has(name)) {
-        problems.push(
-          `policies/${POLICY_FILES[scope as PolicyScope].file} uses <${name}>, which the Consumption tier does not support; choose another apiManagement.sku (e.g. BasicV2_1) or change the policy`,
-        );
-      }
+    for (const name of policyElements(xml)) {
+      const tiers = tiersForPolicy(name);
+      if (!tiers || tiers.includes(tier)) continue;
+      problems.push(
+        `policies/${POLICY_FILES[scope as PolicyScope].file} uses <${name}>, which the ${tier} tier does not support (it runs on ${tiers.join(', ')}); choose another apiManagement.sku or change the policy`,
+      );
     }
   }
   return problems;

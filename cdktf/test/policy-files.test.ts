@@ -47,6 +47,23 @@ describe('tier compatibility', () => {
       ),
     ]);
     expect(tierProblems({ product: byKey }, 'BasicV2_1')).toEqual([]);
+    // The drift that one table fixed: cdktf's old list lacked limit-concurrency, which the gateway refused.
+    const concurrency =
+      '<policies><inbound><limit-concurrency key="k" max-count="1"><forward-request/></limit-concurrency></inbound></policies>';
+    expect(tierProblems({ api: concurrency }, 'Consumption_0')).toEqual([
+      expect.stringMatching(/policies\/api-ingest\.xml uses <limit-concurrency>, which the Consumption tier/),
+    ]);
+    // quota-by-key runs on the classic tiers only, so a v2 SKU is refused too.
+    expect(
+      tierProblems(
+        {
+          product:
+            '<policies><inbound><quota-by-key calls="1" renewal-period="60" counter-key="k"/></inbound></policies>',
+        },
+        'BasicV2_1',
+      ),
+    ).toHaveLength(1);
+    expect(() => tierProblems({ product: byKey }, 'Gold_1')).toThrow(/unknown API Management tier "Gold_1"/);
     expect(
       tierProblems(
         { product: '<policies><inbound><rate-limit calls="1" renewal-period="1"/></inbound></policies>' },

@@ -1,8 +1,7 @@
 /**
  * API Management tiers: which policies each tier runs, and the gateway limits each tier enforces.
  * One table for every workspace: the local gateway enforces it, the producer sizes its requests by
- * it, and cdktf can check a deployment's SKU against it (its own list, `POLICIES_NOT_IN_CONSUMPTION`
- * in cdktf/src/policy-files.ts, predates this module).
+ * it, and cdktf refuses at synth a SKU that cannot run the policy files (cdktf/src/policy-files.ts).
  *
  * Where Microsoft's pages disagree, every documented value is kept with its source and date, and the
  * value in force locally is the STRICTEST of them (`strictest`): a twin kinder than Azure lets a bug
