@@ -214,6 +214,11 @@ describe('workflow structure', () => {
     for (const workspace of ['functions', 'local/stack', 'local/faults', 'local/gateway'])
       expect(jestConfig).toContain(`'<rootDir>/${workspace}'`);
     expect(existsSync(join(ROOT, 'local/stack/test/stack.e2e.test.ts'))).toBe(true);
+    // The guide a laptop user reads names this job and what each system needs.
+    const guide = readFileSync(join(ROOT, 'docs/local-development.md'), 'utf8');
+    const section = /\n## Your machine\n([\s\S]*?)\n## /.exec(guide)?.[1] ?? '';
+    for (const needle of ['macOS', 'Linux', 'WSL2', 'CHROME_PATH', '`macos` job', 'macos-latest'])
+      expect([needle, section.includes(needle)]).toEqual([needle, true]);
   });
 
   it('deploys behind the production environment, one deployment per configuration at a time', () => {
