@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { EventHubProducerClient } from '@azure/event-hubs';
@@ -9,13 +9,15 @@ import { spawnNodeUntilReady, stopChild } from '@pipeline/emulators';
 import { startEmulator, type RunningEmulator } from '@pipeline/eventhubs-emulator';
 import type { ChildProcess } from 'node:child_process';
 import type { TweetEvent } from '@pipeline/schemas';
+import { findBrowser, isExecutableFile } from '../scripts/browser.cjs';
 import { formatCount, formatDuration, shares } from '../src/shared/dashboard-model';
 import type { Stats } from '../src/shared/stats-contract';
 import { tweetEvent } from './events';
 import { startTestServices, type TestServices } from './support';
 
 /**
- * The dashboard in a real browser (Debian's chromium via playwright-core), served by the local Functions
+ * The dashboard in a real browser (Chromium or Chrome via playwright-core: CHROME_PATH, else the usual places
+ * of Linux, macOS or Windows, scripts/browser.cjs), served by the local Functions
  * host (local/functions-host: the same registered functions, key check and bindings as Azure) from tsc's
  * output, over Azurite, the Cosmos DB server and the Event Hubs emulator. Events are replayed through the
  * whole pipeline: POST /api/events -> ingest -> Event Hubs -> consume -> Cosmos DB -> stats -> page.
@@ -25,7 +27,13 @@ const FUNCTIONS = join(__dirname, '..');
 const HOST_CLI = join(FUNCTIONS, '../local/functions-host/dist/src/cli.js');
 const APP_ENTRY = join(FUNCTIONS, 'dist/src/index.js');
 const SCREENSHOTS = join(FUNCTIONS, '.artifacts/screenshots');
-const CHROMIUM = '/usr/bin/chromium';
+/** The browser (scripts/browser.cjs): CHROME_PATH, else the usual places of this system. */
+const BROWSER = findBrowser({
+  platform: process.platform,
+  env: process.env,
+  home: homedir(),
+  isExecutable: isExecutableFile,
+});
 const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
@@ -123,8 +131,7 @@ describe('dashboard in chromium, served by the local Functions host', () => {
   beforeAll(async () => {
     for (const built of [HOST_CLI, APP_ENTRY])
       if (!existsSync(built)) throw new Error(`${built} is missing: run \`npx tsc -b\` first`);
-    if (!existsSync(CHROMIUM))
-      throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)`);
+    if (!BROWSER.found) throw new Error(BROWSER.message);
     execFileSync(process.execPath, [join(FUNCTIONS, 'scripts/build-dashboard.mjs')], {
       cwd: FUNCTIONS,
       stdio: 'pipe',
@@ -167,7 +174,7 @@ describe('dashboard in chromium, served by the local Functions host', () => {
     host = started.child;
     baseUrl = started.ready[1]!;
     browser = await chromium.launch({
-      executablePath: CHROMIUM,
+      executablePath: BROWSER.path,
       args: CHROMIUM_ARGS,
       timeout: 30_000,
     });

@@ -2,3 +2,4 @@ export * from './azurite';
 export * from './cosmos';
 export * from './child-process';
 export * from './self-signed';
+export * from './process-stats';

@@ -10,7 +10,7 @@
  * the log (0 skips it). Figures go to stdout; `--json` prints one JSON object instead.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -21,6 +21,7 @@ import {
   earliestEventPosition,
   type EventData,
 } from '@azure/event-hubs';
+import { sampleProcess } from '@pipeline/emulators';
 import { EMULATOR_KEY, EMULATOR_KEY_NAME } from '../src/config';
 
 const { values } = parseArgs({
@@ -37,15 +38,15 @@ const SIZES = values.sizes.split(',').map(Number);
 const FILL = Number(values.fill);
 const INFLIGHT = Number(values.inflight);
 
-/** CPU seconds (user + system) the process has used so far, from /proc (Linux). */
+/** CPU seconds (user + system) the process has used so far (/proc on Linux, ps on macOS); NaN if unknown. */
 function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  return sampleProcess(pid)?.cpuSeconds ?? NaN;
 }
 
+/** Resident memory now, MB; NaN where no source tells it. */
 function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Math.round(Number(m[1]) / 1024) : NaN;
+  const rss = sampleProcess(pid)?.rssMb;
+  return rss === undefined ? NaN : Math.round(rss);
 }
 
 async function startEmulatorProcess(
@@ -134,7 +135,10 @@ async function main(): Promise<void> {
     // A fresh emulator and log per size, so each receive reads exactly this size's events.
     const dataDir = mkdtempSync(join(tmpdir(), 'eh-bench-'));
     const emulator = await startEmulatorProcess(dataDir);
-    const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMb(emulator.pid))), 200);
+    const sampler = setInterval(() => {
+      const now = rssMb(emulator.pid);
+      if (Number.isFinite(now)) peakRss = Math.max(peakRss, now);
+    }, 200);
     const cs = `Endpoint=sb://127.0.0.1:${emulator.port};SharedAccessKeyName=${EMULATOR_KEY_NAME};SharedAccessKey=${EMULATOR_KEY};UseDevelopmentEmulator=true;EntityPath=tweets`;
     const producer = new EventHubProducerClient(cs);
     try {

@@ -71,7 +71,8 @@ export function stackPeakRss(stack: RunningStack): Record<string, number> {
   const peaks: Record<string, number> = {};
   for (const [name, pid] of Object.entries(pids)) {
     const sample = pid === undefined ? undefined : sampleProcess(pid);
-    if (sample) peaks[name] = Math.round(sample.peakRssMb);
+    // No peak where the system does not tell it (another process on macOS): left out, not guessed.
+    if (sample?.peakRssMb !== undefined) peaks[name] = Math.round(sample.peakRssMb);
   }
   return peaks;
 }

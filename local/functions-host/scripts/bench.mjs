@@ -5,7 +5,7 @@
 // 2. Event Hubs -> consume -> Cosmos DB: N events put on the emulator's hub, time until all N are
 //    documents, and the host process's peak RSS.
 import { createServer } from 'node:http';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -14,7 +14,7 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const root = join(import.meta.dirname, '..');
 const { spawnFunctionsHost } = require(join(root, 'dist/src/index.js'));
-const { startAzurite, startCosmos } = require('@pipeline/emulators');
+const { sampleProcess, startAzurite, startCosmos } = require('@pipeline/emulators');
 const { startEmulator } = require('@pipeline/eventhubs-emulator');
 const { EventHubProducerClient } = require('@azure/event-hubs');
 const { CosmosClient } = require('@azure/cosmos');
@@ -53,9 +53,10 @@ async function load(url, seconds, connections) {
   return `${Math.round(latencies.length / seconds)} req/s, p50 ${pct(50)} ms, p99 ${pct(99)} ms, ${errors} errors`;
 }
 
+// /proc on Linux; macOS tells no other process's peak, so the figure says so.
 const peakRss = (pid) => {
-  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? `${Math.round(Number(match[1]) / 1024)} MB` : 'n/a';
+  const peak = sampleProcess(pid)?.peakRssMb;
+  return peak === undefined ? 'unavailable on this system' : `${Math.round(peak)} MB`;
 };
 
 const work = mkdtempSync(join(tmpdir(), 'functions-host-bench-'));

@@ -7,14 +7,15 @@
  *                                     [--tier Consumption] [--check]
  *
  * --config names the local named-values/subscriptions file; it is created with random secrets when
- * missing. --check compiles the policy files and exits (non-zero with file:line on an error). SIGHUP
- * re-reads the subscriptions (and products) from --config, so a regenerated key or a new subscription
- * takes effect without a restart.
+ * missing. --check compiles the policy files and exits (non-zero with file:line on an error). A change
+ * to --config's subscriptions or products takes effect without a restart: the gateway notices the file
+ * changing (on every system, within CONFIG_POLL_MS) and also re-reads it on SIGHUP (Linux, macOS).
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadOrCreateLocalGatewayConfig, readLocalGatewayConfig } from './config';
+import { loadOrCreateLocalGatewayConfig } from './config';
 import { startGateway } from './gateway';
+import { reloadOnChange } from './reload';
 import { PolicyError } from './xml';
 
 const repoRoot = resolve(__dirname, '../../../..');
@@ -69,22 +70,23 @@ async function main(): Promise<number> {
       `total request duration ${l.totalRequestSeconds === null ? 'unlimited' : `${l.totalRequestSeconds} s`}, rate limit by ${l.rateLimitAlgorithm} ` +
       `(sources: schemas/src/apim-tiers.ts)\n`,
   );
-  process.on('SIGHUP', () => {
-    try {
-      const next = readLocalGatewayConfig(configPath);
-      gateway.setSubscriptions(next.subscriptions, next.products);
-      process.stderr.write('subscriptions reloaded\n');
-    } catch (error) {
-      process.stderr.write(`subscriptions not reloaded: ${(error as Error).message}\n`);
-    }
+  const reloader = reloadOnChange({
+    file: configPath,
+    gateway,
+    initial: config,
+    log: (line) => process.stderr.write(`${line}\n`),
   });
+  process.on('SIGHUP', () => reloader.reload('SIGHUP'));
   // Announced only now: a parent that reads this line may send SIGHUP at once, and a SIGHUP before the
   // handler exists would end the process (its default action).
   process.stderr.write(
     `gateway listening on ${gateway.url}, forwarding to ${values.backend}; config ${configPath}\n`,
   );
   await new Promise<void>((done) => {
-    const shutdown = () => void gateway.stop().then(done);
+    const shutdown = () => {
+      reloader.stop();
+      void gateway.stop().then(done);
+    };
     process.once('SIGINT', shutdown);
     process.once('SIGTERM', shutdown);
   });

@@ -1,9 +1,10 @@
-import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { regenerateKey, type LocalGatewayConfig } from '../src';
+import { CONFIG_POLL_MS } from '../src/reload';
 import { agent, policiesDir, policyXml, REPO_POLICIES, send } from './helpers';
 
 // Bounded, but generous: the machine is shared and a child process or 4 MiB upload can be slow under load.
@@ -43,9 +44,43 @@ function serve(configPath: string) {
   );
 }
 
+/** The child's stderr so far, and a wait for a pattern in it. */
+function readStderr(child: ChildProcessByStdio<null, null, Readable>) {
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const waitFor = (pattern: RegExp) =>
+    new Promise<RegExpMatchArray>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`timed out waiting for ${pattern}: ${stderr}`)),
+        15_000,
+      );
+      const check = () => {
+        const match = stderr.match(pattern);
+        if (match) {
+          clearTimeout(timer);
+          child.stderr.off('data', check);
+          resolve(match);
+        }
+      };
+      child.stderr.on('data', check);
+      check();
+    });
+  return { waitFor, text: () => stderr };
+}
+
+async function stop(child: ChildProcessByStdio<null, null, Readable>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const closed = new Promise((resolve) => child.once('close', resolve));
+  child.kill('SIGTERM');
+  await closed;
+}
+
 describe('the gateway CLI', () => {
   const work = mkdtempSync(join(tmpdir(), 'gateway-cli-'));
-  afterAll(() => rmSync(work, { recursive: true, force: true }));
+  afterAll(async () => {
+    await agent.close();
+    rmSync(work, { recursive: true, force: true });
+  });
 
   it('is built (run tsc -b first)', () => {
     expect(existsSync(CLI)).toBe(true);
@@ -90,27 +125,7 @@ describe('the gateway CLI', () => {
   it('serves, and re-reads rotated keys and new products on SIGHUP', async () => {
     const configPath = join(work, 'serve.local.json');
     const child = serve(configPath);
-    let stderr = '';
-    const waitFor = (pattern: RegExp) =>
-      new Promise<RegExpMatchArray>((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`timed out waiting for ${pattern}: ${stderr}`)),
-          15_000,
-        );
-        const check = () => {
-          const match = stderr.match(pattern);
-          if (match) {
-            clearTimeout(timer);
-            child.stderr.off('data', check);
-            resolve(match);
-          }
-        };
-        child.stderr.on('data', (chunk: Buffer) => {
-          stderr += chunk.toString('utf8');
-          check();
-        });
-        check();
-      });
+    const { waitFor } = readStderr(child);
     try {
       const url = (await waitFor(/gateway listening on (http:\/\/[^\s,]+)/))[1]!;
       const config = JSON.parse(readFileSync(configPath, 'utf8')) as LocalGatewayConfig;
@@ -124,7 +139,7 @@ describe('the gateway CLI', () => {
       const rotated = regenerateKey(original, 'primary');
       writeFileSync(configPath, JSON.stringify({ ...config, subscriptions: [rotated] }));
       child.kill('SIGHUP');
-      await waitFor(/subscriptions reloaded/);
+      await waitFor(/subscriptions reloaded \(SIGHUP\)/);
       expect(((await post(original.primaryKey)).json() as { message: string }).message).toContain(
         'invalid subscription key',
       );
@@ -146,7 +161,7 @@ describe('the gateway CLI', () => {
         }),
       );
       child.kill('SIGHUP');
-      await waitFor(/subscriptions reloaded[\s\S]*subscriptions reloaded/);
+      await waitFor(/subscriptions reloaded \(SIGHUP\)[\s\S]*subscriptions reloaded \(SIGHUP\)/);
       expect(((await post(analyst.primaryKey)).json() as { message: string }).message).toContain(
         'invalid subscription key',
       );
@@ -154,12 +169,42 @@ describe('the gateway CLI', () => {
         'basic authentication',
       );
     } finally {
-      if (child.exitCode === null && child.signalCode === null) {
-        const closed = new Promise((resolve) => child.once('close', resolve));
-        child.kill('SIGTERM');
-        await closed;
-      }
-      await agent.close();
+      await stop(child);
+    }
+  });
+
+  // The trigger every system has (Windows has no SIGHUP): writing the file is enough.
+  it('re-reads the config file when it changes, without a signal, and skips a change that alters nothing', async () => {
+    const configPath = join(work, 'watched.local.json');
+    const child = serve(configPath);
+    const { waitFor, text } = readStderr(child);
+    try {
+      const url = (await waitFor(/gateway listening on (http:\/\/[^\s,]+)/))[1]!;
+      const config = JSON.parse(readFileSync(configPath, 'utf8')) as LocalGatewayConfig;
+      const original = config.subscriptions[0]!;
+      const post = (key: string) =>
+        send(`${url}/ingest/events`, { headers: { 'ocp-apim-subscription-key': key }, body: '{}' });
+
+      // The file changes (compact, no longer indented) but not what it says: no reload, nothing logged.
+      writeFileSync(configPath, JSON.stringify(config));
+      await new Promise((resolve) => setTimeout(resolve, 4 * CONFIG_POLL_MS));
+      expect(text()).not.toMatch(/subscriptions (not )?reloaded/);
+
+      // Saved the way editors do, to a new file renamed over the old one.
+      const rotated = regenerateKey(original, 'primary');
+      const temporary = `${configPath}.tmp`;
+      writeFileSync(temporary, JSON.stringify({ ...config, subscriptions: [rotated] }, null, 2));
+      renameSync(temporary, configPath);
+      await waitFor(/subscriptions reloaded \(config file changed\)/);
+      expect(((await post(original.primaryKey)).json() as { message: string }).message).toContain(
+        'invalid subscription key',
+      );
+      expect(((await post(rotated.primaryKey)).json() as { message: string }).message).toContain(
+        'basic authentication',
+      );
+      expect(text()).not.toContain('SIGHUP');
+    } finally {
+      await stop(child);
     }
   });
 

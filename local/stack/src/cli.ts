@@ -4,6 +4,7 @@
 // options>` (replay into a running stack). In CI (CI=true) or with --exit, `start` stops after the summary.
 import { parseArgs } from 'node:util';
 import { paths } from './paths';
+import { unsupportedPlatformMessage } from './platform';
 import { eventHubsTlsPortFromEnvironment, portsFromEnvironment } from './ports';
 import { startStack, type RunningStack } from './launcher';
 import { replayIntoStack } from './replay';
@@ -24,6 +25,12 @@ Ports: GATEWAY_PORT (7070), FUNCTIONS_PORT (7071), AZURITE_BLOB_PORT (10000), CO
 EVENTHUBS_PORT (5672), EVENTHUBS_TLS_PORT (5671). Logs of every service: <data>/logs/. --exit (or CI=true) stops after the summary.`;
 
 async function main(): Promise<number> {
+  // First, before any argument: in a Windows terminal nothing below would work, and this says why.
+  const unsupported = unsupportedPlatformMessage(process.platform);
+  if (unsupported) {
+    process.stderr.write(`✗ ${unsupported}\n`);
+    return 1;
+  }
   if (process.argv[2] === 'replay') {
     const dataIndex = process.argv.indexOf('--data');
     const dataDir = dataIndex > 0 ? process.argv[dataIndex + 1]! : paths.dataDir;

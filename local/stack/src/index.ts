@@ -3,7 +3,8 @@ export { startStack, type RunningStack, type StackOptions, type InterposedStore 
 export { paths, REPO_ROOT } from './paths';
 export { isPortFree } from './ports';
 export { PIPELINE_NAMES } from './provision';
-export { sampleProcess } from './process-stats';
+export { machineBusySeconds, sampleProcess, type ProcessSample } from './process-stats';
+export { assertSupportedPlatform, unsupportedPlatformMessage } from './platform';
 export { nearestRank, storeLatencies, waitForStored, type StoredTimes } from './summary';
 export {
   currentCommit,

@@ -13,6 +13,7 @@ import { startFunctionsService, type FunctionsHostService } from './services/fun
 import { startGatewayService, type GatewayService } from './services/gateway';
 import { startWithin, type RunningService } from './services/service';
 import { startStorageServices, type StorageServices } from './services/storage';
+import { assertSupportedPlatform } from './platform';
 
 export interface StackOptions {
   readonly host?: string;
@@ -89,7 +90,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   ) as Ports;
   const env = options.env ?? process.env;
   const functionsHost = options.functionsHost ?? 'local';
-  // Before anything starts: a missing `func` is the user's first question, not a port check's.
+  // Before anything starts: Windows outside WSL2 is told where to go, not left to fail obscurely; a
+  // missing `func` is the user's first question, not a port check's.
+  assertSupportedPlatform();
   if (functionsHost === 'func' && !findOnPath('func', env)) throw new FuncNotFoundError();
   await assertPortsFree(host, fixedPorts);
   const eventHubsTlsPort = options.eventHubsTlsPort ?? (await freePortBelowEphemeralRange(host));

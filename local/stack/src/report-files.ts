@@ -1,6 +1,6 @@
 import { execSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { REPO_ROOT } from './paths';
 
 /** What a measured figure in the docs was measured on (`npm run bench`, `npm run faults`). */
@@ -9,7 +9,10 @@ export interface Machine {
   readonly cpuModel: string;
   readonly memoryGiB: number;
   readonly node: string;
-  /** /proc/loadavg when the run ended: the noise the figures were measured under. */
+  /**
+   * The 1, 5 and 15 minute load averages when the run ended (os.loadavg, the same figures as Linux's
+   * /proc/loadavg, on macOS too): the noise the figures were measured under.
+   */
   readonly load: string;
 }
 
@@ -19,7 +22,9 @@ export function machineInfo(): Machine {
     cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     node: process.version,
-    load: readFileSync('/proc/loadavg', 'utf8').trim(),
+    load: loadavg()
+      .map((average) => average.toFixed(2))
+      .join(' '),
   };
 }
 

@@ -8,7 +8,7 @@ import { acceptedCase, rejectedCases, type AuthCase, type Credentials } from './
 import { addSubscriptions } from './subscriptions';
 
 const TITLE = 'Authentication: wrong, missing or foreign credentials are rejected with 401 and reach nothing';
-/** How long the gateway may take to re-read its config after SIGHUP. */
+/** How long the gateway may take to notice and re-read its rewritten config file. */
 const RELOAD_TIMEOUT_MS = 10_000;
 
 interface Answer {
@@ -65,10 +65,12 @@ async function runAuth(context: ScenarioContext): Promise<ScenarioResult> {
       statuses.push(202);
     }
     if (!reload) {
-      failures.push(`the gateway did not accept a new subscription within ${RELOAD_TIMEOUT_MS} ms of SIGHUP`);
+      failures.push(
+        `the gateway did not accept a new subscription within ${RELOAD_TIMEOUT_MS} ms of its config file being rewritten`,
+      );
     } else {
       notes.push(
-        `a new ingest subscription was accepted ${reload.ms} ms after SIGHUP (attempt ${reload.attempts}): the gateway had re-read its subscriptions and products`,
+        `a new ingest subscription was accepted ${reload.ms} ms after the gateway's config file was rewritten (attempt ${reload.attempts}): the gateway had noticed the change and re-read its subscriptions and products`,
       );
     }
 

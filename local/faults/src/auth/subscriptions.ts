@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { INGEST_PRODUCT, type LocalGatewayConfig, type SubscriptionConfig } from '@pipeline/gateway';
 import type { RunningStack } from '@pipeline/stack';
 
@@ -23,8 +23,9 @@ function subscription(id: string, product: string, state: SubscriptionConfig['st
 
 /**
  * Adds to the stack's gateway a second product and three subscriptions (one to it, a suspended and an
- * active one to the ingest product) and has the running gateway re-read its config (SIGHUP), as an
- * operator's change in APIM takes effect without a redeploy.
+ * active one to the ingest product) by rewriting its config file, which the running gateway notices
+ * and re-reads (local/gateway/src/reload.ts), as an operator's change in APIM takes effect without a
+ * redeploy. No SIGHUP: the file change is the trigger every system has, Windows included.
  */
 export function addSubscriptions(stack: RunningStack): ExtraSubscriptions {
   const file = stack.gateway.configFile;
@@ -37,8 +38,10 @@ export function addSubscriptions(stack: RunningStack): ExtraSubscriptions {
     products: [...(config.products ?? [INGEST_PRODUCT]), OTHER_PRODUCT],
     subscriptions: [...config.subscriptions, other, suspended, probe],
   };
-  writeFileSync(file, JSON.stringify(next, null, 2) + '\n', { mode: 0o600 });
-  process.kill(stack.gateway.pid!, 'SIGHUP');
+  // Written beside it and renamed over it, so the gateway never reads half a file.
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, JSON.stringify(next, null, 2) + '\n', { mode: 0o600 });
+  renameSync(temporary, file);
   return {
     otherProductKey: other.primaryKey,
     suspendedKey: suspended.primaryKey,

@@ -1,9 +1,9 @@
-// CPU share and peak RSS of the pipeline's processes (and the bench's own), read from /proc.
-import { readFileSync } from 'node:fs';
+// CPU share and peak RSS of the pipeline's processes (and the bench's own), from process-stats
+// (/proc on Linux, ps and getrusage elsewhere).
 import { sampleProcess } from '../process-stats';
 
-/** USER_HZ: Linux reports /proc CPU times in these ticks (100 on every mainstream architecture). */
-const CLOCK_TICKS_PER_SECOND = 100;
+/** CPU seconds the whole machine has been busy (every process), for the steps' noise figures. */
+export { machineBusySeconds } from '../process-stats';
 
 export type Pids = Readonly<Record<string, number>>;
 
@@ -29,32 +29,12 @@ export function cpuShares(
   return shares;
 }
 
-/** Peak resident memory (MB, VmHWM) of each process over its life so far. */
+/** Peak resident memory (MB) of each process over its life so far; null where the system does not tell. */
 export function peakRss(pids: Pids): Record<string, number | null> {
   return Object.fromEntries(
     Object.entries(pids).map(([name, pid]) => {
       const sample = sampleProcess(pid);
-      return [name, sample && Number.isFinite(sample.peakRssMb) ? Math.round(sample.peakRssMb) : null];
+      return [name, sample?.peakRssMb === undefined ? null : Math.round(sample.peakRssMb)];
     }),
   );
-}
-
-/**
- * CPU seconds the whole machine has been busy (every process, not just the pipeline's), from the
- * first line of /proc/stat: on a shared host, what the neighbours took is part of why a step stalls.
- */
-export function machineBusySeconds(): number | undefined {
-  try {
-    const fields = readFileSync('/proc/stat', 'utf8')
-      .split('\n')[0]!
-      .trim()
-      .split(/\s+/)
-      .slice(1)
-      .map(Number);
-    // user nice system idle iowait irq softirq steal: everything but idle and iowait is busy.
-    const busy = fields.slice(0, 8).reduce((sum, v, i) => (i === 3 || i === 4 ? sum : sum + v), 0);
-    return busy / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return undefined;
-  }
 }

@@ -11,7 +11,8 @@ export interface GatewayService extends RunningService {
   readonly apiUrl: string;
   /**
    * The gateway's local config (named values, subscriptions, products). The gateway re-reads its
-   * subscriptions and products on SIGHUP, so a test can add a subscription without a restart.
+   * subscriptions and products when this file changes (on every system; SIGHUP too where there are
+   * signals), so a test can add a subscription without a restart: rewrite the file, nothing else.
    */
   readonly configFile: string;
 }
