@@ -1,4 +1,4 @@
-import type { HubEvent } from '@pipeline/schemas';
+import { serializeArchive, type HubEvent } from '@pipeline/schemas';
 import { consume, cosmosOutput } from '../src/functions/consume';
 import {
   processBatch,
@@ -6,13 +6,15 @@ import {
   type HubPosition,
   type StoredEventDocument,
 } from '../src/lib/consume-core';
-import { toHubEvent, imageBlobOf } from '../src/lib/claim-check';
+import { archivedEvent, toHubEvent, imageBlobOf } from '../src/lib/claim-check';
 import { CONTAINERS, listBlobNames, quietContext, startTestServices, type TestServices } from './support';
 import { tweetEvent } from './events';
 
 function hubEvent(n: number): HubEvent {
   const event = tweetEvent(n);
-  return toHubEvent(event, imageBlobOf(event), new Date('2026-11-28T12:00:00Z'));
+  const image = imageBlobOf(event);
+  const raw = { blob: serializeArchive([archivedEvent(event, image)]).name, line: 0 };
+  return toHubEvent(event, image, raw, new Date('2026-11-28T12:00:00Z'));
 }
 
 function triggerMetadata(count: number, partitionId = '1', firstSequenceNumber = 100) {

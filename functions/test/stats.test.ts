@@ -106,12 +106,18 @@ describe('stats function on the Cosmos DB server', () => {
       .getContainerClient(CONTAINERS.deadLetters)
       .getBlockBlobClient('tweets/0/1.json')
       .upload('{}', 2);
+    // Two request archives (their event counts in metadata) and one per-event blob from before
+    // hub event version 2, which counts as one event.
     const raw = services.blobs.getContainerClient(CONTAINERS.raw);
-    await Promise.all(
-      ['2017/08/25/a.json', '2017/08/25/b.json', '2017/08/26/c.json'].map((name) =>
-        raw.getBlockBlobClient(name).upload('{}', 2),
-      ),
-    );
+    await Promise.all([
+      raw
+        .getBlockBlobClient(`2017/08/25/${'a'.repeat(64)}.ndjson`)
+        .upload('{}', 2, { metadata: { events: '3' } }),
+      raw
+        .getBlockBlobClient(`2017/08/26/${'b'.repeat(64)}.ndjson`)
+        .upload('{}', 2, { metadata: { events: '2' } }),
+      raw.getBlockBlobClient('2017/08/26/c.json').upload('{}', 2),
+    ]);
   }, 60_000);
   afterAll(() => services?.stop());
 
@@ -136,7 +142,7 @@ describe('stats function on the Cosmos DB server', () => {
     expect(body.latency.hubToStoreMs).toEqual({ count: 30, p50: 100, p95: 100, p99: 100, max: 100 });
     expect(body.latency.ingestToStoreMs.p50).toBe(150);
     expect(body.deadLetters).toEqual({ count: 1, capped: false });
-    expect(body.accepted).toEqual({ count: 3, capped: false });
+    expect(body.accepted).toEqual({ count: 6, capped: false });
     expect(body.map.window).toBe(20);
     expect(body.map.capped).toBe(false);
     expect(
@@ -208,7 +214,7 @@ describe('stats function on the Cosmos DB server', () => {
         { partitionId: '2', lastProcessedSequenceNumber: -1, lag: 5 },
       ],
     });
-    expect(result.accepted).toEqual({ count: 2, capped: true });
+    expect(result.accepted).toEqual({ count: 5, capped: true }); // the first two archives' events
     expect(result.map).toMatchObject({ window: 5, capped: true });
     expect(result.map.points).toHaveLength(4);
   });

@@ -4,3 +4,4 @@ export * from './validation';
 export * from './event-id';
 export * from './limits';
 export * from './apim-tiers';
+export * from './raw-archive';

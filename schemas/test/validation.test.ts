@@ -113,12 +113,34 @@ describe('validateHubEvent', () => {
     const { image, ...rest } = validEvent();
     const result = validateHubEvent({
       ...rest,
-      rawBlob: '2017/08/25/' + rest.id + '.json',
+      schemaVersion: 2,
+      rawBlob: `2017/08/25/${'c'.repeat(64)}.ndjson`,
+      rawLine: 0,
       ingestedAt: '2026-11-28T12:00:00.000Z',
       image,
     });
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.errors).toContainEqual({ path: '$.image.data', message: 'is not allowed' });
+  });
+
+  it('accepts a version 2 event (request archive and line) and refuses the version 1 shape', () => {
+    const { image: _image, ...rest } = validEvent();
+    const v2 = {
+      ...rest,
+      schemaVersion: 2,
+      rawBlob: `2017/08/25/${'c'.repeat(64)}.ndjson`,
+      rawLine: 99,
+      ingestedAt: '2026-11-28T12:00:00.000Z',
+    };
+    expect(validateHubEvent(v2).ok).toBe(true);
+    expect(validateHubEvent({ ...v2, rawLine: 100 }).ok).toBe(false);
+    const { rawLine: _line, ...v1 } = { ...v2, schemaVersion: 1, rawBlob: `2017/08/25/${rest.id}.json` };
+    const result = validateHubEvent(v1);
+    expect(result.ok).toBe(false);
+    if (!result.ok)
+      expect(result.errors.map((e) => e.path)).toEqual(
+        expect.arrayContaining(['$.schemaVersion', '$.rawBlob', '$.rawLine']),
+      );
   });
 });
 

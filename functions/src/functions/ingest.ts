@@ -15,7 +15,8 @@ import { accepted, errorResponse, serviceUnavailable } from '../lib/responses';
 
 /**
  * POST /api/events: validates one event or an array of up to 100 against the message contract,
- * archives each raw event and its image in Blob Storage, and sends the slim events to Event Hubs.
+ * archives the request's raw events as one blob and each new image by its hash in Blob Storage, and
+ * sends the slim events to Event Hubs.
  * 202 with the accepted ids; 400 with every error (nothing stored); 411 without Content-Length (the
  * host dropped the body); 413; 415; 503 when a dependency is down (safe to retry: every write is
  * idempotent).

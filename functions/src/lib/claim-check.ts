@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { HubEvent, TweetEvent } from '@pipeline/schemas';
+import type { ArchivedEvent, HubEvent, ImageReference, TweetEvent } from '@pipeline/schemas';
 
 /** An image decoded from an event, named by its content so each distinct image is stored once. */
 export interface ImageBlob {
@@ -15,20 +15,49 @@ export function imageBlobOf(event: TweetEvent): ImageBlob | undefined {
   return { name: `${sha256}.jpeg`, sha256, bytes };
 }
 
-/**
- * The raw archive name: the tweet's UTC date as folders, then the event id. Deterministic, so a retry
- * or a replay overwrites the same blob, and the folders let a person (or a lifecycle rule by prefix)
- * find a day's events.
- */
-export function rawBlobName(event: TweetEvent): string {
-  const day = new Date(event.createdAt).toISOString().slice(0, 10).replace(/-/g, '/');
-  return `${day}/${event.id}.json`;
+/** Where the image's bytes are stored and what they show: the claim check, in the archive and the hub. */
+export function imageReference(event: TweetEvent, image: ImageBlob | undefined): ImageReference | undefined {
+  if (!event.image || !image) return undefined;
+  return {
+    label: event.image.label,
+    longitude: event.image.longitude,
+    latitude: event.image.latitude,
+    contentType: event.image.contentType,
+    blob: image.name,
+    sha256: image.sha256,
+    bytes: image.bytes.length,
+  };
 }
 
-/** The slim event for Event Hubs: the metadata and the image's blob reference, never its bytes. */
-export function toHubEvent(event: TweetEvent, image: ImageBlob | undefined, ingestedAt: Date): HubEvent {
+/**
+ * The event as the raw archive keeps it: every field as received, in the order received (so a retried
+ * request serializes to the same bytes), with the base64 image replaced by its reference; the bytes
+ * themselves are in the images container under the same hash.
+ */
+export function archivedEvent(event: TweetEvent, image: ImageBlob | undefined): ArchivedEvent {
+  const reference = imageReference(event, image);
+  if (!reference) {
+    const { image: _none, ...rest } = event;
+    return rest;
+  }
+  return { ...event, image: reference };
+}
+
+/** Where an event's raw JSON is: its request's archive blob and its line there. */
+export interface RawLocation {
+  readonly blob: string;
+  readonly line: number;
+}
+
+/** The slim event for Event Hubs: the metadata and the blob references, never the image's bytes. */
+export function toHubEvent(
+  event: TweetEvent,
+  image: ImageBlob | undefined,
+  raw: RawLocation,
+  ingestedAt: Date,
+): HubEvent {
   const hubEvent: HubEvent = {
-    schemaVersion: 1,
+    schemaVersion: 2,
     id: event.id,
     tweetId: event.tweetId,
     createdAt: event.createdAt,
@@ -36,19 +65,11 @@ export function toHubEvent(event: TweetEvent, image: ImageBlob | undefined, inge
     retweets: event.retweets,
     replies: event.replies,
     likes: event.likes,
-    rawBlob: rawBlobName(event),
+    rawBlob: raw.blob,
+    rawLine: raw.line,
     ingestedAt: ingestedAt.toISOString(),
   };
-  if (event.image && image) {
-    hubEvent.image = {
-      label: event.image.label,
-      longitude: event.image.longitude,
-      latitude: event.image.latitude,
-      contentType: event.image.contentType,
-      blob: image.name,
-      sha256: image.sha256,
-      bytes: image.bytes.length,
-    };
-  }
+  const reference = imageReference(event, image);
+  if (reference) hubEvent.image = reference;
   return hubEvent;
 }

@@ -91,8 +91,10 @@ export interface Stats {
   /** Dead letters, counted up to a cap (the count is a lower bound when capped). */
   readonly deadLetters: CappedCount;
   /**
-   * Events the ingest function accepted: one raw archive blob per distinct event id, counted up to a
-   * cap. Requests rejected by validation are answered 4xx and stored nowhere, so they are not counted.
+   * Events the ingest function accepted: the events of its request archives (one blob per accepted
+   * request, its event count in the blob's metadata), over a capped number of archives. An event sent
+   * again in another request counts again. Requests rejected by validation are answered 4xx and stored
+   * nowhere, so they are not counted.
    */
   readonly accepted: CappedCount;
   readonly map: {

@@ -1,5 +1,6 @@
 import { EventHubConsumerClient } from '@azure/event-hubs';
-import { BlobServiceClient } from '@azure/storage-blob';
+import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { parseArchive } from '@pipeline/schemas';
 import { PIPELINE_NAMES, type RunningStack } from '@pipeline/stack';
 
 /** What the stores hold at the end of a scenario, compared with the ids the API accepted. */
@@ -8,9 +9,16 @@ export interface StoreAudit {
   readonly stored: number;
   /** Accepted ids missing from Cosmos DB or from the raw-event archive, each with where it is missing. */
   readonly lost: readonly string[];
-  /** Ids found more than once in a store, or found without having been accepted. */
+  /**
+   * Ids found more than once in a store, or found without having been accepted. In the raw archive,
+   * an id on two lines (of one archive or of two) is a duplicate: every scenario offers each event
+   * once, and a retried request must rewrite its own archive, not write another.
+   */
   readonly duplicated: readonly string[];
-  readonly rawBlobs: number;
+  /** Request archives in the raw-events container (one per accepted request). */
+  readonly rawArchives: number;
+  /** Event lines over all request archives. */
+  readonly rawEvents: number;
   readonly deadLettered: number;
 }
 
@@ -29,11 +37,6 @@ export function compareIds(
   };
 }
 
-/** The id in a raw-event blob name (`yyyy/mm/dd/<id>.json`). */
-export function rawBlobId(name: string): string {
-  return name.slice(name.lastIndexOf('/') + 1).replace(/\.json$/, '');
-}
-
 async function blobNames(stack: RunningStack, container: string): Promise<string[]> {
   const names: string[] = [];
   const client = BlobServiceClient.fromConnectionString(stack.storage.azurite.connectionString);
@@ -41,8 +44,20 @@ async function blobNames(stack: RunningStack, container: string): Promise<string
   return names;
 }
 
+/** The event ids of every request archive (`yyyy/mm/dd/<sha256>.ndjson`), line by line. */
+export async function archivedIds(container: ContainerClient): Promise<{ archives: number; ids: string[] }> {
+  const ids: string[] = [];
+  let archives = 0;
+  for await (const blob of container.listBlobsFlat()) {
+    archives++;
+    const body = await container.getBlobClient(blob.name).downloadToBuffer();
+    ids.push(...parseArchive(body).map((event) => event.id));
+  }
+  return { archives, ids };
+}
+
 /**
- * Reads every document id in Cosmos DB and every raw-event blob and compares both with the accepted
+ * Reads every document id in Cosmos DB and every request archive's event ids and compares both with the accepted
  * ids: an accepted id missing from either store is lost; an id stored twice or never accepted is a
  * duplicate. Reads everything, so it is for the scenarios' bounded data sets, not production.
  */
@@ -52,23 +67,30 @@ export async function auditStores(stack: RunningStack, accepted: Iterable<string
     .eventsContainer()
     .items.query<string>('SELECT VALUE c.id FROM c')
     .fetchAll();
-  const rawNames = await blobNames(stack, PIPELINE_NAMES.containers.raw);
+  const raw = await archivedIds(
+    BlobServiceClient.fromConnectionString(stack.storage.azurite.connectionString).getContainerClient(
+      PIPELINE_NAMES.containers.raw,
+    ),
+  );
   const deadLetters = await blobNames(stack, PIPELINE_NAMES.containers.deadLetters);
   const inCosmos = compareIds(expected, documents);
-  const inRaw = compareIds(expected, rawNames.map(rawBlobId));
+  const inRaw = compareIds(expected, raw.ids);
   return {
     stored: documents.filter((id) => expected.has(id)).length - inCosmos.repeated.length,
     lost: [
       ...inCosmos.missing.map((id) => `${id} (not in Cosmos DB)`),
-      ...inRaw.missing.map((id) => `${id} (no raw blob)`),
+      ...inRaw.missing.map((id) => `${id} (in no raw archive)`),
     ],
     duplicated: [
       ...inCosmos.repeated.map((id) => `${id} (twice in Cosmos DB)`),
       ...inCosmos.unexpected.map((id) => `${id} (in Cosmos DB, but the API never confirmed it with a 202)`),
-      ...inRaw.repeated.map((id) => `${id} (two raw blobs)`),
-      ...inRaw.unexpected.map((id) => `${id} (raw blob, but the API never confirmed it with a 202)`),
+      ...inRaw.repeated.map((id) => `${id} (archived twice in the raw archive)`),
+      ...inRaw.unexpected.map(
+        (id) => `${id} (in the raw archive, but the API never confirmed it with a 202)`,
+      ),
     ],
-    rawBlobs: rawNames.length,
+    rawArchives: raw.archives,
+    rawEvents: raw.ids.length,
     deadLettered: deadLetters.length,
   };
 }

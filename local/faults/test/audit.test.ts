@@ -1,4 +1,7 @@
-import { compareIds, rawBlobId } from '../src/audit';
+import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { startAzurite, type RunningAzurite } from '@pipeline/emulators';
+import { serializeArchive, type ArchivedEvent } from '@pipeline/schemas';
+import { archivedIds, compareIds } from '../src/audit';
 import { countStatuses } from '../src/scenario';
 
 describe('compareIds', () => {
@@ -15,10 +18,48 @@ describe('compareIds', () => {
   });
 });
 
-it('reads the id from a raw-event blob name', () => {
-  expect(rawBlobId('2017/08/25/af4d3ccb97771a27f2b5ddae67e9cf02.json')).toBe(
-    'af4d3ccb97771a27f2b5ddae67e9cf02',
-  );
+describe('archivedIds (against Azurite)', () => {
+  let azurite: RunningAzurite;
+  let container: ContainerClient;
+  beforeAll(async () => {
+    azurite = await startAzurite({ port: 0 });
+    container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(
+      'raw-events',
+    );
+    await container.create();
+  }, 60_000);
+  afterAll(() => azurite?.stop());
+
+  const event = (n: number): ArchivedEvent => ({
+    schemaVersion: 1,
+    id: n.toString(16).padStart(32, '0'),
+    tweetId: String(n),
+    createdAt: '2017-08-25T20:05:00Z',
+    text: `tweet ${n}`,
+    retweets: 0,
+    replies: 0,
+    likes: 0,
+  });
+  const put = async (events: ArchivedEvent[]) => {
+    const archive = serializeArchive(events);
+    await container.getBlockBlobClient(archive.name).uploadData(archive.body);
+  };
+
+  it('collects every line of every request archive, so the audit names missing, extra and twice-archived ids', async () => {
+    await put([event(1), event(2)]);
+    await put([event(1), event(2)]); // a retry: the same blob again
+    await put([event(3), event(9)]);
+    await put([event(2)]); // the same id in another request's archive
+    const { archives, ids } = await archivedIds(container);
+    expect(archives).toBe(3);
+    expect(ids.sort()).toEqual([event(1).id, event(2).id, event(2).id, event(3).id, event(9).id].sort());
+    const accepted = new Set([event(1).id, event(2).id, event(3).id, event(4).id]);
+    expect(compareIds(accepted, ids)).toEqual({
+      missing: [event(4).id],
+      repeated: [event(2).id],
+      unexpected: [event(9).id],
+    });
+  });
 });
 
 it('counts statuses by their text', () => {

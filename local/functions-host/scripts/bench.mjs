@@ -161,13 +161,14 @@ for (let n = 0; n < EVENTS; n++) {
   };
   const id = deriveEventId(source);
   const body = {
-    schemaVersion: 1,
+    schemaVersion: 2,
     id,
     ...source,
     retweets: 1,
     replies: 2,
     likes: 3,
-    rawBlob: `2017/08/25/${id}.json`,
+    rawBlob: `2017/08/25/${id}${id}.ndjson`,
+    rawLine: 0,
     ingestedAt: new Date().toISOString(),
   };
   if (!batch.tryAdd({ body })) {

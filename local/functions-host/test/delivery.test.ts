@@ -44,13 +44,14 @@ function hubEvent(n: number) {
   };
   const id = deriveEventId(source);
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     id,
     ...source,
     retweets: 1,
     replies: 2,
     likes: 3,
-    rawBlob: `2017/08/25/${id}.json`,
+    rawBlob: `2017/08/25/${id}${id}.ndjson`,
+    rawLine: 0,
     ingestedAt: '2026-11-28T12:00:00.000Z',
   };
 }

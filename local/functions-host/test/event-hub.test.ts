@@ -108,7 +108,8 @@ describe('Event Hubs trigger (host process, Event Hubs emulator, Cosmos DB, Azur
     expect(resource).toMatchObject({
       id: events[7]!.id,
       tweetId: events[7]!.tweetId,
-      rawBlob: expect.stringMatching(new RegExp(`${events[7]!.id}\\.json$`)) as unknown,
+      rawBlob: expect.stringMatching(/^\d{4}\/\d{2}\/\d{2}\/[0-9a-f]{64}\.ndjson$/) as unknown,
+      rawLine: 7,
       partitionId: expect.stringMatching(/^[01]$/) as unknown,
       sequenceNumber: expect.any(Number) as unknown,
     });

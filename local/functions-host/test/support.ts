@@ -4,7 +4,7 @@ import { startAzurite, startCosmos, type RunningAzurite, type RunningCosmos } fr
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deriveEventId } from '@pipeline/schemas';
+import { deriveEventId, parseArchive } from '@pipeline/schemas';
 import { spawnFunctionsHost, type SpawnedFunctionsHost } from '../src/spawn';
 
 /**
@@ -171,5 +171,24 @@ export function tweet(n: number) {
 /** A contract-valid hub event (what ingest publishes) for tweet number `n`. */
 export function hubEvent(n: number) {
   const { id, ...rest } = tweet(n);
-  return { id, ...rest, rawBlob: `2017/08/25/${id}.json`, ingestedAt: '2026-11-28T12:00:00.000Z' };
+  // Version 2: the request archive (any 64-hex name will do here) and the event's line in it.
+  return {
+    id,
+    ...rest,
+    schemaVersion: 2,
+    rawBlob: `2017/08/25/${id}${id}.ndjson`,
+    rawLine: 0,
+    ingestedAt: '2026-11-28T12:00:00.000Z',
+  };
+}
+
+/** The event ids in every request archive of the raw-events container, line by line. */
+export async function archivedIds(blobs: BlobServiceClient): Promise<string[]> {
+  const container = blobs.getContainerClient('raw-events');
+  const ids: string[] = [];
+  for await (const blob of container.listBlobsFlat()) {
+    const body = await container.getBlobClient(blob.name).downloadToBuffer();
+    ids.push(...parseArchive(body).map((event) => event.id));
+  }
+  return ids;
 }

@@ -12,7 +12,7 @@ import {
   type ReceivedEventData,
 } from '@azure/event-hubs';
 import { generateSample, prepare } from '@pipeline/producer';
-import type { TweetEvent } from '@pipeline/schemas';
+import { parseArchive, type TweetEvent } from '@pipeline/schemas';
 import { startStack, type RunningStack } from '../src/launcher';
 import { paths, REPO_ROOT } from '../src/paths';
 import { PIPELINE_NAMES } from '../src/provision';
@@ -41,6 +41,21 @@ async function blobNames(container: string): Promise<string[]> {
   for await (const blob of client.listBlobsFlat()) names.push(blob.name);
   return names;
 }
+
+/** The request archives (one per accepted request) and the event ids on their lines. */
+async function rawArchive(): Promise<{ names: string[]; ids: string[] }> {
+  const container = BlobServiceClient.fromConnectionString(
+    stack.storage.azurite.connectionString,
+  ).getContainerClient(PIPELINE_NAMES.containers.raw);
+  const names: string[] = [];
+  const ids: string[] = [];
+  for await (const blob of container.listBlobsFlat()) {
+    names.push(blob.name);
+    ids.push(...parseArchive(await container.getBlobClient(blob.name).downloadToBuffer()).map((e) => e.id));
+  }
+  return { names: names.sort(), ids };
+}
+let archivesAfterFirstReplay: string[] = [];
 
 async function storedIds(): Promise<string[]> {
   const { resources } = await stack
@@ -126,7 +141,11 @@ describe('the local stack, end to end', () => {
     });
     expect(resource).not.toHaveProperty('image.data');
 
-    expect(await blobNames(PIPELINE_NAMES.containers.raw)).toHaveLength(990);
+    // One archive per accepted request, every accepted event on exactly one line of one of them.
+    const archive = await rawArchive();
+    expect(archive.ids.sort()).toEqual(expectedIds);
+    expect(archive.names.length).toBeLessThan(990 / 10);
+    archivesAfterFirstReplay = archive.names;
     const distinctImages = new Set(events.filter((e) => !invalidIds.has(e.id)).map((e) => e.image!.data));
     expect(await blobNames(PIPELINE_NAMES.containers.images)).toHaveLength(distinctImages.size);
     expect(await blobNames(PIPELINE_NAMES.containers.deadLetters)).toEqual([]);
@@ -158,7 +177,7 @@ describe('the local stack, end to end', () => {
     expect(received.every((e) => !JSON.stringify(e.body).includes('"data"'))).toBe(true);
   }, 120_000);
 
-  it('is idempotent: replaying the same 1,000 again leaves 990 documents and 990 raw blobs', async () => {
+  it('is idempotent: replaying the same 1,000 again leaves 990 documents and rewrites the same request archives', async () => {
     const result = await replayIntoStack(stack, {
       input: datasetFile,
       say: quiet,
@@ -167,8 +186,27 @@ describe('the local stack, end to end', () => {
     });
     expect(result).toMatchObject({ accepted: 990, stored: 990, missing: 0 });
     expect(await storedIds()).toHaveLength(990);
-    expect(await blobNames(PIPELINE_NAMES.containers.raw)).toHaveLength(990);
+    // The same requests again (the producer batches by count): the same bytes, so the same names.
+    const archive = await rawArchive();
+    expect(archive.names).toEqual(archivesAfterFirstReplay);
+    expect(archive.ids).toHaveLength(990);
   }, 300_000);
+
+  it("finds an event's raw JSON by its id (npm run raw) through the settings the stack wrote", () => {
+    const source = events.find((e) => !invalidIds.has(e.id))!;
+    const output = execFileSync(
+      process.execPath,
+      [
+        join(REPO_ROOT, 'functions', 'dist', 'src', 'tools', 'raw-cli.js'),
+        source.id,
+        '--original',
+        '--settings',
+        join(work, 'data', 'functions.settings.json'),
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(JSON.stringify(JSON.parse(output))).toBe(JSON.stringify(source));
+  });
 
   it('dead-letters a poison event put straight on the hub, and the events around it still land', async () => {
     const producer = new EventHubProducerClient(stack.eventHubs.connectionString, PIPELINE_NAMES.eventHub);
@@ -176,8 +214,10 @@ describe('the local stack, end to end', () => {
     const { image: _image, ...noImage } = extra;
     const goodNew = {
       ...noImage,
+      schemaVersion: 2,
       id: 'f'.repeat(32),
-      rawBlob: `2017/08/25/${'f'.repeat(32)}.json`,
+      rawBlob: `2017/08/25/${'f'.repeat(64)}.ndjson`,
+      rawLine: 0,
       ingestedAt: new Date().toISOString(),
     };
     await producer.sendBatch(

@@ -4,7 +4,10 @@
  * The slim event the ingest function sends to Event Hubs (claim check): the tweet's metadata and a reference to the image blob, never the image bytes. Internal contract between the ingest and consume functions.
  */
 export interface HubEvent {
-  schemaVersion: 1;
+  /**
+   * 2 since the raw archive holds one blob per request (rawBlob + rawLine); 1 named one blob per event.
+   */
+  schemaVersion: 2;
   id: string;
   tweetId: string;
   createdAt: string;
@@ -14,9 +17,13 @@ export interface HubEvent {
   likes: number;
   image?: ImageReference;
   /**
-   * Name of the archived raw event in the raw-events container.
+   * Name of the request's archive in the raw-events container (NDJSON, one raw event per line, images by reference): the UTC day of its earliest event, then the SHA-256 of its bytes.
    */
   rawBlob: string;
+  /**
+   * The event's line in that archive, from 0 (at most 99: a request holds at most 100 events).
+   */
+  rawLine: number;
   /**
    * When the ingest function accepted the event (ISO 8601, UTC).
    */

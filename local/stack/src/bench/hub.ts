@@ -19,8 +19,10 @@ export function slimLike(event: TweetEvent): HubEvent {
   const { image, ...rest } = event;
   return {
     ...rest,
-    schemaVersion: 1,
-    rawBlob: `2017/08/25/${event.id}.json`,
+    schemaVersion: 2,
+    // A request archive's name and a two-digit line: as long as ingest's references get.
+    rawBlob: `2017/08/25/${sha256}.ndjson`,
+    rawLine: 99,
     ingestedAt: new Date().toISOString(),
     ...(image
       ? {
