@@ -6,8 +6,8 @@ import type { DownloadProgress } from './kaggle';
  * file (or every 50 MB when the size is unknown), so a CI log shows it is moving without flooding.
  */
 export function downloadReporter(
-  stream: NodeJS.WritableStream,
-  tty = (stream as NodeJS.WriteStream).isTTY === true,
+  stream: { write(text: string): unknown; isTTY?: boolean },
+  tty = stream.isTTY === true,
 ): { onProgress: (p: DownloadProgress) => void; stop: () => void } {
   let bar: SingleBar | undefined;
   let current = '';
@@ -28,7 +28,7 @@ export function downloadReporter(
       if (!bar) {
         bar = new SingleBar(
           {
-            stream,
+            stream: stream as NodeJS.WritableStream,
             format: `${p.dataset} [{bar}] {percentage}% {received}/{totalMb} MB`,
             hideCursor: true,
           },
