@@ -12,6 +12,7 @@ export function downloadReporter(
   let bar: SingleBar | undefined;
   let current = '';
   let nextLine = 0;
+  let lastPrinted = -1;
   const stop = () => {
     bar?.stop();
     bar = undefined;
@@ -22,6 +23,7 @@ export function downloadReporter(
       stop();
       current = key;
       nextLine = 0;
+      lastPrinted = -1;
     }
     const mb = (n: number) => (n / 1e6).toFixed(1);
     if (tty) {
@@ -39,7 +41,9 @@ export function downloadReporter(
       bar.update(p.received, { received: mb(p.received), totalMb: p.total ? mb(p.total) : '?' });
       return;
     }
-    if (p.received < nextLine && p.received !== p.total) return;
+    // The last chunk and the closing report carry the same count: print it once.
+    if (p.received === lastPrinted || (p.received < nextLine && p.received !== p.total)) return;
+    lastPrinted = p.received;
     const step = p.total ? Math.max(1, Math.ceil(p.total / 10)) : 50e6;
     nextLine = (Math.floor(p.received / step) + 1) * step;
     stream.write(

@@ -220,7 +220,9 @@ describe('producer download, then prepare from the archives (fake Kaggle -> NDJS
       { dataset: KAGGLE_DATASETS.images, bytes: imagesZip.length, sha256: sha256(imagesZip) },
     ]);
     // Not a terminal: plain progress lines, then one line per file with its size and hash.
-    expect(download.err()).toMatch(/download: dan195\/hurricaneharvey [\d.]+\/[\d.]+ MB \(100%\)/);
+    expect(
+      download.err().match(/download: dan195\/hurricaneharvey [\d.]+\/[\d.]+ MB \(100%\)/g),
+    ).toHaveLength(1);
     expect(download.err()).toContain(`sha256 ${sha256(imagesZip)}`);
 
     const out = join(dir, 'kaggle.ndjson');
