@@ -40,6 +40,8 @@ export const PIPELINE_NAMES = {
   deadLetterContainer: 'dead-letters',
   captureContainer: 'capture',
   deploymentContainer: 'deployments',
+  /** Prepared datasets the replay workflow caches (.github/scripts/src/dataset-cache.ts). */
+  datasetsContainer: 'datasets',
   basicAuthUser: 'producer',
   secrets: {
     basicAuthHeader: 'basic-auth-header',
@@ -155,6 +157,7 @@ export class PipelineStack extends TerraformStack {
         PIPELINE_NAMES.imagesContainer,
         PIPELINE_NAMES.deadLetterContainer,
         PIPELINE_NAMES.captureContainer,
+        PIPELINE_NAMES.datasetsContainer,
       ],
       softDeleteRetentionDays: config.storage.softDeleteRetentionDays,
       deleteVersionsAfterDays: 30,
@@ -323,6 +326,19 @@ export class PipelineStack extends TerraformStack {
     // the apply that creates the roles ends only after it.
     const functionRolesReady = waitForRoles(this, 'wait-function-roles', functionRoles);
 
+    // The replay workflow signs in as the deploy identity (the one running this apply) and keeps the
+    // prepared Kaggle dataset in the datasets container: read and write there, nowhere else in the
+    // data account. Its first use is a later, separate workflow run, so nothing here waits for it; a
+    // replay dispatched before it propagates reads no cache and says so (the run goes on).
+    new RoleAssignment(this, 'deployer-datasets', {
+      scope: this.dataStorage.containerScope(PIPELINE_NAMES.datasetsContainer),
+      roleDefinitionName: 'Storage Blob Data Contributor',
+      principalId: client.objectId,
+      // Stated, because the deployer's RBAC-admin condition matches on the principal type.
+      principalType: 'ServicePrincipal',
+      description: 'The replay workflow caches prepared datasets',
+    });
+
     // Secrets: generated here, stored only in Key Vault (and the encrypted remote state).
     const secretBase = {
       keyVaultId: this.keyVault.vault.id,
@@ -405,6 +421,7 @@ export class PipelineStack extends TerraformStack {
       EVENTHUB_NAMESPACE: this.eventHubs.namespace.name,
       EVENTHUB_NAME: PIPELINE_NAMES.eventHub,
       STORAGE_ACCOUNT: this.dataStorage.account.name,
+      DATASETS_CONTAINER: PIPELINE_NAMES.datasetsContainer,
       APPLICATION_INSIGHTS_NAME: this.monitoring.applicationInsights.name,
       APIM_SUBSCRIPTION_KEY_SECRET: PIPELINE_NAMES.secrets.subscriptionKey,
       BASIC_AUTH_SECRET: PIPELINE_NAMES.secrets.basicAuthCredential,

@@ -59,7 +59,13 @@ describe('storage', () => {
         .filter((c) => c.storage_account_id === ref(tf, 'azurerm_storage_account', account))
         .map((c) => c.name)
         .sort();
-    expect(byAccount('data-storage/account')).toEqual(['capture', 'dead-letters', 'images', 'raw-events']);
+    expect(byAccount('data-storage/account')).toEqual([
+      'capture',
+      'datasets',
+      'dead-letters',
+      'images',
+      'raw-events',
+    ]);
     expect(byAccount('host-storage/account')).toEqual(['deployments']);
     for (const c of containers) expect(c.container_access_type).toBe('private');
   });
@@ -260,6 +266,27 @@ describe('function app', () => {
       ]),
     );
     expect(mine).toHaveLength(6);
+  });
+});
+
+describe("the replay workflow's dataset cache", () => {
+  test('the deploy identity (the one applying) may read and write the datasets container, and nothing else of the data account', () => {
+    const deployer = '${data.azurerm_client_config.client.object_id}';
+    const data = ref(tf, 'azurerm_storage_account', 'data-storage/account');
+    const roles = Object.values(resources(tf, 'azurerm_role_assignment')).filter(
+      (a) => a.principal_id === deployer,
+    );
+    expect(roles.map((a) => [a.role_definition_name, a.scope, a.principal_type])).toEqual(
+      expect.arrayContaining([
+        [
+          'Storage Blob Data Contributor',
+          `${data}/blobServices/default/containers/datasets`,
+          'ServicePrincipal',
+        ],
+      ]),
+    );
+    expect(roles.filter((a) => String(a.scope).startsWith(data))).toHaveLength(1);
+    expect(tf.output?.DATASETS_CONTAINER?.value).toBe('datasets');
   });
 });
 

@@ -2,9 +2,20 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ExitCode, InputError, UsageError } from './errors';
 import { prepare } from './prepare';
+import { downloadReporter } from './download-reporter';
+import {
+  KAGGLE_API_URL,
+  KAGGLE_DATASETS,
+  KaggleClient,
+  KaggleError,
+  archiveName,
+  resolveVersions,
+  type DownloadedDataset,
+} from './kaggle';
 import { DEFAULT_SAMPLE, generateSample } from './sample';
 import { replay, type ReplayOptions } from './replay/engine';
 import { attachReporter, formatReplaySummary } from './replay/reporter';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface CliIo {
@@ -18,7 +29,8 @@ export interface CliIo {
 const USAGE = `producer <command> [options]
 
 Commands:
-  prepare   Kaggle tweets CSV + satellite image tree -> NDJSON of contract-valid events
+  download  download the Kaggle datasets (zip archives) with your Kaggle API credentials
+  prepare   Kaggle tweets CSV + satellite image tree (or their zip archives) -> NDJSON of contract-valid events
   sample    generate a small dataset in the Kaggle layout (deterministic for a seed)
   replay    send events to the ingest API at a steady rate
 
@@ -28,10 +40,21 @@ Exit codes: 0 all done; 1 some events rejected as invalid; 2 bad options; 3 some
 `;
 
 const HELP = {
-  prepare: `producer prepare --tweets <csv> --out <file.ndjson|-> [--images <dir>] [--encoding auto|utf-8|latin1] [--seed S] [--json]
+  download: `producer download [--out-dir <dir>] [--dataset owner/name ...] [--json]
 
-  --tweets <csv>      Hurricane_Harvey.csv or TS_Harvey_Tweets.csv as downloaded
-  --images <dir>      the satellite image tree (<split>/<damage|no_damage>/<lon>_<lat>.jpeg), any splits
+  --out-dir <dir>     where to write <dataset>.zip (default: the current folder)
+  --dataset <ref>     a Kaggle dataset, repeatable (default: ${KAGGLE_DATASETS.tweets} and ${KAGGLE_DATASETS.images})
+  --api-url <url>     Kaggle's API (default ${KAGGLE_API_URL}; env KAGGLE_API_URL)
+  --retries <R>       retries per download after a lost connection, a cut body or a 429/5xx (default 4)
+  --json              print what was downloaded (version, bytes, SHA-256) as JSON on stdout
+Credentials come from the environment: KAGGLE_USERNAME and KAGGLE_KEY (kaggle.com > Settings > API >
+Create New Token). The archives are read by prepare as they are; nothing is extracted.
+`,
+  prepare: `producer prepare --tweets <csv|zip> --out <file.ndjson|-> [--images <dir|zip>] [--encoding auto|utf-8|latin1] [--seed S] [--json]
+
+  --tweets <csv|zip>  Hurricane_Harvey.csv or TS_Harvey_Tweets.csv as downloaded, or the Kaggle zip holding it
+  --tweets-entry <n>  the CSV inside the zip, when it holds several and none has a known name
+  --images <dir|zip>  the satellite image tree (<split>/<damage|no_damage>/<lon>_<lat>.jpeg), any splits, or its zip
   --out <file>        the NDJSON to write (atomically); "-" writes to stdout
   --encoding <enc>    auto (default: UTF-8 unless the file is not valid UTF-8, then latin-1), utf-8, latin1
   --seed <S>          seed of the tweet-image pairing (default 1)
@@ -89,6 +112,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const [command, ...rest] = argv;
   try {
     switch (command) {
+      case 'download':
+        return await downloadCommand(rest, io);
       case 'prepare':
         return await prepareCommand(rest, io);
       case 'sample':
@@ -102,14 +127,18 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         io.stdout.write(USAGE);
         return command === undefined ? ExitCode.Usage : ExitCode.Ok;
       default:
-        throw new UsageError(command, `unknown command; expected prepare, sample or replay`);
+        throw new UsageError(command, `unknown command; expected download, prepare, sample or replay`);
     }
   } catch (error) {
     if (error instanceof UsageError) {
       io.stderr.write(`producer: ${error.message}\n`);
       return ExitCode.Usage;
     }
-    if (error instanceof InputError || (error as NodeJS.ErrnoException).code === 'ENOENT') {
+    if (
+      error instanceof InputError ||
+      error instanceof KaggleError ||
+      (error as NodeJS.ErrnoException).code === 'ENOENT'
+    ) {
       io.stderr.write(`producer: ${(error as Error).message}\n`);
       return ExitCode.Input;
     }
@@ -173,9 +202,50 @@ export function parseDuration(value: string, option: string): number {
   return Number(match[1]) * unit;
 }
 
+async function downloadCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const v = parse(args, {
+    'out-dir': { type: 'string' },
+    dataset: { type: 'string', multiple: true },
+    'api-url': { type: 'string' },
+    retries: { type: 'string' },
+  });
+  if (v.help) return help(io, 'download');
+  const outDir = v['out-dir'] ?? '.';
+  const datasets = v.dataset?.length ? v.dataset : [KAGGLE_DATASETS.tweets, KAGGLE_DATASETS.images];
+  const reporter = downloadReporter(io.stderr);
+  const client = new KaggleClient({
+    credentials: { username: io.env.KAGGLE_USERNAME ?? '', key: io.env.KAGGLE_KEY ?? '' },
+    baseUrl: v['api-url'] ?? io.env.KAGGLE_API_URL,
+    retries: integer(v.retries, '--retries', 0),
+    onProgress: reporter.onProgress,
+    onRetry: (line) => io.stderr.write(`download: ${line}\n`),
+    signal: io.signal,
+  });
+  const downloaded: DownloadedDataset[] = [];
+  try {
+    await mkdir(outDir, { recursive: true });
+    for (const { dataset, version } of await resolveVersions(client, datasets, (w) =>
+      io.stderr.write(`download: ${w}\n`),
+    )) {
+      const file = await client.download(dataset, join(outDir, archiveName(dataset)), version);
+      reporter.stop();
+      downloaded.push(file);
+      io.stderr.write(
+        `download: ${dataset}${version ? ` v${version}` : ''}: ${file.bytes} bytes, sha256 ${file.sha256}` +
+          `${file.md5Verified ? ', MD5 verified' : ''}, ${file.attempts} attempt(s), ${file.durationMs} ms -> ${file.path}\n`,
+      );
+    }
+  } finally {
+    reporter.stop();
+  }
+  if (v.json) io.stdout.write(JSON.stringify({ downloaded }, null, 2) + '\n');
+  return ExitCode.Ok;
+}
+
 async function prepareCommand(args: readonly string[], io: CliIo): Promise<number> {
   const v = parse(args, {
     tweets: { type: 'string' },
+    'tweets-entry': { type: 'string' },
     images: { type: 'string' },
     out: { type: 'string' },
     encoding: { type: 'string' },
@@ -189,6 +259,7 @@ async function prepareCommand(args: readonly string[], io: CliIo): Promise<numbe
   if (out === '-' && v.json) throw new UsageError('--json', 'cannot share stdout with --out -');
   const summary = await prepare({
     tweets: required(v.tweets, '--tweets'),
+    tweetsEntry: v['tweets-entry'],
     images: v.images,
     out,
     encoding,
@@ -201,7 +272,7 @@ async function prepareCommand(args: readonly string[], io: CliIo): Promise<numbe
     .map(([reason, n]) => `${reason}: ${n}`)
     .join(', ');
   io.stderr.write(
-    `prepare: ${summary.rowsRead} rows read (${summary.encoding}), ${summary.eventsWritten} events written (${summary.eventsWithImage} with an image of ${summary.images.found}), ` +
+    `prepare: ${summary.rowsRead} rows read from ${summary.tweets} (${summary.encoding}), ${summary.eventsWritten} events written (${summary.eventsWithImage} with an image of ${summary.images.found}), ` +
       `${summary.rowsSkipped} rows skipped${skipped ? ` (${skipped})` : ''}, ${summary.images.skipped} image files skipped, ${summary.durationMs} ms\n`,
   );
   for (const row of summary.skippedRows.slice(0, 10))

@@ -1,16 +1,31 @@
-import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import { deriveEventId, type TweetEvent } from '@pipeline/schemas';
+import type { ByteSource } from './byte-source';
 import { EventChecker } from './checker';
-import { listImages, pairImageIndex, type ImageFile, type SkippedImage } from './images';
+import { pairImageIndex, type ImageFile, type ImageStore, type SkippedImage } from './images';
+import { openPrepareInputs } from './inputs';
 import { detectEncoding, readTweets, type CsvEncoding, type SkipReason } from './tweets';
 
+/**
+ * The version of what prepare writes for given inputs. Bump it with any change that alters the NDJSON
+ * of the same source files (ids, pairing, fields, skipping rules): prepared datasets are cached under
+ * it (the replay workflow's dataset cache), so an old cache entry is never replayed as new output.
+ * test/prepare-version.test.ts pins the committed sample's output to this number.
+ */
+export const PREPARE_VERSION = 1;
+
 export interface PrepareOptions {
-  /** The tweets CSV as downloaded (`Hurricane_Harvey.csv` or `TS_Harvey_Tweets.csv`). */
-  readonly tweets: string;
-  /** The satellite image tree; without it the events carry no image. */
-  readonly images?: string | undefined;
+  /**
+   * The tweets CSV as downloaded (`Hurricane_Harvey.csv` or `TS_Harvey_Tweets.csv`), or the Kaggle
+   * zip archive holding it (read in place, never extracted).
+   */
+  readonly tweets: string | ByteSource;
+  /** The CSV inside the tweets archive, when the archive holds several CSVs and none has a known name. */
+  readonly tweetsEntry?: string | undefined;
+  /** The satellite image tree or its zip archive; without it the events carry no image. */
+  readonly images?: string | ImageStore | undefined;
   /** Where to write the NDJSON (written to a temporary file, then renamed); `-` for stdout. */
   readonly out: string;
   /** `auto` (default) checks the whole file for valid UTF-8 and falls back to latin-1. */
@@ -30,6 +45,9 @@ export interface SkippedRow {
 
 export interface PrepareSummary {
   readonly out: string;
+  /** What was read: a path, or `archive.zip!entry`. */
+  readonly tweets: string;
+  readonly prepareVersion: number;
   readonly encoding: CsvEncoding;
   readonly seed: string;
   readonly rowsRead: number;
@@ -53,6 +71,7 @@ const WRITE_CHUNK = 1 << 20;
 /** Counters shared by `prepareEvents` and its caller; the generator fills them while it runs. */
 export class PrepareTally {
   encoding: CsvEncoding = 'utf-8';
+  tweetsSource = '';
   rowsRead = 0;
   eventsWritten = 0;
   eventsWithImage = 0;
@@ -87,20 +106,34 @@ export async function* prepareEvents(
   tally = new PrepareTally(),
 ): AsyncGenerator<PreparedEvent> {
   const seed = String(options.seed ?? 1);
-  tally.encoding =
-    !options.encoding || options.encoding === 'auto'
-      ? await detectEncoding(options.tweets)
-      : options.encoding;
-  let images: readonly ImageFile[] = [];
-  if (options.images) {
-    const listing = await listImages(options.images);
-    images = listing.images;
+  const inputs = await openPrepareInputs(options);
+  try {
+    tally.tweetsSource = inputs.tweets.name;
+    tally.encoding =
+      !options.encoding || options.encoding === 'auto'
+        ? await detectEncoding(inputs.tweets)
+        : options.encoding;
+    const store = inputs.images;
+    const images: readonly ImageFile[] = store?.images ?? [];
     tally.imagesFound = images.length;
-    tally.imagesSkipped = listing.skipped;
+    tally.imagesSkipped = store?.skipped ?? [];
+    yield* buildEvents(inputs.tweets, store, images, seed, options, tally);
+  } finally {
+    inputs.close();
   }
+}
+
+async function* buildEvents(
+  tweets: ByteSource,
+  store: ImageStore | undefined,
+  images: readonly ImageFile[],
+  seed: string,
+  options: PrepareOptions,
+  tally: PrepareTally,
+): AsyncGenerator<PreparedEvent> {
   const seen = new Set<string>();
   const checker = new EventChecker();
-  for await (const record of readTweets(options.tweets, tally.encoding)) {
+  for await (const record of readTweets(tweets, tally.encoding)) {
     options.signal?.throwIfAborted();
     tally.rowsRead++;
     if (tally.rowsRead % 10_000 === 0) options.onProgress?.(tally.rowsRead, tally.eventsWritten);
@@ -125,11 +158,11 @@ export async function* prepareEvents(
       replies: row.replies,
       likes: row.likes,
     };
-    if (images.length) {
+    if (store && images.length) {
       const image = images[pairImageIndex(id, seed, images.length)]!;
-      // Synchronous on purpose: an async read is four thread-pool round trips per 10 KB file, and the
-      // pipeline waited on them more than it worked (measured: 60% idle); a page-cache read is ~20 µs.
-      const data = readFileSync(image.path);
+      // A folder's store reads synchronously (see imageDirectory); only a zip's read is awaited.
+      const pending = store.read(image);
+      const data = Buffer.isBuffer(pending) ? pending : await pending;
       event.image = {
         label: image.label,
         longitude: image.longitude,
@@ -195,6 +228,8 @@ export async function prepare(options: PrepareOptions): Promise<PrepareSummary> 
   }
   return {
     out: options.out,
+    tweets: tally.tweetsSource,
+    prepareVersion: PREPARE_VERSION,
     encoding: tally.encoding,
     seed: String(options.seed ?? 1),
     rowsRead: tally.rowsRead,

@@ -1,7 +1,7 @@
-import { createReadStream } from 'node:fs';
 import { Transform, type TransformCallback } from 'node:stream';
 import { TextDecoder } from 'node:util';
 import { parse, type CsvError } from 'csv-parse';
+import { asByteSource, type ByteSource } from './byte-source';
 import { InputError } from './errors';
 import { parseTweetTime } from './time';
 
@@ -49,10 +49,11 @@ export type TweetRecord =
  * 25 MB file takes a fraction of a second), and any invalid sequence means latin-1. Sniffing only the
  * head would miss a file whose first non-ASCII byte comes late.
  */
-export async function detectEncoding(path: string): Promise<CsvEncoding> {
+export async function detectEncoding(input: string | ByteSource): Promise<CsvEncoding> {
   const decoder = new TextDecoder('utf-8', { fatal: true });
+  const source = asByteSource(input);
   try {
-    for await (const chunk of createReadStream(path)) decoder.decode(chunk as Buffer, { stream: true });
+    for await (const chunk of await source.open()) decoder.decode(chunk as Buffer, { stream: true });
     decoder.decode();
     return 'utf-8';
   } catch (error) {
@@ -80,7 +81,12 @@ class DecodeStream extends Transform {
  * Streams the rows of a Hurricane Harvey tweets CSV (either Kaggle version) as typed rows or reasons
  * to skip them. Quoted fields may hold commas, quotes and newlines; the header names the columns.
  */
-export async function* readTweets(path: string, encoding: CsvEncoding): AsyncGenerator<TweetRecord> {
+export async function* readTweets(
+  input: string | ByteSource,
+  encoding: CsvEncoding,
+): AsyncGenerator<TweetRecord> {
+  const source = asByteSource(input);
+  const path = source.name;
   const parser = parse({
     relax_column_count: true,
     relax_quotes: true,
@@ -95,11 +101,15 @@ export async function* readTweets(path: string, encoding: CsvEncoding): AsyncGen
       problem: { reason: 'malformed-csv', message: error.message },
     });
   });
-  const input = createReadStream(path);
-  input.on('error', (error) =>
-    parser.destroy(new InputError(`cannot read ${path}: ${error.message}`, { cause: error })),
+  const bytes = await source.open();
+  bytes.on('error', (error) =>
+    parser.destroy(
+      error instanceof InputError
+        ? error
+        : new InputError(`cannot read ${path}: ${error.message}`, { cause: error }),
+    ),
   );
-  input.pipe(new DecodeStream(encoding)).pipe(parser);
+  bytes.pipe(new DecodeStream(encoding)).pipe(parser);
 
   let columns: Record<TweetColumn, number> | undefined;
   let width = 0;

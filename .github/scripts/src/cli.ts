@@ -9,7 +9,8 @@
  *   report         the producer's --json report -> job summary
  *   azure-ready    can this job sign in to Azure and reach the Terraform state?
  *   replay-inputs  check the replay workflow's inputs
- *   dataset        get the events to replay: the committed sample, a generated one, or a download
+ *   dataset        get the events to replay: the committed sample, a generated one, a download, or
+ *                  the Kaggle datasets prepared (through the prepared-dataset cache)
  *   replay         run the producer against the API and report to the job summary
  *   deploy-zip     deploy the functions package (config-zip), retrying what waiting can fix
  *   function-key   set the APIM -> Function host key from Key Vault on the function app
@@ -33,6 +34,10 @@ import { DEPLOY_OUTPUTS, parseOutputs, resolveOutputs } from './tf-outputs';
 import { touchesInfrastructure } from './changed-paths';
 import { azureReadiness, readinessMessage } from './azure-ready';
 import { downloadNdjson } from './dataset';
+import { ContainerClient } from '@azure/storage-blob';
+import { KaggleClient, downloadReporter } from '@pipeline/producer';
+import { DATASETS_CONTAINER, DatasetCache, datasetsContainer } from './dataset-cache';
+import { kaggleDataset, renderKaggleDataset } from './kaggle-dataset';
 import { parseReplayInputs, type ReplayInputs } from './replay-inputs';
 import { prepareCommittedSample, prepareGeneratedSample } from './sample';
 import {
@@ -111,11 +116,20 @@ add: AZURE_PLAN_CLIENT_ID for plan (pull requests), AZURE_CLIENT_ID for deploy (
 
 Checks the replay workflow's inputs from the environment (SOURCE, EVENTS, DATASET_URL, RATE, COUNT,
 DURATION) and reports every problem at once.`,
-  dataset: `Usage: dataset --out <file.ndjson> [--source committed-sample|generated|url] [--events N] [--url URL]
+  dataset: `Usage: dataset --out <file.ndjson> [--source committed-sample|generated|url|kaggle] [--events N] [--url URL] [--work-dir DIR]
 
 Writes the events to replay: the committed sample prepared by the producer, a generated sample of N
-tweets, or an NDJSON downloaded from an https URL (an Azure Blob URL is read with the bearer token in
-AZURE_STORAGE_TOKEN). Defaults come from SOURCE, EVENTS and DATASET_URL.`,
+tweets, an NDJSON downloaded from an https URL (an Azure Blob URL is read with the bearer token in
+AZURE_STORAGE_TOKEN), or the Kaggle datasets (dan195/hurricaneharvey and
+kmader/satellite-images-of-hurricane-damage) downloaded with KAGGLE_USERNAME and KAGGLE_KEY and
+prepared straight from their zip archives (in --work-dir, default <out's folder>/kaggle).
+Defaults come from SOURCE, EVENTS and DATASET_URL.
+
+Source kaggle keeps the prepared events in the '${DATASETS_CONTAINER}' container of the storage account
+DATASET_CACHE_ACCOUNT, read and written with AZURE_STORAGE_TOKEN (or, locally, the container of
+DATASET_CACHE_CONNECTION_STRING, e.g. Azurite), so a second replay skips the download and prepare.
+DATASET_CACHE=use (default) | refresh (prepare again, overwrite) | off. KAGGLE_API_URL overrides
+Kaggle's API base. A cache failure is a warning: the run goes on without it.`,
   replay: `Usage: replay --url <api base> --input <file.ndjson> [--report-file <file>]
 
 Runs the producer at RATE events/s (COUNT events or DURATION, from the environment), with the API
@@ -359,6 +373,7 @@ async function datasetCommand(args: readonly string[], io: CliIo): Promise<numbe
       events: { type: 'string' },
       url: { type: 'string' },
       producer: { type: 'string' },
+      'work-dir': { type: 'string' },
     },
     strict: true,
   });
@@ -383,6 +398,13 @@ async function datasetCommand(args: readonly string[], io: CliIo): Promise<numbe
     });
     lines = result.lines;
     io.stdout(`downloaded ${result.bytes} bytes (${result.lines} events) to ${out}\n`);
+  } else if (inputs.source === 'kaggle') {
+    lines = await kaggleCommand(
+      out,
+      resolve(io.cwd, values['work-dir'] ?? resolve(dirname(out), 'kaggle')),
+      inputs,
+      io,
+    );
   } else if (inputs.source === 'generated') {
     lines = await prepareGeneratedSample(producerCli, inputs.events, out, (t) => io.stderr(t));
   } else {
@@ -392,6 +414,55 @@ async function datasetCommand(args: readonly string[], io: CliIo): Promise<numbe
   setOutput('events', String(lines), io.env);
   io.stdout(`${lines} event(s) in ${out}\n`);
   return 0;
+}
+
+/** The cache's container, from the environment: the workflow's account and token, or a local connection string. */
+async function datasetCacheFromEnv(env: NodeJS.ProcessEnv): Promise<DatasetCache | undefined> {
+  const connection = env.DATASET_CACHE_CONNECTION_STRING;
+  if (connection) {
+    const container = new ContainerClient(connection, DATASETS_CONTAINER);
+    // Azurite starts empty; in Azure the container is Terraform's and the workflow may not create it.
+    await container.createIfNotExists();
+    return new DatasetCache(container);
+  }
+  const account = env.DATASET_CACHE_ACCOUNT;
+  if (!account) return undefined;
+  if (!env.AZURE_STORAGE_TOKEN)
+    throw new UsageError('DATASET_CACHE_ACCOUNT needs a storage token in AZURE_STORAGE_TOKEN');
+  return new DatasetCache(datasetsContainer(account, env.AZURE_STORAGE_TOKEN));
+}
+
+async function kaggleCommand(out: string, workDir: string, inputs: ReplayInputs, io: CliIo): Promise<number> {
+  const reporter = downloadReporter({ write: (text: string) => io.stderr(text) });
+  const warn = (message: string) => io.stderr(`${annotation('warning', message, io.env)}\n`);
+  let cache: DatasetCache | undefined;
+  if (inputs.cache !== 'off') {
+    try {
+      cache = await datasetCacheFromEnv(io.env);
+    } catch (error) {
+      if (error instanceof UsageError) throw error;
+      warn(`dataset cache: ${(error as Error).message}; going on without the cache`);
+    }
+  }
+  const client = new KaggleClient({
+    credentials: { username: io.env.KAGGLE_USERNAME ?? '', key: io.env.KAGGLE_KEY ?? '' },
+    baseUrl: io.env.KAGGLE_API_URL || undefined,
+    onProgress: reporter.onProgress,
+    onRetry: (line) => io.stderr(`download: ${line}\n`),
+  });
+  const report = await kaggleDataset({
+    client,
+    cache,
+    workDir,
+    out,
+    refresh: inputs.cache === 'refresh',
+    log: (line) => io.stderr(`${line}\n`),
+    warn,
+  }).finally(() => reporter.stop());
+  const markdown = renderKaggleDataset(report);
+  appendStepSummary(markdown, io.env);
+  io.stdout(markdown);
+  return report.events;
 }
 
 async function replayCommand(args: readonly string[], io: CliIo): Promise<number> {

@@ -1,6 +1,9 @@
 /** The replay workflow's inputs, checked before anything is downloaded or sent. */
-export const DATASET_SOURCES = ['committed-sample', 'generated', 'url'] as const;
+export const DATASET_SOURCES = ['committed-sample', 'generated', 'url', 'kaggle'] as const;
 export type DatasetSource = (typeof DATASET_SOURCES)[number];
+/** What the kaggle source does with the prepared-dataset cache (docs/deploying.md). */
+export const CACHE_MODES = ['use', 'refresh', 'off'] as const;
+export type CacheMode = (typeof CACHE_MODES)[number];
 
 export interface ReplayInputs {
   readonly source: DatasetSource;
@@ -10,6 +13,8 @@ export interface ReplayInputs {
   /** 0 means the whole dataset. */
   readonly count: number;
   readonly duration?: string;
+  /** Source kaggle: read and write the cache, prepare again and overwrite it, or leave it alone. */
+  readonly cache: CacheMode;
 }
 
 /** Up to this many generated tweets (the real dataset has ~150,000). */
@@ -57,6 +62,18 @@ export function parseReplayInputs(env: NodeJS.ProcessEnv): { inputs?: ReplayInpu
       if (parsed && parsed.protocol !== 'https:') errors.push('url must use https');
     }
   }
+  const cache = (env.DATASET_CACHE?.trim() || 'use') as CacheMode;
+  if (!CACHE_MODES.includes(cache))
+    errors.push(
+      `dataset_cache must be one of ${CACHE_MODES.join(', ')}; got ${JSON.stringify(env.DATASET_CACHE)}`,
+    );
+  // The workflow passes whether both secrets are set (never their values) so this fails before the
+  // build; outside the workflow the download itself names what is missing.
+  if (source === 'kaggle' && env.KAGGLE_CREDENTIALS !== undefined && env.KAGGLE_CREDENTIALS !== 'true')
+    errors.push(
+      'source kaggle needs the repository secrets KAGGLE_USERNAME and KAGGLE_KEY (a Kaggle API token: ' +
+        'kaggle.com > Settings > API > Create New Token; see docs/deploying.md, "Replay the real dataset")',
+    );
   if (errors.length) return { errors };
   return {
     errors,
@@ -65,6 +82,7 @@ export function parseReplayInputs(env: NodeJS.ProcessEnv): { inputs?: ReplayInpu
       events,
       rate,
       count,
+      cache,
       ...(url && source === 'url' ? { url } : {}),
       ...(duration ? { duration } : {}),
     },

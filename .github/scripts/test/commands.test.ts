@@ -162,7 +162,13 @@ describe('replay inputs', () => {
   it('accepts the defaults and each source', () => {
     expect(parseReplayInputs({ SOURCE: 'committed-sample' })).toEqual({
       errors: [],
-      inputs: { source: 'committed-sample', events: 1000, rate: 50, count: 0 },
+      inputs: { source: 'committed-sample', events: 1000, rate: 50, count: 0, cache: 'use' },
+    });
+    expect(
+      parseReplayInputs({ SOURCE: 'kaggle', KAGGLE_CREDENTIALS: 'true', DATASET_CACHE: 'refresh' }),
+    ).toEqual({
+      errors: [],
+      inputs: { source: 'kaggle', events: 1000, rate: 50, count: 0, cache: 'refresh' },
     });
     expect(
       parseReplayInputs({
@@ -179,6 +185,7 @@ describe('replay inputs', () => {
       rate: 200,
       count: 500,
       duration: '10m',
+      cache: 'use',
     });
   });
 
@@ -198,8 +205,15 @@ describe('replay inputs', () => {
       'duration must look like 90s, 10m or 2h; got "10 minutes"',
       'url must use https',
     ]);
-    expect(parseReplayInputs({ SOURCE: 'kaggle' }).errors).toEqual([
-      'source must be one of committed-sample, generated, url; got "kaggle"',
+    expect(parseReplayInputs({ SOURCE: 'hf' }).errors).toEqual([
+      'source must be one of committed-sample, generated, url, kaggle; got "hf"',
+    ]);
+    // The workflow passes whether both Kaggle secrets are set; a missing one fails before any work.
+    expect(
+      parseReplayInputs({ SOURCE: 'kaggle', KAGGLE_CREDENTIALS: 'false', DATASET_CACHE: 'sometimes' }).errors,
+    ).toEqual([
+      'dataset_cache must be one of use, refresh, off; got "sometimes"',
+      expect.stringMatching(/^source kaggle needs the repository secrets KAGGLE_USERNAME and KAGGLE_KEY/),
     ]);
     const t = tempEnv();
     const r = await cli(['replay-inputs'], { SOURCE: 'url' }, t.dir);

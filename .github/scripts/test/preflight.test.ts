@@ -372,7 +372,10 @@ describe('preflight agrees with the cdktf app', () => {
       [/^function-app|^service-plan|^data-azurerm-function-app/, 'Microsoft.Web'],
       // Resource groups, role assignments and provider config: Microsoft.Resources and
       // Microsoft.Authorization are registered in every subscription.
-      [/^resource-group$|^role-assignment$|^role-definition$|^provider$|^data-azurerm-(client-config|subscription|resource-group)$/, null],
+      [
+        /^resource-group$|^role-assignment$|^role-definition$|^provider$|^data-azurerm-(client-config|subscription|resource-group)$/,
+        null,
+      ],
     ];
     const files: string[] = [];
     const walk = (dir: string) => {

@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMMANDS } from '../src/cli';
 import { PROBE_USAGE } from '../src/probe-cli';
+import { CACHE_MODES, DATASET_SOURCES } from '../src/replay-inputs';
+import { DATASETS_CONTAINER } from '../src/dataset-cache';
 import { actionReferences, type Job, type LoadedWorkflow, loadWorkflows, type Step } from '../src/workflows';
 
 const ROOT = join(__dirname, '../../..');
@@ -671,5 +673,64 @@ describe('workflow structure', () => {
     expect(readFileSync(join(ROOT, '.github/scripts/src/probe-cli.ts'), 'utf8')).toMatch(
       /appendFile\(io\.env\.GITHUB_STEP_SUMMARY, summary\)/,
     );
+  });
+
+  // Issue 18: the replay workflow downloads and prepares the real datasets from Kaggle, through the
+  // prepared-dataset cache in the pipeline's storage account.
+  it('replays the Kaggle datasets: inputs as the scripts parse them, the Kaggle key only where it is used, the cache read as the workflow identity', () => {
+    const replay = byFile('replay.yml').doc;
+    const inputs = (
+      replay.on.workflow_dispatch as { inputs: Record<string, { options?: string[]; default?: unknown }> }
+    ).inputs;
+    expect(inputs.source!.options).toEqual([...DATASET_SOURCES]);
+    expect(inputs.dataset_cache).toMatchObject({ options: [...CACHE_MODES], default: 'use' });
+    const steps = stepsOf(replay.jobs.replay!);
+    const at = (text: string) => steps.findIndex((s) => s.run?.includes(text) ?? false);
+    const check = steps[at('cli.js replay-inputs')]!;
+    const datasetAt = at('cli.js dataset');
+    const dataset = steps[datasetAt]!;
+    // The inputs check learns only whether both secrets exist, so a missing one fails before any work.
+    expect(check.env).toMatchObject({
+      DATASET_CACHE: '${{ inputs.dataset_cache }}',
+      KAGGLE_CREDENTIALS: "${{ secrets.KAGGLE_USERNAME != '' && secrets.KAGGLE_KEY != '' }}",
+    });
+    expect(dataset.env).toMatchObject({
+      SOURCE: '${{ inputs.source }}',
+      DATASET_CACHE: '${{ inputs.dataset_cache }}',
+      STORAGE_ACCOUNT: '${{ steps.outputs.outputs.STORAGE_ACCOUNT }}',
+      KAGGLE_USERNAME: '${{ secrets.KAGGLE_USERNAME }}',
+      KAGGLE_KEY: '${{ secrets.KAGGLE_KEY }}',
+    });
+    const holders = steps.filter((s) =>
+      Object.values({ ...(replay.env ?? {}), ...(replay.jobs.replay!.env ?? {}), ...(s.env ?? {}) }).some(
+        (v) => String(v).includes('${{ secrets.KAGGLE_KEY }}'),
+      ),
+    );
+    expect(holders).toEqual([dataset]);
+    // The storage token comes from the signed-in workflow identity, after the sign-in and the outputs.
+    const login = steps.findIndex((s) => s.uses?.startsWith('azure/login@') ?? false);
+    const outputs = steps.findIndex((s) => s.id === 'outputs');
+    expect(login).toBeGreaterThan(outputs);
+    expect(datasetAt).toBeGreaterThan(login);
+    expect(dataset.run).toContain('export DATASET_CACHE_ACCOUNT="${STORAGE_ACCOUNT}"');
+    expect(dataset.run).toMatch(
+      /AZURE_STORAGE_TOKEN="\$\(az account get-access-token --resource https:\/\/storage\.azure\.com\//,
+    );
+    // ...under the names the dataset command reads.
+    const cli = readFileSync(join(ROOT, '.github/scripts/src/cli.ts'), 'utf8');
+    for (const name of ['KAGGLE_USERNAME', 'KAGGLE_KEY', 'DATASET_CACHE_ACCOUNT', 'AZURE_STORAGE_TOKEN'])
+      expect([name, cli.includes(`env.${name}`)]).toEqual([name, true]);
+    // The container is the one the pipeline stack creates and lets the deploy identity use.
+    expect(readFileSync(join(ROOT, 'cdktf/src/pipeline-stack.ts'), 'utf8')).toContain(
+      `datasetsContainer: '${DATASETS_CONTAINER}',`,
+    );
+    // Both secrets are documented with the other settings, and the walkthrough has its section.
+    expect(documentedSettings()).toEqual(
+      expect.arrayContaining([
+        { name: 'KAGGLE_USERNAME', kind: 'secret, optional' },
+        { name: 'KAGGLE_KEY', kind: 'secret, optional' },
+      ]),
+    );
+    expect(readFileSync(join(ROOT, 'docs/deploying.md'), 'utf8')).toMatch(/^### Replay the real dataset$/m);
   });
 });
