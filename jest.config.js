@@ -4,6 +4,9 @@ module.exports = {
   // A safety net, not a habit: every suite stops what it starts in afterAll, but a suite that times out
   // mid-setup can leave a child process behind, and CI must finish rather than wait on it forever.
   forceExit: true,
+  // jest reads testTimeout from the global config only (jest-circus's jestAdapterInit), so the preset's
+  // per-project value applies when a workspace runs alone; in this multi-project run it is set here.
+  testTimeout: 60_000,
   projects: [
     '<rootDir>/schemas',
     '<rootDir>/functions',

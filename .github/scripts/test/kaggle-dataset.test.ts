@@ -63,7 +63,8 @@ beforeAll(async () => {
   ]);
   container = new ContainerClient(azurite.connectionString, DATASETS_CONTAINER);
   await container.create();
-});
+  // Azurite's start takes seconds on a loaded 2-core machine: past jest's 5 s default for a hook.
+}, 60_000);
 afterAll(async () => {
   await Promise.all([azurite?.stop(), kaggle?.close()]);
   await rm(dir, { recursive: true, force: true });
