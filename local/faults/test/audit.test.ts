@@ -1,7 +1,14 @@
+import { CosmosClient, type Container } from '@azure/cosmos';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
-import { startAzurite, type RunningAzurite } from '@pipeline/emulators';
+import {
+  COSMOS_EMULATOR_KEY,
+  startAzurite,
+  startCosmos,
+  type RunningAzurite,
+  type RunningCosmos,
+} from '@pipeline/emulators';
 import { serializeArchive, type ArchivedEvent } from '@pipeline/schemas';
-import { archivedIds, compareIds } from '../src/audit';
+import { archivedIds, compareIds, waitUntilReadable } from '../src/audit';
 import { countStatuses } from '../src/scenario';
 
 describe('compareIds', () => {
@@ -64,4 +71,30 @@ describe('archivedIds (against Azurite)', () => {
 
 it('counts statuses by their text', () => {
   expect(countStatuses([202, 202, 429, 'network'])).toEqual({ '202': 2, '429': 1, network: 1 });
+});
+
+describe('waitUntilReadable (against the Cosmos DB emulator)', () => {
+  let cosmos: RunningCosmos;
+  let container: Container;
+  beforeAll(async () => {
+    cosmos = await startCosmos({ port: 0 });
+    const client = new CosmosClient({
+      endpoint: cosmos.endpoint,
+      key: COSMOS_EMULATOR_KEY,
+      connectionPolicy: { enableEndpointDiscovery: false },
+    });
+    const { database } = await client.databases.createIfNotExists({ id: 'audit' });
+    ({ container } = await database.containers.createIfNotExists({
+      id: 'events',
+      partitionKey: { paths: ['/id'] },
+    }));
+  }, 60_000);
+  afterAll(() => cosmos?.stop());
+
+  it('returns the ids it could not read by the deadline, and waits for one written meanwhile', async () => {
+    await Promise.all(['a', 'b', 'c'].map((id) => container.items.upsert({ id })));
+    expect(await waitUntilReadable(container, ['a', 'b', 'x', 'c', 'y'], Date.now(), 2)).toEqual(['x', 'y']);
+    setTimeout(() => void container.items.upsert({ id: 'late' }), 500);
+    expect(await waitUntilReadable(container, ['a', 'late'], Date.now() + 20_000)).toEqual([]);
+  });
 });
