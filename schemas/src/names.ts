@@ -115,6 +115,15 @@ export const PIPELINE_APP_SETTINGS: Readonly<Record<string, string>> = {
 };
 
 /**
+ * HTTP routes of the functions that another workspace calls. APIM forwards `POST /<apiPath>/events` to
+ * the function app's `<base>/api/events`, so the ingest function's route is the operation's URL
+ * template without its slash.
+ */
+export const FUNCTION_ROUTES = {
+  ingest: 'events',
+} as const;
+
+/**
  * API Management entities. cdktf creates them (cdktf/src/constructs/api-management.ts); the local
  * gateway mirrors them (local/gateway/src/config.ts); the policy XML files name some of them
  * (policies/, which cannot import: schemas/test/names.test.ts checks those mentions instead).
@@ -126,7 +135,7 @@ export const APIM_NAMES = {
   operation: 'post-events',
   /** The operation's method and URL template (`POST /ingest/events`). */
   operationMethod: 'POST',
-  operationUrlTemplate: '/events',
+  operationUrlTemplate: `/${FUNCTION_ROUTES.ingest}`,
   product: 'ingest',
   /** The backend entity the API policy's `set-backend-service` names: the ingest function. */
   backend: 'ingest-function',

@@ -5,6 +5,7 @@ import {
   APP_SETTINGS,
   CONNECTIONS,
   DEPLOYMENT_DEFAULTS,
+  FUNCTION_ROUTES,
   PIPELINE_APP_SETTINGS,
   PIPELINE_NAMES,
   POLICY_FILE_NAMES,
@@ -57,6 +58,7 @@ const NOT_SCANNED = new Set<string>([
 const CONTRACT_VALUES = [
   ...new Set([
     ...leaves(PIPELINE_NAMES),
+    ...leaves(FUNCTION_ROUTES),
     ...leaves(APP_SETTINGS),
     ...leaves(CONNECTIONS),
     ...leaves(APIM_NAMES),
@@ -82,8 +84,6 @@ const ALLOWED: Record<string, Record<string, string>> = {
     ]),
   ),
   'functions/src/functions/ingest.ts': {
-    [PIPELINE_NAMES.cosmosContainer]:
-      "the ingest function's HTTP route (`/api/events`), not the Cosmos container",
     [APIM_NAMES.api]: "the function's name in the Functions app",
   },
   'functions/src/functions/images.ts': {
