@@ -29,9 +29,6 @@ import { tierProblems } from './policy-files';
 import { waitForRoles } from './rbac-wait';
 import { APIM_NAMES, CONNECTIONS, PIPELINE_APP_SETTINGS, PIPELINE_NAMES } from '@pipeline/schemas';
 
-/** Names the functions, the workflows and the local stack agree on: the contract's (schemas/src/names.ts). */
-export { PIPELINE_NAMES };
-
 export const COSMOS_DATA_CONTRIBUTOR_ROLE = '00000000-0000-0000-0000-000000000002';
 
 export interface PipelineStackProps {

@@ -22,9 +22,6 @@ import { waitForRoles } from '../rbac-wait';
 import { Diagnostics } from './diagnostics';
 import { APIM_NAMES } from '@pipeline/schemas';
 
-/** The API Management entity names: the contract's (schemas/src/names.ts), shared with the local gateway. */
-export { APIM_NAMES };
-
 export interface ApiManagementProps {
   readonly name: string;
   readonly resourceGroupName: string;
