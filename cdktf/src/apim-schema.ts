@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { APIM_REQUEST_SCHEMA_FILE, APIM_SCHEMA_GENERATE_COMMAND } from '@pipeline/schemas';
 import { repositoryRoot } from './policy-files';
 
 /**
@@ -42,22 +43,31 @@ export function readContract(root = repositoryRoot()): Record<string, Json> {
 }
 
 /** Where the gateway workspace writes the request-body schema generated from the contract. */
-export const REQUEST_SCHEMA_PATH = path.join('policies', 'schemas', 'tweet-event.json');
+export const REQUEST_SCHEMA_PATH = path.join(...APIM_REQUEST_SCHEMA_FILE.split('/'));
+
+/** The generated request-body schema is not there: synthesis stops instead of uploading something else. */
+export class MissingRequestSchemaError extends Error {
+  constructor(readonly lookedIn: string) {
+    super(
+      `${REQUEST_SCHEMA_PATH} is missing (looked in ${lookedIn}): it is generated from schemas/tweet-event.schema.json; run ${APIM_SCHEMA_GENERATE_COMMAND} (npm run check:generated checks it is current)`,
+    );
+    this.name = 'MissingRequestSchemaError';
+  }
+}
 
 /**
  * The schema validate-content enforces for `POST /events`: the request body, one TweetEvent or
  * an array of 1 to 100, as generated from the contract into policies/schemas/ (the local gateway
- * enforces the same file). Falls back to the single-event contract when that file is absent.
+ * enforces the same file). A missing file is an error: the single-event contract it once fell back
+ * to would make APIM refuse every batch that the gateway accepts.
  */
 export function readRequestSchema(root = repositoryRoot()): { schema: Record<string, Json>; source: string } {
   const generated = path.join(root, REQUEST_SCHEMA_PATH);
-  if (existsSync(generated)) {
-    return {
-      schema: JSON.parse(readFileSync(generated, 'utf8')) as Record<string, Json>,
-      source: REQUEST_SCHEMA_PATH,
-    };
-  }
-  return { schema: readContract(root), source: path.join('schemas', 'tweet-event.schema.json') };
+  if (!existsSync(generated)) throw new MissingRequestSchemaError(generated);
+  return {
+    schema: JSON.parse(readFileSync(generated, 'utf8')) as Record<string, Json>,
+    source: REQUEST_SCHEMA_PATH,
+  };
 }
 
 function mapRefs(value: Json, from: string, to: string, at: string): Json {

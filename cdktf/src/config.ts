@@ -3,6 +3,7 @@
  * runs, so a bad value fails synthesis with a message naming the field instead of failing an
  * apply twenty minutes later.
  */
+import { DEPLOYMENT_DEFAULTS } from '@pipeline/schemas';
 
 /** The API Management SKUs this template knows how to deploy (`<tier>_<capacity>`). */
 export const APIM_SKUS = [
@@ -95,8 +96,8 @@ export interface EnvironmentConfig {
 export const ENVIRONMENTS: Readonly<Record<'dev' | 'prod', EnvironmentConfig>> = {
   dev: {
     name: 'dev',
-    location: 'swedencentral',
-    workload: 'harvey',
+    location: DEPLOYMENT_DEFAULTS.location,
+    workload: DEPLOYMENT_DEFAULTS.workload,
     storage: {
       replication: 'LRS',
       rawToCoolAfterDays: 30,
@@ -118,7 +119,7 @@ export const ENVIRONMENTS: Readonly<Record<'dev' | 'prod', EnvironmentConfig>> =
     },
     functions: { maximumInstanceCount: 40, instanceMemoryMb: 2048, nodeVersion: '22' },
     apiManagement: {
-      sku: 'Consumption_0',
+      sku: DEPLOYMENT_DEFAULTS.apimSku,
       publisherName: 'Harvey pipeline',
       publisherEmail: 'pipeline-admin@example.com',
       samplingPercentage: 100,
@@ -128,8 +129,8 @@ export const ENVIRONMENTS: Readonly<Record<'dev' | 'prod', EnvironmentConfig>> =
   },
   prod: {
     name: 'prod',
-    location: 'swedencentral',
-    workload: 'harvey',
+    location: DEPLOYMENT_DEFAULTS.location,
+    workload: DEPLOYMENT_DEFAULTS.workload,
     storage: {
       replication: 'GRS',
       rawToCoolAfterDays: 30,
@@ -147,7 +148,7 @@ export const ENVIRONMENTS: Readonly<Record<'dev' | 'prod', EnvironmentConfig>> =
     cosmos: { throughput: { mode: 'autoscale', maxThroughput: 6000 }, backupTier: 'Continuous30Days' },
     functions: { maximumInstanceCount: 100, instanceMemoryMb: 2048, nodeVersion: '22' },
     apiManagement: {
-      sku: 'Consumption_0',
+      sku: DEPLOYMENT_DEFAULTS.apimSku,
       publisherName: 'Harvey pipeline',
       publisherEmail: 'pipeline-admin@example.com',
       samplingPercentage: 25,

@@ -16,7 +16,7 @@ import { useRemoteState } from './backend';
 import type { EnvironmentConfig } from './config';
 import { validateConfig } from './config';
 import { Alerts } from './constructs/alerts';
-import { ApiManagement, APIM_NAMES } from './constructs/api-management';
+import { ApiManagement } from './constructs/api-management';
 import { Cosmos } from './constructs/cosmos';
 import { EventHubs } from './constructs/event-hubs';
 import { FunctionApp } from './constructs/function-app';
@@ -27,35 +27,7 @@ import { Naming, standardTags } from './naming';
 import type { PolicySet } from './policy-files';
 import { tierProblems } from './policy-files';
 import { waitForRoles } from './rbac-wait';
-
-/** Names the functions, the workflows and the local stack agree on (see DESIGN.md). */
-export const PIPELINE_NAMES = {
-  eventHub: 'tweets',
-  consumerGroup: 'cosmos-writer',
-  cosmosDatabase: 'harvey',
-  cosmosContainer: 'events',
-  partitionKey: '/id',
-  rawContainer: 'raw-events',
-  imagesContainer: 'images',
-  deadLetterContainer: 'dead-letters',
-  captureContainer: 'capture',
-  deploymentContainer: 'deployments',
-  /** Prepared datasets the replay workflow caches (.github/scripts/src/dataset-cache.ts). */
-  datasetsContainer: 'datasets',
-  basicAuthUser: 'producer',
-  secrets: {
-    basicAuthHeader: 'basic-auth-header',
-    basicAuthCredential: 'basic-auth-credential',
-    subscriptionKey: 'apim-subscription-key',
-    functionKey: 'ingest-function-key',
-  },
-  /**
-   * The host function key APIM sends as `x-functions-key`. Terraform generates its value into the
-   * `ingest-function-key` secret; the deploy workflow sets it on the app after the code deploy
-   * (`az functionapp keys set --key-type functionKeys --key-name apim --key-value <secret>`).
-   */
-  functionHostKeyName: 'apim',
-} as const;
+import { APIM_NAMES, CONNECTIONS, PIPELINE_APP_SETTINGS, PIPELINE_NAMES } from '@pipeline/schemas';
 
 export const COSMOS_DATA_CONTRIBUTOR_ROLE = '00000000-0000-0000-0000-000000000002';
 
@@ -153,22 +125,22 @@ export class PipelineStack extends TerraformStack {
       name: naming.name('storageAccount'),
       replication: config.storage.replication,
       containers: [
-        PIPELINE_NAMES.rawContainer,
-        PIPELINE_NAMES.imagesContainer,
-        PIPELINE_NAMES.deadLetterContainer,
-        PIPELINE_NAMES.captureContainer,
-        PIPELINE_NAMES.datasetsContainer,
+        PIPELINE_NAMES.containers.raw,
+        PIPELINE_NAMES.containers.images,
+        PIPELINE_NAMES.containers.deadLetters,
+        PIPELINE_NAMES.containers.capture,
+        PIPELINE_NAMES.containers.datasets,
       ],
       softDeleteRetentionDays: config.storage.softDeleteRetentionDays,
       deleteVersionsAfterDays: 30,
       tiering: [
         {
-          prefix: `${PIPELINE_NAMES.rawContainer}/`,
+          prefix: `${PIPELINE_NAMES.containers.raw}/`,
           coolAfterDays: config.storage.rawToCoolAfterDays,
           archiveAfterDays: config.storage.rawToArchiveAfterDays,
         },
         {
-          prefix: `${PIPELINE_NAMES.captureContainer}/`,
+          prefix: `${PIPELINE_NAMES.containers.capture}/`,
           coolAfterDays: config.storage.rawToCoolAfterDays,
           archiveAfterDays: config.storage.rawToArchiveAfterDays,
         },
@@ -181,7 +153,7 @@ export class PipelineStack extends TerraformStack {
       ...base,
       name: naming.name('functionStorageAccount'),
       replication: config.storage.replication === 'LRS' ? 'LRS' : 'ZRS',
-      containers: [PIPELINE_NAMES.deploymentContainer],
+      containers: [PIPELINE_NAMES.containers.deployments],
       softDeleteRetentionDays: 7,
       deleteVersionsAfterDays: 7,
       logAnalyticsWorkspaceId: workspaceId,
@@ -199,8 +171,8 @@ export class PipelineStack extends TerraformStack {
       capture: config.eventHubs.captureEnabled
         ? {
             storageAccountId: this.dataStorage.account.id,
-            container: PIPELINE_NAMES.captureContainer,
-            containerScope: this.dataStorage.containerScope(PIPELINE_NAMES.captureContainer),
+            container: PIPELINE_NAMES.containers.capture,
+            containerScope: this.dataStorage.containerScope(PIPELINE_NAMES.containers.capture),
             intervalSeconds: config.eventHubs.captureIntervalSeconds,
           }
         : undefined,
@@ -239,19 +211,13 @@ export class PipelineStack extends TerraformStack {
       instanceMemoryMb: config.functions.instanceMemoryMb,
       hostStorageBlobEndpoint: this.hostStorage.account.primaryBlobEndpoint,
       hostStorageAccountName: this.hostStorage.account.name,
-      deploymentContainer: PIPELINE_NAMES.deploymentContainer,
+      deploymentContainer: PIPELINE_NAMES.containers.deployments,
       applicationInsightsConnectionString: this.monitoring.applicationInsights.connectionString,
       appSettings: {
-        PipelineStorage__blobServiceUri: this.dataStorage.account.primaryBlobEndpoint,
-        EventHub__fullyQualifiedNamespace: `${this.eventHubs.namespace.name}.servicebus.windows.net`,
-        EVENTHUB_NAME: PIPELINE_NAMES.eventHub,
-        EVENTHUB_CONSUMER_GROUP: PIPELINE_NAMES.consumerGroup,
-        CosmosDb__accountEndpoint: this.cosmos.account.endpoint,
-        COSMOS_DATABASE: PIPELINE_NAMES.cosmosDatabase,
-        COSMOS_CONTAINER: PIPELINE_NAMES.cosmosContainer,
-        RAW_CONTAINER: PIPELINE_NAMES.rawContainer,
-        IMAGES_CONTAINER: PIPELINE_NAMES.imagesContainer,
-        DEADLETTER_CONTAINER: PIPELINE_NAMES.deadLetterContainer,
+        [`${CONNECTIONS.storage}__blobServiceUri`]: this.dataStorage.account.primaryBlobEndpoint,
+        [`${CONNECTIONS.eventHub}__fullyQualifiedNamespace`]: `${this.eventHubs.namespace.name}.servicebus.windows.net`,
+        [`${CONNECTIONS.cosmos}__accountEndpoint`]: this.cosmos.account.endpoint,
+        ...PIPELINE_APP_SETTINGS,
       },
       corsAllowedOrigins: [],
       logAnalyticsWorkspaceId: workspaceId,
@@ -291,9 +257,9 @@ export class PipelineStack extends TerraformStack {
       ),
     );
     for (const container of [
-      PIPELINE_NAMES.rawContainer,
-      PIPELINE_NAMES.imagesContainer,
-      PIPELINE_NAMES.deadLetterContainer,
+      PIPELINE_NAMES.containers.raw,
+      PIPELINE_NAMES.containers.images,
+      PIPELINE_NAMES.containers.deadLetters,
     ]) {
       remember(
         assign(
@@ -331,7 +297,7 @@ export class PipelineStack extends TerraformStack {
     // data account. Its first use is a later, separate workflow run, so nothing here waits for it; a
     // replay dispatched before it propagates reads no cache and says so (the run goes on).
     new RoleAssignment(this, 'deployer-datasets', {
-      scope: this.dataStorage.containerScope(PIPELINE_NAMES.datasetsContainer),
+      scope: this.dataStorage.containerScope(PIPELINE_NAMES.containers.datasets),
       roleDefinitionName: 'Storage Blob Data Contributor',
       principalId: client.objectId,
       // Stated, because the deployer's RBAC-admin condition matches on the principal type.
@@ -421,7 +387,7 @@ export class PipelineStack extends TerraformStack {
       EVENTHUB_NAMESPACE: this.eventHubs.namespace.name,
       EVENTHUB_NAME: PIPELINE_NAMES.eventHub,
       STORAGE_ACCOUNT: this.dataStorage.account.name,
-      DATASETS_CONTAINER: PIPELINE_NAMES.datasetsContainer,
+      DATASETS_CONTAINER: PIPELINE_NAMES.containers.datasets,
       APPLICATION_INSIGHTS_NAME: this.monitoring.applicationInsights.name,
       APIM_SUBSCRIPTION_KEY_SECRET: PIPELINE_NAMES.secrets.subscriptionKey,
       BASIC_AUTH_SECRET: PIPELINE_NAMES.secrets.basicAuthCredential,

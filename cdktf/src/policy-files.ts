@@ -1,16 +1,17 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseApimTier, tiersForPolicy } from '@pipeline/schemas';
+import { APIM_NAMES, parseApimTier, POLICY_FILE_NAMES, tiersForPolicy } from '@pipeline/schemas';
 
 /**
  * The APIM policy files, read verbatim from `policies/` at synth time: the same files the local
- * gateway enforces, so what is tested locally is what is deployed.
+ * gateway enforces, so what is tested locally is what is deployed. Named by the contract's rule
+ * (POLICY_FILE_NAMES in schemas/src/names.ts), the one the gateway maps files to scopes by.
  */
 export const POLICY_FILES = {
-  global: { file: 'global.xml', required: true },
-  product: { file: 'product-ingest.xml', required: true },
-  api: { file: 'api-ingest.xml', required: true },
-  operation: { file: 'operation-ingest-post-events.xml', required: false },
+  global: { file: POLICY_FILE_NAMES.global(), required: true },
+  product: { file: POLICY_FILE_NAMES.product(APIM_NAMES.product), required: true },
+  api: { file: POLICY_FILE_NAMES.api(APIM_NAMES.api), required: true },
+  operation: { file: POLICY_FILE_NAMES.operation(APIM_NAMES.api, APIM_NAMES.operation), required: false },
 } as const;
 
 export type PolicyScope = keyof typeof POLICY_FILES;

@@ -8,7 +8,7 @@ import { Testing, TerraformStack } from 'cdktf';
 import { AzapiProvider, AZAPI_VERSION } from '../src/azapi';
 import { FunctionApp } from '../src/constructs/function-app';
 import { ENVIRONMENTS, validateConfig } from '../src/config';
-import { PIPELINE_NAMES } from '../src/pipeline-stack';
+import { PIPELINE_NAMES } from '@pipeline/schemas';
 import { RBAC_PROPAGATION_WAIT } from '../src/rbac-wait';
 import { dependencyGraph, roleUses, unwaitedRoleUses } from '../src/role-waits';
 import type { MutableTf } from './fixtures/bad-fixtures';

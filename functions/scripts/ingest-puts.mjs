@@ -24,10 +24,9 @@ const { values } = parseArgs({
 });
 const app = resolve(values.app);
 const require = createRequire(join(app, 'src', 'index.js'));
-const { startAzurite } = require('@pipeline/emulators');
-const { deriveEventId } = require('@pipeline/schemas');
+const { provisionContainers, startAzurite } = require('@pipeline/emulators');
+const { CONNECTIONS, deriveEventId, PIPELINE_NAMES } = require('@pipeline/schemas');
 const { HttpRequest, InvocationContext } = require('@azure/functions');
-const { BlobServiceClient } = require('@azure/storage-blob');
 
 const sample = readFileSync(join(repo, 'producer', 'sample', 'events.ndjson'), 'utf8')
   .split('\n')
@@ -58,13 +57,15 @@ const proxy = createServer((req, res) => {
 });
 await new Promise((ok) => proxy.listen(0, '127.0.0.1', ok));
 const proxied = `http://127.0.0.1:${proxy.address().port}${target.pathname}`;
-process.env.PipelineStorage = azurite.connectionString.replace(
+process.env[CONNECTIONS.storage] = azurite.connectionString.replace(
   /BlobEndpoint=[^;]+/,
   `BlobEndpoint=${proxied}`,
 );
 
-const blobs = BlobServiceClient.fromConnectionString(azurite.connectionString);
-for (const name of ['raw-events', 'images']) await blobs.getContainerClient(name).createIfNotExists();
+await provisionContainers(azurite.connectionString, [
+  PIPELINE_NAMES.containers.raw,
+  PIPELINE_NAMES.containers.images,
+]);
 
 const { createIngestHandler } = require(join(app, 'src', 'functions', 'ingest.js'));
 const { azureIngestSinks } = require(join(app, 'src', 'lib', 'azure-sinks.js'));

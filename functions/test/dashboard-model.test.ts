@@ -16,7 +16,7 @@ import {
   shares,
   type ViewState,
 } from '../src/shared/dashboard-model';
-import type { Stats } from '../src/shared/stats-contract';
+import type { Stats } from '@pipeline/schemas';
 
 function stats(stored: number, deadLetters = 0): Stats {
   const none = { count: 0, p50: null, p95: null, p99: null, max: null };

@@ -11,7 +11,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { TweetEvent } from '@pipeline/schemas';
 import { findBrowser, isExecutableFile } from '../scripts/browser.cjs';
 import { formatCount, formatDuration, shares } from '../src/shared/dashboard-model';
-import type { Stats } from '../src/shared/stats-contract';
+import type { Stats } from '@pipeline/schemas';
 import { tweetEvent } from './events';
 import { startTestServices, type TestServices } from './support';
 

@@ -1,10 +1,22 @@
 import { BlobServiceClient } from '@azure/storage-blob';
 import { CosmosClient, type Container } from '@azure/cosmos';
 import { HttpRequest, InvocationContext, type TriggerMetadata } from '@azure/functions';
-import { startAzurite, startCosmos, type RunningAzurite, type RunningCosmos } from '@pipeline/emulators';
+import {
+  provisionContainers,
+  provisionCosmosContainer,
+  startAzurite,
+  startCosmos,
+  type RunningAzurite,
+  type RunningCosmos,
+} from '@pipeline/emulators';
+import { PIPELINE_NAMES } from '@pipeline/schemas';
 import { closeClients } from '../src/lib/clients';
 
-export const CONTAINERS = { raw: 'raw-events', images: 'images', deadLetters: 'dead-letters' } as const;
+export const CONTAINERS = {
+  raw: PIPELINE_NAMES.containers.raw,
+  images: PIPELINE_NAMES.containers.images,
+  deadLetters: PIPELINE_NAMES.containers.deadLetters,
+} as const;
 
 export interface TestServices {
   readonly azurite: RunningAzurite;
@@ -24,19 +36,13 @@ export async function startTestServices(): Promise<TestServices> {
   process.env.CosmosDb = cosmos.connectionString;
   process.env.STATS_CACHE_MS = '0';
   const blobs = BlobServiceClient.fromConnectionString(azurite.connectionString);
-  await Promise.all(
-    Object.values(CONTAINERS).map((name) => blobs.getContainerClient(name).createIfNotExists()),
-  );
+  await provisionContainers(blobs);
   const client = new CosmosClient({
     endpoint: cosmos.endpoint,
     key: 'local',
     connectionPolicy: { enableEndpointDiscovery: false },
   });
-  const { database } = await client.databases.createIfNotExists({ id: 'harvey' });
-  const { container: events } = await database.containers.createIfNotExists({
-    id: 'events',
-    partitionKey: { paths: ['/id'] },
-  });
+  const events = await provisionCosmosContainer(client);
   return {
     azurite,
     cosmos,

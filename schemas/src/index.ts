@@ -5,3 +5,6 @@ export * from './event-id';
 export * from './limits';
 export * from './apim-tiers';
 export * from './raw-archive';
+export * from './names';
+export * from './stats';
+export * from './apim-request-schema';

@@ -13,6 +13,7 @@ import { deployZip } from './deploy-zip';
 import { setFunctionKey } from './function-key';
 import { annotation, setOutput } from './github';
 import { PIPELINE_DEFAULTS } from './pipeline-names';
+import { PIPELINE_NAMES } from '@pipeline/schemas';
 import { renderChecklist, runPreflight } from './preflight';
 
 export interface AzureCommandIo {
@@ -101,7 +102,8 @@ export async function functionKeyCommand(args: readonly string[], io: AzureComma
     },
     strict: true,
   });
-  const keyName = typeof values['key-name'] === 'string' ? values['key-name'] : 'apim';
+  const keyName =
+    typeof values['key-name'] === 'string' ? values['key-name'] : PIPELINE_NAMES.functionHostKeyName;
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(keyName))
     throw new AzureUsageError(`--key-name ${JSON.stringify(keyName)} is not a valid key name`);
   const result = await setFunctionKey(

@@ -3,9 +3,10 @@ import { open, rename, rm, stat } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ContainerClient, RestError, type StoragePipelineOptions } from '@azure/storage-blob';
+import { PIPELINE_NAMES } from '@pipeline/schemas';
 
 /** The container in the pipeline's data storage account that keeps prepared datasets (cdktf creates it). */
-export const DATASETS_CONTAINER = 'datasets';
+export const DATASETS_CONTAINER = PIPELINE_NAMES.containers.datasets;
 
 /** A source file of a prepared dataset: the download it came from, and its bytes' identity. */
 export interface SourceFile {

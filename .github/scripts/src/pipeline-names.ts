@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { DEPLOYMENT_DEFAULTS } from '@pipeline/schemas';
 
 /**
  * The names the pipeline stack gives its globally named resources, computed exactly as
@@ -43,9 +44,5 @@ export function pipelineNames(input: PipelineNameInput): PipelineNames {
   };
 }
 
-/** What cdktf/src/config.ts uses when no variable overrides it (the test compares). */
-export const PIPELINE_DEFAULTS = {
-  workload: 'harvey',
-  location: 'swedencentral',
-  apimSku: 'Consumption_0',
-} as const;
+/** What cdktf/src/config.ts uses when no variable overrides it: the contract's (schemas/src/names.ts). */
+export const PIPELINE_DEFAULTS = DEPLOYMENT_DEFAULTS;

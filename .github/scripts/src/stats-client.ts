@@ -1,9 +1,12 @@
-/** The slice of `GET /api/stats` (functions/src/lib/stats-queries.ts) the smoke test reads. */
+import type { LatestTweet, Stats } from '@pipeline/schemas';
+import { MAX_LATEST } from '@pipeline/schemas';
+
+/** The slice of `GET /api/stats` (the contract's Stats, schemas/src/stats.ts) the smoke test reads. */
 export interface StatsSnapshot {
-  readonly generatedAt: string;
-  readonly totals: { readonly stored: number };
-  readonly latest: readonly { readonly id: string; readonly storedAt: string }[];
-  readonly deadLetters?: { readonly count: number; readonly capped: boolean };
+  readonly generatedAt: Stats['generatedAt'];
+  readonly totals: Pick<Stats['totals'], 'stored'>;
+  readonly latest: readonly Pick<LatestTweet, 'id' | 'storedAt'>[];
+  readonly deadLetters?: Stats['deadLetters'];
 }
 
 export interface StatsEndpoint {
@@ -15,8 +18,8 @@ export interface StatsEndpoint {
   readonly requestTimeoutMs: number;
 }
 
-/** The most documents one stats call returns (`latest` is capped at 100 by the function). */
-export const MAX_LATEST = 100;
+/** The most documents one stats call returns: the contract's cap, which the function enforces. */
+export { MAX_LATEST };
 
 export class StatsError extends Error {
   constructor(

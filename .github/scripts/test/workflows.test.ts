@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { COMMANDS } from '../src/cli';
 import { PROBE_USAGE } from '../src/probe-cli';
 import { CACHE_MODES, DATASET_SOURCES } from '../src/replay-inputs';
+import { PIPELINE_NAMES } from '@pipeline/schemas';
 import { DATASETS_CONTAINER } from '../src/dataset-cache';
 import { actionReferences, type Job, type LoadedWorkflow, loadWorkflows, type Step } from '../src/workflows';
 
@@ -720,9 +721,11 @@ describe('workflow structure', () => {
     const cli = readFileSync(join(ROOT, '.github/scripts/src/cli.ts'), 'utf8');
     for (const name of ['KAGGLE_USERNAME', 'KAGGLE_KEY', 'DATASET_CACHE_ACCOUNT', 'AZURE_STORAGE_TOKEN'])
       expect([name, cli.includes(`env.${name}`)]).toEqual([name, true]);
-    // The container is the one the pipeline stack creates and lets the deploy identity use.
+    // The container is the one the pipeline stack creates and lets the deploy identity use: both take
+    // it from the contract.
+    expect(DATASETS_CONTAINER).toBe(PIPELINE_NAMES.containers.datasets);
     expect(readFileSync(join(ROOT, 'cdktf/src/pipeline-stack.ts'), 'utf8')).toContain(
-      `datasetsContainer: '${DATASETS_CONTAINER}',`,
+      'containerScope(PIPELINE_NAMES.containers.datasets)',
     );
     // Both secrets are documented with the other settings, and the walkthrough has its section.
     expect(documentedSettings()).toEqual(

@@ -20,20 +20,7 @@ import type { ITerraformDependable } from 'cdktf';
 import type { PolicySet } from '../policy-files';
 import { waitForRoles } from '../rbac-wait';
 import { Diagnostics } from './diagnostics';
-
-/** Names the policies, the workflows and the local gateway share. */
-export const APIM_NAMES = {
-  api: 'ingest',
-  apiPath: 'ingest',
-  operation: 'post-events',
-  product: 'ingest',
-  backend: 'ingest-function',
-  schema: 'tweet-event',
-  subscription: 'producer',
-  basicAuthNamedValue: 'basic-auth-header',
-  functionKeyNamedValue: 'ingest-function-key',
-  dashboardOriginNamedValue: 'dashboard-origin',
-} as const;
+import { APIM_NAMES } from '@pipeline/schemas';
 
 export interface ApiManagementProps {
   readonly name: string;
@@ -128,18 +115,21 @@ export class ApiManagement extends Construct {
         dependsOn: [secretAccessReady],
       });
     const namedValues: Record<string, ApiManagementNamedValue> = {
-      [APIM_NAMES.basicAuthNamedValue]: keyVaultValue(APIM_NAMES.basicAuthNamedValue, props.basicAuthSecret),
-      [APIM_NAMES.functionKeyNamedValue]: keyVaultValue(
-        APIM_NAMES.functionKeyNamedValue,
+      [APIM_NAMES.namedValues.basicAuthHeader]: keyVaultValue(
+        APIM_NAMES.namedValues.basicAuthHeader,
+        props.basicAuthSecret,
+      ),
+      [APIM_NAMES.namedValues.functionKey]: keyVaultValue(
+        APIM_NAMES.namedValues.functionKey,
         props.functionKeySecret,
       ),
-      [APIM_NAMES.dashboardOriginNamedValue]: new ApiManagementNamedValue(
+      [APIM_NAMES.namedValues.dashboardOrigin]: new ApiManagementNamedValue(
         this,
         'named-value-dashboard-origin',
         {
           ...apimDependency,
-          name: APIM_NAMES.dashboardOriginNamedValue,
-          displayName: APIM_NAMES.dashboardOriginNamedValue,
+          name: APIM_NAMES.namedValues.dashboardOrigin,
+          displayName: APIM_NAMES.namedValues.dashboardOrigin,
           secret: false,
           value: props.dashboardOrigin,
         },
@@ -183,8 +173,8 @@ export class ApiManagement extends Construct {
       apiName: this.api.name,
       operationId: APIM_NAMES.operation,
       displayName: 'Post events',
-      method: 'POST',
-      urlTemplate: '/events',
+      method: APIM_NAMES.operationMethod,
+      urlTemplate: APIM_NAMES.operationUrlTemplate,
       description: 'Send one TweetEvent or a batch of them.',
       request: { representation: [{ contentType: 'application/json' }] },
       response: [

@@ -14,7 +14,7 @@ import {
   type Outcome,
   type ViewState,
 } from '../shared/dashboard-model';
-import type { LatestTweet, Stats } from '../shared/stats-contract';
+import type { LatestTweet, Stats } from '@pipeline/schemas';
 import { Charts } from './charts';
 import { LocationMap } from './map';
 

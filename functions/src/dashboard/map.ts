@@ -1,7 +1,7 @@
 import { geoMercator, geoPath } from 'd3-geo';
 import type { ExtendedFeatureCollection } from 'd3-geo';
 import { mapBounds, formatCount } from '../shared/dashboard-model';
-import type { MapPoint } from '../shared/stats-contract';
+import type { MapPoint } from '@pipeline/schemas';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const WIDTH = 640;

@@ -2,6 +2,7 @@ import { app, output, trigger, type InvocationContext } from '@azure/functions';
 import { blobContainer } from '../lib/clients';
 import { processBatch, positionsFromTriggerMetadata, type DeadLetter } from '../lib/consume-core';
 import { containers } from '../lib/settings';
+import { APP_SETTINGS, bindingExpression, CONNECTIONS } from '@pipeline/schemas';
 
 /**
  * Cosmos DB output binding: the host upserts every document the handler returns (upsert by id, so a
@@ -9,9 +10,9 @@ import { containers } from '../lib/settings';
  * policy below runs it again before the batch is checkpointed.
  */
 export const cosmosOutput = output.cosmosDB({
-  connection: 'CosmosDb',
-  databaseName: '%COSMOS_DATABASE%',
-  containerName: '%COSMOS_CONTAINER%',
+  connection: CONNECTIONS.cosmos,
+  databaseName: bindingExpression(APP_SETTINGS.cosmosDatabase),
+  containerName: bindingExpression(APP_SETTINGS.cosmosContainer),
   createIfNotExists: false,
 });
 
@@ -57,9 +58,9 @@ export const consume = createConsumeHandler(writeDeadLettersToBlob);
  */
 export const consumeTrigger = {
   ...trigger.eventHub({
-    connection: 'EventHub',
-    eventHubName: '%EVENTHUB_NAME%',
-    consumerGroup: '%EVENTHUB_CONSUMER_GROUP%',
+    connection: CONNECTIONS.eventHub,
+    eventHubName: bindingExpression(APP_SETTINGS.eventHubName),
+    consumerGroup: bindingExpression(APP_SETTINGS.consumerGroup),
     cardinality: 'many',
   }),
   // Bytes, not the default. Without a dataType the real host binds a batch as object[] through

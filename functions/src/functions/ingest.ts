@@ -1,5 +1,5 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { MAX_REQUEST_BYTES } from '@pipeline/schemas';
+import { FUNCTION_ROUTES, MAX_REQUEST_BYTES } from '@pipeline/schemas';
 import { azureIngestSinks } from '../lib/azure-sinks';
 import { DependencyError, ingestEvents, type IngestSinks } from '../lib/ingest-service';
 import {
@@ -64,6 +64,6 @@ export const ingest = createIngestHandler(azureIngestSinks);
 app.http('ingest', {
   methods: ['POST'],
   authLevel: 'function',
-  route: 'events',
+  route: FUNCTION_ROUTES.ingest,
   handler: ingest,
 });

@@ -4,9 +4,7 @@ import { errorResponse, json, serviceUnavailable } from '../lib/responses';
 import { containers, readSetting } from '../lib/settings';
 import { closeHubLagClient, readHubPartitions } from '../lib/hub-lag';
 import { queryStats, type Stats } from '../lib/stats-queries';
-
-const DEFAULT_LATEST = 20;
-const MAX_LATEST = 100;
+import { APP_SETTINGS, DEFAULT_LATEST, MAX_LATEST } from '@pipeline/schemas';
 
 /**
  * The last answer, shared by every caller for STATS_CACHE_MS (default 2 s): a dashboard polls every
@@ -29,7 +27,7 @@ export async function stats(request: HttpRequest, context: InvocationContext): P
       errors: [{ path: '$.query.latest', message: `must be an integer from 1 to ${MAX_LATEST}` }],
     });
   }
-  const cacheMs = Number(readSetting('STATS_CACHE_MS', '2000'));
+  const cacheMs = Number(readSetting(APP_SETTINGS.statsCacheMs, '2000'));
   const key = String(latest);
   if (cached && cached.key === key && Date.now() - cached.at < cacheMs)
     return json(200, cached.stats, { 'cache-control': 'no-store' });

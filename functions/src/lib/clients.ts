@@ -3,6 +3,7 @@ import { EventHubProducerClient } from '@azure/event-hubs';
 import { CosmosClient, type Container } from '@azure/cosmos';
 import { cosmosCredential, eventHubsCredential, storageCredential } from './credentials';
 import { cosmosContainerName, cosmosDatabase, eventHubName, readConnection } from './settings';
+import { CONNECTIONS } from '@pipeline/schemas';
 
 /**
  * One client per service for the life of the worker process: clients hold connection pools (and, for
@@ -22,11 +23,11 @@ const EVENT_HUB_RETRY = { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs:
 
 export function blobServiceClient(): BlobServiceClient {
   if (blobService) return blobService;
-  const setting = readConnection('PipelineStorage', ['blobServiceUri', 'serviceUri']);
+  const setting = readConnection(CONNECTIONS.storage, ['blobServiceUri', 'serviceUri']);
   blobService = setting.identityEndpoint
     ? new BlobServiceClient(
         setting.identityEndpoint,
-        storageCredential('PipelineStorage', setting.identityEndpoint),
+        storageCredential(CONNECTIONS.storage, setting.identityEndpoint),
         { retryOptions: STORAGE_RETRY },
       )
     : BlobServiceClient.fromConnectionString(setting.connectionString!, { retryOptions: STORAGE_RETRY });
@@ -39,11 +40,16 @@ export function blobContainer(name: string): ContainerClient {
 
 export function eventHubProducer(): EventHubProducerClient {
   if (producer) return producer;
-  const setting = readConnection('EventHub', ['fullyQualifiedNamespace']);
+  const setting = readConnection(CONNECTIONS.eventHub, ['fullyQualifiedNamespace']);
   producer = setting.identityEndpoint
-    ? new EventHubProducerClient(setting.identityEndpoint, eventHubName(), eventHubsCredential('EventHub'), {
-        retryOptions: EVENT_HUB_RETRY,
-      })
+    ? new EventHubProducerClient(
+        setting.identityEndpoint,
+        eventHubName(),
+        eventHubsCredential(CONNECTIONS.eventHub),
+        {
+          retryOptions: EVENT_HUB_RETRY,
+        },
+      )
     : new EventHubProducerClient(setting.connectionString!, eventHubName(), {
         retryOptions: EVENT_HUB_RETRY,
       });
@@ -52,9 +58,9 @@ export function eventHubProducer(): EventHubProducerClient {
 
 export function cosmosContainer(): Container {
   if (cosmos) return cosmos;
-  const setting = readConnection('CosmosDb', ['accountEndpoint']);
+  const setting = readConnection(CONNECTIONS.cosmos, ['accountEndpoint']);
   const client = setting.identityEndpoint
-    ? new CosmosClient({ endpoint: setting.identityEndpoint, ...cosmosCredential('CosmosDb') })
+    ? new CosmosClient({ endpoint: setting.identityEndpoint, ...cosmosCredential(CONNECTIONS.cosmos) })
     : new CosmosClient({
         ...parseCosmosConnectionString(setting.connectionString!),
         // The local emulator serves no regional endpoints; discovery would redirect to nowhere.

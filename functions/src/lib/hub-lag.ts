@@ -1,6 +1,7 @@
 import { EventHubConsumerClient } from '@azure/event-hubs';
 import { eventHubsCredential } from './credentials';
 import { eventHubName, MissingSettingError, readConnection, readSetting } from './settings';
+import { APP_SETTINGS, CONNECTIONS } from '@pipeline/schemas';
 
 /** What the hub says about one partition (the `$management` partition read). */
 export interface HubPartition {
@@ -23,10 +24,10 @@ let client: EventHubConsumerClient | undefined;
 
 function consumerClient(): EventHubConsumerClient {
   if (client) return client;
-  const setting = readConnection('EventHub', ['fullyQualifiedNamespace']);
+  const setting = readConnection(CONNECTIONS.eventHub, ['fullyQualifiedNamespace']);
   // No default: the consume trigger binds `%EVENTHUB_CONSUMER_GROUP%`, so the lag must be read for that
   // same group. A fallback to `$Default` measured another reader's position (a drift found in review).
-  const group = readSetting('EVENTHUB_CONSUMER_GROUP');
+  const group = readSetting(APP_SETTINGS.consumerGroup);
   // One quick try: the dashboard polls every few seconds and would rather say "not measured" than wait.
   const options = { retryOptions: { maxRetries: 0, timeoutInMs: 3_000 } };
   client = setting.identityEndpoint
@@ -34,7 +35,7 @@ function consumerClient(): EventHubConsumerClient {
         group,
         setting.identityEndpoint,
         eventHubName(),
-        eventHubsCredential('EventHub'),
+        eventHubsCredential(CONNECTIONS.eventHub),
         options,
       )
     : new EventHubConsumerClient(group, setting.connectionString!, eventHubName(), options);

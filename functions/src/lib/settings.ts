@@ -1,3 +1,5 @@
+import { APP_SETTINGS, PIPELINE_NAMES } from '@pipeline/schemas';
+
 /**
  * App settings the functions read, with the defaults the infrastructure and the local stack use.
  * Connection settings follow the Functions convention for a connection named `<Name>`: the bare
@@ -44,12 +46,15 @@ export function readConnection(name: string, identityProperties: readonly string
   throw new MissingSettingError([...identityProperties.map((p) => `${name}__${p}`), name]);
 }
 
+// The names the infrastructure and the local stack give these resources are the contract's
+// (schemas/src/names.ts); the setting only overrides them.
 export const containers = {
-  raw: () => readSetting('RAW_CONTAINER', 'raw-events'),
-  images: () => readSetting('IMAGES_CONTAINER', 'images'),
-  deadLetters: () => readSetting('DEADLETTER_CONTAINER', 'dead-letters'),
+  raw: () => readSetting(APP_SETTINGS.rawContainer, PIPELINE_NAMES.containers.raw),
+  images: () => readSetting(APP_SETTINGS.imagesContainer, PIPELINE_NAMES.containers.images),
+  deadLetters: () => readSetting(APP_SETTINGS.deadLetterContainer, PIPELINE_NAMES.containers.deadLetters),
 };
 
-export const eventHubName = () => readSetting('EVENTHUB_NAME', 'tweets');
-export const cosmosDatabase = () => readSetting('COSMOS_DATABASE', 'harvey');
-export const cosmosContainerName = () => readSetting('COSMOS_CONTAINER', 'events');
+export const eventHubName = () => readSetting(APP_SETTINGS.eventHubName, PIPELINE_NAMES.eventHub);
+export const cosmosDatabase = () => readSetting(APP_SETTINGS.cosmosDatabase, PIPELINE_NAMES.cosmosDatabase);
+export const cosmosContainerName = () =>
+  readSetting(APP_SETTINGS.cosmosContainer, PIPELINE_NAMES.cosmosContainer);

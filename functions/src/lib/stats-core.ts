@@ -1,5 +1,5 @@
 /** Pure helpers for the stats function: time windows, percentiles, map locations, consumer lag. */
-import type { ImageLabel, MapPoint, PartitionLag, Percentiles } from '../shared/stats-contract';
+import type { ImageLabel, MapPoint, PartitionLag, Percentiles } from '@pipeline/schemas';
 
 export type { Percentiles };
 

@@ -1,6 +1,6 @@
 import type { Container } from '@azure/cosmos';
 import type { ContainerClient } from '@azure/storage-blob';
-import type { CappedCount, ConsumerLag, LatestTweet, Stats } from '../shared/stats-contract';
+import type { CappedCount, ConsumerLag, LatestTweet, Stats } from '@pipeline/schemas';
 import type { HubPartitionsResult } from './hub-lag';
 import {
   distinctLocations,

@@ -3,7 +3,7 @@
  * formatted for reading at a glance. No DOM and no Node APIs: the page bundles this file and the unit
  * tests import it directly.
  */
-import type { CappedCount, ConsumerLag, MapPoint, Percentiles, Stats } from './stats-contract';
+import type { CappedCount, ConsumerLag, MapPoint, Percentiles, Stats } from '@pipeline/schemas';
 
 const NUMBER = new Intl.NumberFormat('en-US');
 

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { blobContainer, closeClients, cosmosContainer } from '../lib/clients';
 import { containers } from '../lib/settings';
 import { findRawEvent, RawEventError } from './raw-event';
+import { APP_SETTINGS } from '@pipeline/schemas';
 
 export const RAW_USAGE = `Usage: npm run raw -- <event id> [options]
        node functions/dist/src/tools/raw-cli.js <event id> [options]
@@ -138,8 +139,8 @@ function configure(
     // The environment wins over the file, as in the Functions host.
     for (const [name, value] of Object.entries(settings.Values ?? {})) env[name] ??= value;
   }
-  if (values.database) env.COSMOS_DATABASE = values.database;
-  if (values.container) env.COSMOS_CONTAINER = values.container;
+  if (values.database) env[APP_SETTINGS.cosmosDatabase] = values.database;
+  if (values.container) env[APP_SETTINGS.cosmosContainer] = values.container;
   return undefined;
 }
 

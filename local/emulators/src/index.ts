@@ -3,3 +3,4 @@ export * from './cosmos';
 export * from './child-process';
 export * from './self-signed';
 export * from './process-stats';
+export * from './provision';

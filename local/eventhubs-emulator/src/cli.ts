@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from './config';
 import { startEmulator, type RunningEmulator } from './index';
 import type { LogLevel } from './log';
+import { PIPELINE_NAMES } from '@pipeline/schemas';
 
 const USAGE = `Usage: eventhubs-emulator [options]
 
@@ -12,7 +13,7 @@ a connection string ending in ;UseDevelopmentEmulator=true.
 
 Options:
   --config <file>     JSON config (hubs, partitions, consumer groups, retention); default:
-                      hub "tweets", 2 partitions, $Default, 24 h
+                      hub "${PIPELINE_NAMES.eventHub}", 2 partitions, $Default, 24 h
   --data <dir>        keep partition logs in this folder; default: in memory
   --port <n>          TCP port (default 5672; 0 = any free port)
   --host <addr>       interface (default 127.0.0.1)

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { PIPELINE_NAMES } from '@pipeline/schemas';
 import type { SharedAccessKey } from './sas';
 
 /**
@@ -62,7 +63,7 @@ export interface ResolvedConfig {
 }
 
 export const DEFAULT_CONFIG: EmulatorConfig = {
-  eventHubs: [{ name: 'tweets', partitionCount: 2, consumerGroups: [], retentionHours: 24 }],
+  eventHubs: [{ name: PIPELINE_NAMES.eventHub, partitionCount: 2, consumerGroups: [], retentionHours: 24 }],
 };
 
 export const DEFAULT_CONSUMER_GROUP = '$Default';

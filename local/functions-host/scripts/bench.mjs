@@ -14,12 +14,22 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const root = join(import.meta.dirname, '..');
 const { spawnFunctionsHost } = require(join(root, 'dist/src/index.js'));
-const { sampleProcess, startAzurite, startCosmos } = require('@pipeline/emulators');
+const {
+  provisionContainers,
+  provisionCosmosContainer,
+  sampleProcess,
+  startAzurite,
+  startCosmos,
+} = require('@pipeline/emulators');
 const { startEmulator } = require('@pipeline/eventhubs-emulator');
 const { EventHubProducerClient } = require('@azure/event-hubs');
 const { CosmosClient } = require('@azure/cosmos');
-const { BlobServiceClient } = require('@azure/storage-blob');
-const { deriveEventId } = require('@pipeline/schemas');
+const {
+  CONNECTIONS: SETTING_CONNECTIONS,
+  deriveEventId,
+  PIPELINE_APP_SETTINGS,
+  PIPELINE_NAMES,
+} = require('@pipeline/schemas');
 
 const { values } = parseArgs({
   options: {
@@ -65,37 +75,33 @@ const [azurite, cosmos, hub] = await Promise.all([
   startCosmos({ port: 0 }),
   startEmulator({
     port: 0,
-    config: { eventHubs: [{ name: 'tweets', partitionCount: 2, consumerGroups: ['cosmos-writer'] }] },
+    config: {
+      eventHubs: [
+        { name: PIPELINE_NAMES.eventHub, partitionCount: 2, consumerGroups: [PIPELINE_NAMES.consumerGroup] },
+      ],
+    },
     logLevel: 'warn',
     logger: () => {},
   }),
 ]);
-const blobs = BlobServiceClient.fromConnectionString(azurite.connectionString);
-for (const name of ['raw-events', 'images', 'dead-letters'])
-  await blobs.getContainerClient(name).createIfNotExists();
+await provisionContainers(azurite.connectionString);
 const cosmosClient = new CosmosClient({
   endpoint: cosmos.endpoint,
   key: 'local',
   connectionPolicy: { enableEndpointDiscovery: false },
 });
-const { database } = await cosmosClient.databases.createIfNotExists({ id: 'harvey' });
-const { container } = await database.containers.createIfNotExists({
-  id: 'events',
-  partitionKey: { paths: ['/id'] },
-});
+const container = await provisionCosmosContainer(cosmosClient);
+const database = container.database;
 const settingsPath = join(work, 'local.settings.json');
 writeFileSync(
   settingsPath,
   JSON.stringify({
     Values: {
-      AzureWebJobsStorage: azurite.connectionString,
-      PipelineStorage: azurite.connectionString,
-      CosmosDb: cosmos.connectionString,
-      EventHub: hub.connectionString(),
-      EVENTHUB_NAME: 'tweets',
-      EVENTHUB_CONSUMER_GROUP: 'cosmos-writer',
-      COSMOS_DATABASE: 'harvey',
-      COSMOS_CONTAINER: 'events',
+      [SETTING_CONNECTIONS.hostStorage]: azurite.connectionString,
+      [SETTING_CONNECTIONS.storage]: azurite.connectionString,
+      [SETTING_CONNECTIONS.cosmos]: cosmos.connectionString,
+      [SETTING_CONNECTIONS.eventHub]: hub.connectionString(),
+      ...PIPELINE_APP_SETTINGS,
     },
     FunctionKeys: { default: 'bench' },
   }),
@@ -123,7 +129,7 @@ bare.close();
 // (the host's output binding concurrency), on a container of its own.
 const { container: ceiling } = await database.containers.createIfNotExists({
   id: 'ceiling',
-  partitionKey: { paths: ['/id'] },
+  partitionKey: { paths: [PIPELINE_NAMES.partitionKey] },
 });
 const ceilingStarted = performance.now();
 let nextDoc = 0;
@@ -150,7 +156,7 @@ const host = await spawnFunctionsHost({
     if (match) invocations.push({ ms: Number(match[1]), events: Number(match[2]) });
   },
 });
-const producer = new EventHubProducerClient(hub.connectionString(), 'tweets');
+const producer = new EventHubProducerClient(hub.connectionString(), PIPELINE_NAMES.eventHub);
 const sendStarted = performance.now();
 let batch = await producer.createBatch();
 for (let n = 0; n < EVENTS; n++) {

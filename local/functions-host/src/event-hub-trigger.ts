@@ -24,9 +24,10 @@ import { fromTypedData, invokeFunction, InvocationError, outputValues } from './
 import { errorText, type HostLogger } from './logger';
 import type { OutputBinding } from './outputs';
 import { connectionString, resolveSettingExpressions } from './settings';
+import { PIPELINE_NAMES } from '@pipeline/schemas';
 
 /** The container the Azure Functions host keeps Event Hubs checkpoints and ownership in. */
-export const CHECKPOINT_CONTAINER = 'azure-webjobs-eventhub';
+export const CHECKPOINT_CONTAINER = PIPELINE_NAMES.containers.checkpoints;
 
 export interface RetryPolicy {
   readonly strategy: 'exponentialBackoff' | 'fixedDelay';

@@ -1,10 +1,24 @@
 import { CosmosClient, type Container } from '@azure/cosmos';
 import { BlobServiceClient } from '@azure/storage-blob';
-import { startAzurite, startCosmos, type RunningAzurite, type RunningCosmos } from '@pipeline/emulators';
+import {
+  provisionContainers,
+  provisionCosmosContainer,
+  startAzurite,
+  startCosmos,
+  type RunningAzurite,
+  type RunningCosmos,
+} from '@pipeline/emulators';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deriveEventId, parseArchive } from '@pipeline/schemas';
+import {
+  APP_CONTAINERS,
+  APP_SETTINGS,
+  CONNECTIONS,
+  deriveEventId,
+  parseArchive,
+  PIPELINE_NAMES,
+} from '@pipeline/schemas';
 import { spawnFunctionsHost, type SpawnedFunctionsHost } from '../src/spawn';
 
 /**
@@ -17,11 +31,11 @@ if (!existsSync(FUNCTIONS_APP))
 export const FIXTURE_APPS = join(__dirname, 'fixtures');
 
 export const NAMES = {
-  database: 'harvey',
-  container: 'events',
-  hub: 'tweets',
-  consumerGroup: 'cosmos-writer',
-  containers: ['raw-events', 'images', 'dead-letters'],
+  database: PIPELINE_NAMES.cosmosDatabase,
+  container: PIPELINE_NAMES.cosmosContainer,
+  hub: PIPELINE_NAMES.eventHub,
+  consumerGroup: PIPELINE_NAMES.consumerGroup,
+  containers: APP_CONTAINERS,
 } as const;
 
 export interface Services {
@@ -40,15 +54,14 @@ export async function startServices(): Promise<Services> {
   let cosmos = firstCosmos;
   let cosmosRunning = true;
   const blobs = BlobServiceClient.fromConnectionString(azurite.connectionString);
-  await Promise.all(NAMES.containers.map((name) => blobs.getContainerClient(name).createIfNotExists()));
+  await provisionContainers(blobs);
   const client = new CosmosClient({
     endpoint: cosmos.endpoint,
     key: 'local',
     connectionPolicy: { enableEndpointDiscovery: false },
   });
   const provision = async () => {
-    const { database } = await client.databases.createIfNotExists({ id: NAMES.database });
-    await database.containers.createIfNotExists({ id: NAMES.container, partitionKey: { paths: ['/id'] } });
+    await provisionCosmosContainer(client);
   };
   await provision();
   return {
@@ -97,15 +110,15 @@ export function writeSettings(
 export function pipelineSettings(services: Services, eventHubConnection: string): Record<string, string> {
   return {
     FUNCTIONS_WORKER_RUNTIME: 'node',
-    AzureWebJobsStorage: services.azurite.connectionString,
-    PipelineStorage: services.azurite.connectionString,
-    CosmosDb: services.cosmos.connectionString,
-    EventHub: eventHubConnection,
-    EVENTHUB_NAME: NAMES.hub,
-    EVENTHUB_CONSUMER_GROUP: NAMES.consumerGroup,
-    COSMOS_DATABASE: NAMES.database,
-    COSMOS_CONTAINER: NAMES.container,
-    STATS_CACHE_MS: '0',
+    [CONNECTIONS.hostStorage]: services.azurite.connectionString,
+    [CONNECTIONS.storage]: services.azurite.connectionString,
+    [CONNECTIONS.cosmos]: services.cosmos.connectionString,
+    [CONNECTIONS.eventHub]: eventHubConnection,
+    [APP_SETTINGS.eventHubName]: NAMES.hub,
+    [APP_SETTINGS.consumerGroup]: NAMES.consumerGroup,
+    [APP_SETTINGS.cosmosDatabase]: NAMES.database,
+    [APP_SETTINGS.cosmosContainer]: NAMES.container,
+    [APP_SETTINGS.statsCacheMs]: '0',
   };
 }
 

@@ -21,8 +21,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
-import { deriveEventId } from '@pipeline/schemas';
-import { createLocalGatewayConfig } from './config';
+import { APIM_NAMES, deriveEventId, POLICY_FILE_NAMES } from '@pipeline/schemas';
+import { createLocalGatewayConfig, NAMED_VALUES } from './config';
 import { startGateway } from './gateway';
 
 const repoPolicies = resolve(__dirname, '../../../../policies');
@@ -225,7 +225,7 @@ async function main(): Promise<void> {
 
   const folder = mkdtempSync(join(tmpdir(), 'gateway-bench-'));
   cpSync(resolve(values.policies), folder, { recursive: true });
-  const product = join(folder, 'product-ingest.xml');
+  const product = join(folder, POLICY_FILE_NAMES.product(APIM_NAMES.product));
   if (existsSync(product))
     writeFileSync(
       product,
@@ -241,12 +241,12 @@ async function main(): Promise<void> {
     const body = JSON.stringify(count === 1 ? events[0] : events);
     const direct = {
       'content-type': 'application/json',
-      'x-functions-key': config.namedValues['ingest-function-key']!,
+      'x-functions-key': config.namedValues[NAMED_VALUES.ingestFunctionKey]!,
     };
     const viaGateway = {
       'content-type': 'application/json',
       'ocp-apim-subscription-key': config.subscriptions[0]!.primaryKey,
-      authorization: config.namedValues['basic-auth-header']!,
+      authorization: config.namedValues[NAMED_VALUES.basicAuthHeader]!,
     };
     const backendPath = `${new URL(backend.url).pathname}/events`;
     await load(backend.url, backendPath, direct, body, warmup, connections);

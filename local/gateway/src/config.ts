@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { APIM_NAMES, PIPELINE_NAMES } from '@pipeline/schemas';
 
 /** An API as the infrastructure defines it: its path suffix, subscription setting and operations. */
 export interface ApiDefinition {
@@ -35,24 +36,33 @@ export interface SubscriptionConfig {
   readonly startedAt?: string;
 }
 
-/** The ingest API as the team agreed it: `POST <gateway>/ingest/events`, subscription required. */
+/**
+ * The ingest API as the infrastructure creates it (the contract's APIM_NAMES, schemas/src/names.ts):
+ * `POST <gateway>/ingest/events`, subscription required.
+ */
 export const INGEST_API: ApiDefinition = {
-  id: 'ingest',
-  path: 'ingest',
+  id: APIM_NAMES.api,
+  path: APIM_NAMES.apiPath,
   subscriptionRequired: true,
-  operations: [{ id: 'post-events', method: 'POST', urlTemplate: '/events' }],
+  operations: [
+    {
+      id: APIM_NAMES.operation,
+      method: APIM_NAMES.operationMethod,
+      urlTemplate: APIM_NAMES.operationUrlTemplate,
+    },
+  ],
 };
 
-export const INGEST_PRODUCT: ProductDefinition = { id: 'ingest', apis: ['ingest'] };
+export const INGEST_PRODUCT: ProductDefinition = { id: APIM_NAMES.product, apis: [APIM_NAMES.api] };
 
 /** The backend entity id the API policy names; locally it points at the functions host. */
-export const INGEST_BACKEND_ID = 'ingest-function';
+export const INGEST_BACKEND_ID = APIM_NAMES.backend;
 
 /** The named values the policy files use (created by the infrastructure, two of them Key Vault-backed). */
 export const NAMED_VALUES = {
-  basicAuthHeader: 'basic-auth-header',
-  ingestFunctionKey: 'ingest-function-key',
-  dashboardOrigin: 'dashboard-origin',
+  basicAuthHeader: APIM_NAMES.namedValues.basicAuthHeader,
+  ingestFunctionKey: APIM_NAMES.namedValues.functionKey,
+  dashboardOrigin: APIM_NAMES.namedValues.dashboardOrigin,
 } as const;
 
 /** The gitignored file the local stack keeps: named values and subscriptions, mirroring Azure. */
@@ -84,7 +94,10 @@ export function basicAuthHeaderValue(user: string, password: string): string {
 
 /** Builds a local config with random secrets for whatever the caller does not supply. */
 export function createLocalGatewayConfig(input: LocalConfigInput = {}): LocalGatewayConfig {
-  const basicAuth = input.basicAuth ?? { user: 'producer', password: randomBytes(18).toString('base64url') };
+  const basicAuth = input.basicAuth ?? {
+    user: PIPELINE_NAMES.basicAuthUser,
+    password: randomBytes(18).toString('base64url'),
+  };
   return {
     namedValues: {
       [NAMED_VALUES.basicAuthHeader]: basicAuthHeaderValue(basicAuth.user, basicAuth.password),
@@ -93,7 +106,7 @@ export function createLocalGatewayConfig(input: LocalConfigInput = {}): LocalGat
     },
     subscriptions: [
       {
-        id: 'producer',
+        id: APIM_NAMES.subscription,
         product: INGEST_PRODUCT.id,
         primaryKey: input.subscription?.primaryKey ?? randomKey(),
         secondaryKey: input.subscription?.secondaryKey ?? randomKey(),

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { POLICY_FILE_NAMES } from '@pipeline/schemas';
 import type { ApiDefinition, ProductDefinition } from './config';
 import {
   compileDocument,
@@ -22,12 +23,8 @@ export interface PolicySet {
   readonly files: readonly string[];
 }
 
-export const policyFileNames = {
-  global: () => 'global.xml',
-  product: (productId: string) => `product-${productId}.xml`,
-  api: (apiId: string) => `api-${apiId}.xml`,
-  operation: (apiId: string, operationId: string) => `operation-${apiId}-${operationId}.xml`,
-};
+/** The policy files' naming rule: the contract's (schemas/src/names.ts), the one cdktf deploys by. */
+export const policyFileNames = POLICY_FILE_NAMES;
 
 /**
  * Reads every `*.xml` in the folder. Each file name must name a scope the gateway knows

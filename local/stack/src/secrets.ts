@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { PIPELINE_NAMES } from '@pipeline/schemas';
 
 /**
  * The local stack's generated secrets: the function key, the API subscription keys and the basic-auth
@@ -24,7 +25,7 @@ export function generateSecrets(): LocalSecrets {
       primaryKey: randomBytes(16).toString('hex'),
       secondaryKey: randomBytes(16).toString('hex'),
     },
-    basicAuth: { user: 'producer', password: randomKey(18) },
+    basicAuth: { user: PIPELINE_NAMES.basicAuthUser, password: randomKey(18) },
     eventHubs: generateEventHubsKey(),
   };
 }

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { PIPELINE_NAMES } from './provision';
+import { APP_SETTINGS, CONNECTIONS, PIPELINE_APP_SETTINGS } from '@pipeline/schemas';
 import type { LocalSecrets } from './secrets';
 
 /** Where the emulators listen and the keys they accept. */
@@ -32,22 +32,16 @@ export function functionsSettings(endpoints: Endpoints, secrets: LocalSecrets) {
     IsEncrypted: false,
     Values: {
       FUNCTIONS_WORKER_RUNTIME: 'node',
-      AzureWebJobsStorage: endpoints.hostStorageConnectionString,
-      PipelineStorage__blobServiceUri: endpoints.storage.blobServiceUri,
-      PipelineStorage__accountKey: endpoints.storage.accountKey,
-      EventHub__fullyQualifiedNamespace: endpoints.eventHubs.fullyQualifiedNamespace,
-      EventHub__sharedAccessKeyName: endpoints.eventHubs.keyName,
-      EventHub__sharedAccessKey: endpoints.eventHubs.key,
-      CosmosDb__accountEndpoint: endpoints.cosmos.accountEndpoint,
-      CosmosDb__accountKey: endpoints.cosmos.accountKey,
-      EVENTHUB_NAME: PIPELINE_NAMES.eventHub,
-      EVENTHUB_CONSUMER_GROUP: PIPELINE_NAMES.consumerGroup,
-      COSMOS_DATABASE: PIPELINE_NAMES.cosmosDatabase,
-      COSMOS_CONTAINER: PIPELINE_NAMES.cosmosContainer,
-      RAW_CONTAINER: PIPELINE_NAMES.containers.raw,
-      IMAGES_CONTAINER: PIPELINE_NAMES.containers.images,
-      DEADLETTER_CONTAINER: PIPELINE_NAMES.containers.deadLetters,
-      STATS_CACHE_MS: '2000',
+      [CONNECTIONS.hostStorage]: endpoints.hostStorageConnectionString,
+      [`${CONNECTIONS.storage}__blobServiceUri`]: endpoints.storage.blobServiceUri,
+      [`${CONNECTIONS.storage}__accountKey`]: endpoints.storage.accountKey,
+      [`${CONNECTIONS.eventHub}__fullyQualifiedNamespace`]: endpoints.eventHubs.fullyQualifiedNamespace,
+      [`${CONNECTIONS.eventHub}__sharedAccessKeyName`]: endpoints.eventHubs.keyName,
+      [`${CONNECTIONS.eventHub}__sharedAccessKey`]: endpoints.eventHubs.key,
+      [`${CONNECTIONS.cosmos}__accountEndpoint`]: endpoints.cosmos.accountEndpoint,
+      [`${CONNECTIONS.cosmos}__accountKey`]: endpoints.cosmos.accountKey,
+      ...PIPELINE_APP_SETTINGS,
+      [APP_SETTINGS.statsCacheMs]: '2000',
     },
     FunctionKeys: { default: secrets.functionKey },
   };
@@ -67,8 +61,8 @@ export function funcSettings(endpoints: Endpoints, secrets: LocalSecrets) {
     ...settings,
     Values: {
       ...settings.Values,
-      EventHub: endpoints.eventHubs.connectionString,
-      CosmosDb: `AccountEndpoint=${endpoints.cosmos.accountEndpoint};AccountKey=${endpoints.cosmos.accountKey};`,
+      [CONNECTIONS.eventHub]: endpoints.eventHubs.connectionString,
+      [CONNECTIONS.cosmos]: `AccountEndpoint=${endpoints.cosmos.accountEndpoint};AccountKey=${endpoints.cosmos.accountKey};`,
     },
     // Core Tools reads the port and CORS from "Host"; keys are not read from this file by `func`.
     Host: { CORS: '*' },

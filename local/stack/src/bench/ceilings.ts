@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { BlobServiceClient, RestError } from '@azure/storage-blob';
 import { replay, type ReplayOptions } from '@pipeline/producer';
-import type { TweetEvent } from '@pipeline/schemas';
+import { PIPELINE_NAMES, type TweetEvent } from '@pipeline/schemas';
 import type { RunningStack } from '../launcher';
 import { paths } from '../paths';
 import { startGatewayService } from '../services/gateway';
@@ -60,7 +60,7 @@ async function storeCeilings(stack: RunningStack, base: readonly TweetEvent[]) {
   // A container of its own, so the consumer's container holds only the pipeline's documents.
   const { container } = await stack.eventsContainer().database.containers.createIfNotExists({
     id: 'bench',
-    partitionKey: { paths: ['/id'] },
+    partitionKey: { paths: [PIPELINE_NAMES.partitionKey] },
   });
   const doc = { ...slimLike(base[0]!), storedAt: new Date().toISOString() };
   const upserts = await measured(stack.storage.cosmos.pid, (i) =>

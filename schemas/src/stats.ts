@@ -1,7 +1,13 @@
 /**
- * The JSON that GET /api/stats returns: the contract between the stats function and the dashboard page.
- * Plain types with no imports, so the server (Node) and the page (DOM) compile the same file.
+ * The JSON that GET /api/stats returns: the contract between the stats function
+ * (functions/src/functions/stats.ts), the dashboard page (functions/src/dashboard) and the smoke test
+ * (.github/scripts/src/stats-client.ts). Plain types and numbers with no imports, so the server (Node)
+ * and the page (DOM) compile the same file.
  */
+
+/** `GET /api/stats?latest=N`: N is an integer from 1 to MAX_LATEST; without it, DEFAULT_LATEST. */
+export const MAX_LATEST = 100;
+export const DEFAULT_LATEST = 20;
 
 export type ImageLabel = 'damage' | 'no_damage';
 
