@@ -3,3 +3,5 @@ export * from './cosmos';
 export * from './child-process';
 export * from './self-signed';
 export * from './process-stats';
+export * from './wait';
+export * from './blobs';
