@@ -1,7 +1,13 @@
 import { BlobServiceClient } from '@azure/storage-blob';
 import { CosmosClient, type Container } from '@azure/cosmos';
 import { HttpRequest, InvocationContext, type TriggerMetadata } from '@azure/functions';
-import { startAzurite, startCosmos, type RunningAzurite, type RunningCosmos } from '@pipeline/emulators';
+import {
+  listBlobNames as listContainerBlobNames,
+  startAzurite,
+  startCosmos,
+  type RunningAzurite,
+  type RunningCosmos,
+} from '@pipeline/emulators';
 import { closeClients } from '../src/lib/clients';
 
 export const CONTAINERS = { raw: 'raw-events', images: 'images', deadLetters: 'dead-letters' } as const;
@@ -49,10 +55,8 @@ export async function startTestServices(): Promise<TestServices> {
   };
 }
 
-export async function listBlobNames(blobs: BlobServiceClient, container: string): Promise<string[]> {
-  const names: string[] = [];
-  for await (const blob of blobs.getContainerClient(container).listBlobsFlat()) names.push(blob.name);
-  return names.sort();
+export function listBlobNames(blobs: BlobServiceClient, container: string): Promise<string[]> {
+  return listContainerBlobNames(blobs.getContainerClient(container));
 }
 
 export function postRequest(

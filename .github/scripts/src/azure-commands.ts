@@ -7,13 +7,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { setTimeout as delay } from 'node:timers/promises';
 import { lastErrorLine, parseJsonOutput, processRunner } from './command-runner';
 import { deployZip } from './deploy-zip';
 import { setFunctionKey } from './function-key';
 import { annotation, setOutput } from './github';
 import { PIPELINE_DEFAULTS } from './pipeline-names';
 import { renderChecklist, runPreflight } from './preflight';
+import { sleep } from '@pipeline/emulators';
 
 export interface AzureCommandIo {
   readonly stdout: (text: string) => void;
@@ -56,8 +56,6 @@ function retryPolicy(values: Record<string, string | boolean | undefined>) {
     maxDelayMs: count(values, 'max-delay', 120, 0) * 1000,
   };
 }
-
-const sleep = (ms: number) => delay(ms).then(() => undefined);
 
 export async function deployZipCommand(args: readonly string[], io: AzureCommandIo): Promise<number> {
   const { values } = parseArgs({

@@ -39,6 +39,11 @@ export interface PollOptions {
   readonly intervalMs?: number;
   /** An error that waiting cannot heal (a 401, a bad URL): stop at once instead of at the deadline. */
   readonly isPermanent?: (error: unknown) => boolean;
+  /**
+   * Let every error the probe throws propagate at once: for probes whose failure is a real failure
+   * (a query against a service known to be up), not a sign of "not yet".
+   */
+  readonly rethrow?: boolean;
   readonly signal?: AbortSignal;
 }
 
@@ -49,8 +54,9 @@ export type PollResult<T> =
 /**
  * Calls `probe` until it returns a value (neither `undefined` nor `false`) or the deadline passes. A
  * thrown error counts as "not yet" (a service still starting refuses connections) unless
- * `isPermanent` says otherwise. The probe runs at least once, and once more at the deadline, so a
- * state reached during the last pause is not missed. Never throws, except for an abort.
+ * `isPermanent` or `rethrow` says otherwise. The probe runs at least once, and once more at the
+ * deadline, so a state reached during the last pause is not missed. Throws only for an abort or with
+ * `rethrow`.
  */
 export async function poll<T>(probe: Probe<T>, options: PollOptions): Promise<PollResult<T>> {
   const deadline = Date.now() + options.timeoutMs;
@@ -62,6 +68,7 @@ export async function poll<T>(probe: Probe<T>, options: PollOptions): Promise<Po
       const value = await probe();
       if (value !== undefined && value !== false) return { ok: true, value };
     } catch (error) {
+      if (options.rethrow) throw error;
       if (options.isPermanent?.(error)) return { ok: false, reason: 'permanent', lastError: error };
       lastError = error;
     }

@@ -75,6 +75,18 @@ describe('poll and waitFor', () => {
     expect(pollFailure('stats', 10_000, result)).toBe('gave up waiting for stats: 401 Unauthorized');
   });
 
+  it('lets a probe error through at once with rethrow', async () => {
+    let calls = 0;
+    const failing = () => {
+      calls++;
+      throw new Error('query failed');
+    };
+    await expect(poll(failing, { timeoutMs: 10_000, intervalMs: 5, rethrow: true })).rejects.toThrow(
+      'query failed',
+    );
+    expect(calls).toBe(1);
+  });
+
   it('names what it waited for, how long, and the last error when it throws', async () => {
     await expect(
       waitFor(

@@ -2,6 +2,7 @@ import { EventHubConsumerClient } from '@azure/event-hubs';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { parseArchive } from '@pipeline/schemas';
 import { PIPELINE_NAMES, type RunningStack } from '@pipeline/stack';
+import { listBlobNames, poll } from '@pipeline/emulators';
 
 /** What the stores hold at the end of a scenario, compared with the ids the API accepted. */
 export interface StoreAudit {
@@ -38,10 +39,8 @@ export function compareIds(
 }
 
 async function blobNames(stack: RunningStack, container: string): Promise<string[]> {
-  const names: string[] = [];
   const client = BlobServiceClient.fromConnectionString(stack.storage.azurite.connectionString);
-  for await (const blob of client.getContainerClient(container).listBlobsFlat()) names.push(blob.name);
-  return names;
+  return listBlobNames(client.getContainerClient(container));
 }
 
 /** The event ids of every request archive (`yyyy/mm/dd/<sha256>.ndjson`), line by line. */
@@ -104,12 +103,10 @@ export async function auditUntilComplete(
   accepted: readonly string[],
   timeoutMs: number,
 ): Promise<StoreAudit> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const audit = await auditStores(stack, accepted);
-    if (audit.lost.length === 0 || Date.now() >= deadline) return audit;
-    await new Promise((resolve) => setTimeout(resolve, 5_000));
-  }
+  let audit: StoreAudit | undefined;
+  const complete = async () => (audit = await auditStores(stack, accepted)).lost.length === 0;
+  await poll(complete, { timeoutMs, intervalMs: 5_000, rethrow: true });
+  return audit!;
 }
 
 /** How many events the hub holds over all partitions (retention keeps them all for the suite's runs). */
