@@ -38,4 +38,21 @@ export default tseslint.config(
       '@typescript-eslint/unbound-method': 'off',
     },
   },
+  {
+    // Issue 17: no source function over ~150 lines (tests are exempt: a describe block is long by nature).
+    files: ['**/src/**/*.ts'],
+    rules: { 'max-lines-per-function': ['error', { max: 150, IIFEs: true }] },
+  },
+  {
+    // Still over the limit (decision KIT-1): cdktf constructors that wire many resources, two functions
+    // of the functions host's hot path. Remove a file from this list once split.
+    files: [
+      'cdktf/src/bootstrap-stack.ts',
+      'cdktf/src/constructs/api-management.ts',
+      'cdktf/src/pipeline-stack.ts',
+      'local/functions-host/src/event-hub-trigger.ts',
+      'local/functions-host/src/host.ts',
+    ],
+    rules: { 'max-lines-per-function': 'off' },
+  },
 );

@@ -47,6 +47,24 @@ describe('processBatch (pure)', () => {
     });
   });
 
+  it('keeps an event whose counts are unknown: absent on the hub event and in the document, never null', () => {
+    const { retweets: _r, likes: _l, ...source } = tweetEvent(7);
+    const hub = toHubEvent(
+      source,
+      imageBlobOf(source),
+      { blob: `2017/08/25/${'c'.repeat(64)}.ndjson`, line: 0 },
+      now,
+    );
+    expect(Object.keys(hub)).not.toContain('retweets');
+    expect(Object.keys(hub)).not.toContain('likes');
+    expect(hub.replies).toBe(source.replies);
+    const { documents, deadLetters } = processBatch([Buffer.from(JSON.stringify(hub))], positions(1), now);
+    expect(deadLetters).toEqual([]);
+    expect(documents[0]).not.toHaveProperty('retweets');
+    expect(documents[0]).not.toHaveProperty('likes');
+    expect(documents[0]).toHaveProperty('replies', source.replies);
+  });
+
   it('accepts messages as objects, JSON strings or UTF-8 bytes', () => {
     const [a, b, c] = [hubEvent(1), hubEvent(2), hubEvent(3)];
     const { documents } = processBatch(

@@ -47,6 +47,11 @@ describe('formatting', () => {
     expect(countOf(1200, 'reply', 'replies')).toBe('1,200 replies');
   });
 
+  it('shows an absent count as unknown, never as zero', () => {
+    expect(countOf(undefined, 'like')).toBe('likes unknown');
+    expect(countOf(undefined, 'reply', 'replies')).toBe('replies unknown');
+  });
+
   it('formats durations in the unit a person reads fastest', () => {
     expect(formatDuration(null)).toBe('—');
     expect(formatDuration(NaN)).toBe('—');

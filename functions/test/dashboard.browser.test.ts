@@ -5,7 +5,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { EventHubProducerClient } from '@azure/event-hubs';
-import { spawnNodeUntilReady, stopChild } from '@pipeline/emulators';
+import { poll, spawnNodeUntilReady, stopChild } from '@pipeline/emulators';
 import { startEmulator, type RunningEmulator } from '@pipeline/eventhubs-emulator';
 import type { ChildProcess } from 'node:child_process';
 import type { TweetEvent } from '@pipeline/schemas';
@@ -116,14 +116,14 @@ describe('dashboard in chromium, served by the local Functions host', () => {
   }
 
   async function waitForStats(done: (stats: Stats) => boolean, what: string): Promise<Stats> {
-    const deadline = Date.now() + 45_000;
-    for (;;) {
-      const stats = await statsFromEndpoint();
-      if (done(stats)) return stats;
-      if (Date.now() > deadline)
-        throw new Error(`timed out waiting for ${what}: ${JSON.stringify(stats.totals)}`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    let last: Stats | undefined;
+    const probe = async () => {
+      last = await statsFromEndpoint();
+      return done(last) && last;
+    };
+    const result = await poll(probe, { timeoutMs: 45_000, intervalMs: 250, rethrow: true });
+    if (!result.ok) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(last?.totals)}`);
+    return result.value;
   }
 
   const text = (page: Page, stat: string) => page.locator(`[data-stat="${stat}"]`).first().innerText();

@@ -4,6 +4,7 @@ import { HttpRequest, InvocationContext, type TriggerMetadata } from '@azure/fun
 import {
   provisionContainers,
   provisionCosmosContainer,
+  listBlobNames as listContainerBlobNames,
   startAzurite,
   startCosmos,
   type RunningAzurite,
@@ -55,10 +56,8 @@ export async function startTestServices(): Promise<TestServices> {
   };
 }
 
-export async function listBlobNames(blobs: BlobServiceClient, container: string): Promise<string[]> {
-  const names: string[] = [];
-  for await (const blob of blobs.getContainerClient(container).listBlobsFlat()) names.push(blob.name);
-  return names.sort();
+export function listBlobNames(blobs: BlobServiceClient, container: string): Promise<string[]> {
+  return listContainerBlobNames(blobs.getContainerClient(container));
 }
 
 export function postRequest(

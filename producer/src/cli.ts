@@ -275,6 +275,14 @@ async function prepareCommand(args: readonly string[], io: CliIo): Promise<numbe
     `prepare: ${summary.rowsRead} rows read from ${summary.tweets} (${summary.encoding}), ${summary.eventsWritten} events written (${summary.eventsWithImage} with an image of ${summary.images.found}), ` +
       `${summary.rowsSkipped} rows skipped${skipped ? ` (${skipped})` : ''}, ${summary.images.skipped} image files skipped, ${summary.durationMs} ms\n`,
   );
+  if (summary.eventsWithUnknownCounts) {
+    const reasons = Object.entries(summary.unknownCountsByReason)
+      .map(([reason, n]) => `${reason}: ${n}`)
+      .join(', ');
+    io.stderr.write(
+      `prepare: ${summary.eventsWithUnknownCounts} events kept with a count unknown (${reasons})\n`,
+    );
+  }
   for (const row of summary.skippedRows.slice(0, 10))
     io.stderr.write(`  line ${row.line}: ${row.reason}: ${row.message}\n`);
   for (const file of summary.images.skippedFiles.slice(0, 10))

@@ -6,15 +6,22 @@ import type { ByteSource } from './byte-source';
 import { EventChecker } from './checker';
 import { pairImageIndex, type ImageFile, type ImageStore, type SkippedImage } from './images';
 import { openPrepareInputs } from './inputs';
-import { detectEncoding, readTweets, type CsvEncoding, type SkipReason } from './tweets';
+import {
+  detectEncoding,
+  readTweets,
+  type CsvEncoding,
+  type SkipReason,
+  type UnknownCountReason,
+} from './tweets';
 
 /**
  * The version of what prepare writes for given inputs. Bump it with any change that alters the NDJSON
  * of the same source files (ids, pairing, fields, skipping rules): prepared datasets are cached under
  * it (the replay workflow's dataset cache), so an old cache entry is never replayed as new output.
  * test/prepare-version.test.ts pins the committed sample's output to this number.
+ * 2: a row with an empty or unreadable count is kept with that count absent (1 skipped it).
  */
-export const PREPARE_VERSION = 1;
+export const PREPARE_VERSION = 2;
 
 export interface PrepareOptions {
   /**
@@ -57,6 +64,10 @@ export interface PrepareSummary {
   readonly skippedByReason: Partial<Record<SkipReason, number>>;
   /** The first 100 skipped rows, with their line in the CSV. */
   readonly skippedRows: readonly SkippedRow[];
+  /** Events written with at least one count absent (its cell empty or unreadable): kept, count unknown. */
+  readonly eventsWithUnknownCounts: number;
+  /** Absent counts by reason, one per cell (a row with two empty counts adds 2 to `missing-count`). */
+  readonly unknownCountsByReason: Partial<Record<UnknownCountReason, number>>;
   readonly images: {
     readonly found: number;
     readonly skipped: number;
@@ -77,6 +88,8 @@ export class PrepareTally {
   eventsWithImage = 0;
   readonly skippedByReason: Partial<Record<SkipReason, number>> = {};
   readonly skippedRows: SkippedRow[] = [];
+  eventsWithUnknownCounts = 0;
+  readonly unknownCountsByReason: Partial<Record<UnknownCountReason, number>> = {};
   imagesFound = 0;
   imagesSkipped: readonly SkippedImage[] = [];
 
@@ -148,15 +161,16 @@ async function* buildEvents(
       continue;
     }
     seen.add(id);
+    // An absent count stays absent (unknown), never 0; the spreads keep the field order stable.
     const event: TweetEvent = {
       schemaVersion: 1,
       id,
       tweetId: row.tweetId,
       createdAt: row.createdAt,
       text: row.text,
-      retweets: row.retweets,
-      replies: row.replies,
-      likes: row.likes,
+      ...(row.retweets === undefined ? {} : { retweets: row.retweets }),
+      ...(row.replies === undefined ? {} : { replies: row.replies }),
+      ...(row.likes === undefined ? {} : { likes: row.likes }),
     };
     if (store && images.length) {
       const image = images[pairImageIndex(id, seed, images.length)]!;
@@ -178,6 +192,12 @@ async function* buildEvents(
     }
     tally.eventsWritten++;
     if (event.image) tally.eventsWithImage++;
+    if (record.unknownCounts) {
+      tally.eventsWithUnknownCounts++;
+      for (const { reason } of record.unknownCounts) {
+        tally.unknownCountsByReason[reason] = (tally.unknownCountsByReason[reason] ?? 0) + 1;
+      }
+    }
     yield { event, json: JSON.stringify(event) };
   }
 }
@@ -238,6 +258,8 @@ export async function prepare(options: PrepareOptions): Promise<PrepareSummary> 
     rowsSkipped: tally.rowsSkipped,
     skippedByReason: tally.skippedByReason,
     skippedRows: tally.skippedRows,
+    eventsWithUnknownCounts: tally.eventsWithUnknownCounts,
+    unknownCountsByReason: tally.unknownCountsByReason,
     images: {
       found: tally.imagesFound,
       skipped: tally.imagesSkipped.length,

@@ -12,14 +12,27 @@ export type CsvEncoding = 'utf-8' | 'latin1';
 export const TWEET_COLUMNS = ['ID', 'Time', 'Tweet', 'Retweets', 'Replies', 'Likes'] as const;
 type TweetColumn = (typeof TWEET_COLUMNS)[number];
 
+/** A count column: absent from the row when its cell is empty or unreadable. */
+export type CountField = 'retweets' | 'replies' | 'likes';
+
+/** Why a count is absent from a kept row (the row itself is kept: a tweet without a count is a tweet). */
+export type UnknownCountReason = 'missing-count' | 'invalid-count';
+
 /** A row that passed the field checks, with typed values. */
 export interface TweetRow {
   readonly tweetId: string;
   readonly createdAt: string;
   readonly text: string;
-  readonly retweets: number;
-  readonly replies: number;
-  readonly likes: number;
+  /** Absent when the cell is empty or not a count: unknown, never zero. */
+  readonly retweets?: number;
+  readonly replies?: number;
+  readonly likes?: number;
+}
+
+/** A count the row does not carry, and why (counted in prepare's summary; the row is still written). */
+export interface UnknownCount {
+  readonly column: 'Retweets' | 'Replies' | 'Likes';
+  readonly reason: UnknownCountReason;
 }
 
 /** Why a row was skipped: a stable key for counting, and a sentence for people. */
@@ -36,13 +49,12 @@ export type SkipReason =
   | 'missing-time'
   | 'invalid-time'
   | 'missing-text'
-  | 'missing-count'
-  | 'invalid-count'
   | 'duplicate'
   | 'invalid-event';
 
 export type TweetRecord =
-  { readonly line: number; readonly row: TweetRow } | { readonly line: number; readonly problem: RowProblem };
+  | { readonly line: number; readonly row: TweetRow; readonly unknownCounts?: readonly UnknownCount[] }
+  | { readonly line: number; readonly problem: RowProblem };
 
 /**
  * Chooses the encoding: the whole file is checked as UTF-8 in a streaming pass (constant memory; a
@@ -161,6 +173,12 @@ const TWEET_ID = /^[0-9]{1,20}$/;
 // pandas writes an integer column holding a missing value as floats ("12.0").
 const COUNT = /^([0-9]{1,10})(?:\.0+)?$/;
 
+const COUNT_COLUMNS = [
+  ['Retweets', 'retweets'],
+  ['Replies', 'replies'],
+  ['Likes', 'likes'],
+] as const;
+
 function toRow(record: string[], columns: Record<TweetColumn, number>, line: number): TweetRecord {
   const field = (column: TweetColumn) => record[columns[column]] ?? '';
   const fail = (reason: SkipReason, message: string): TweetRecord => ({ line, problem: { reason, message } });
@@ -184,15 +202,15 @@ function toRow(record: string[], columns: Record<TweetColumn, number>, line: num
   const text = field('Tweet');
   if (!text.trim()) return fail('missing-text', 'Tweet is empty');
 
-  const counts: number[] = [];
-  for (const column of ['Retweets', 'Replies', 'Likes'] as const) {
+  // A count is context, not identity: the id, time and text make the event (and its id), so an
+  // empty or unreadable count leaves the field absent (unknown) instead of dropping the tweet.
+  const row: { -readonly [K in keyof TweetRow]: TweetRow[K] } = { tweetId, createdAt, text };
+  const unknownCounts: UnknownCount[] = [];
+  for (const [column, key] of COUNT_COLUMNS) {
     const raw = field(column).trim();
-    if (!raw) return fail('missing-count', `${column} is empty`);
-    const match = COUNT.exec(raw);
-    if (!match)
-      return fail('invalid-count', `${column} ${JSON.stringify(raw)} is not a non-negative integer`);
-    counts.push(Number(match[1]));
+    const match = raw ? COUNT.exec(raw) : null;
+    if (match) row[key] = Number(match[1]);
+    else unknownCounts.push({ column, reason: raw ? 'invalid-count' : 'missing-count' });
   }
-  const [retweets, replies, likes] = counts as [number, number, number];
-  return { line, row: { tweetId, createdAt, text, retweets, replies, likes } };
+  return unknownCounts.length ? { line, row, unknownCounts } : { line, row };
 }

@@ -12,6 +12,9 @@ import { PREPARE_VERSION } from '../src';
  */
 const FINGERPRINTS: Readonly<Record<number, string>> = {
   1: 'a2e49a6e48eca46e9992887fc68971f10e8fe79f0ad08bbb192ab3bc4c90bddd',
+  // 2 keeps rows with an empty count, which the sample has none of: same bytes, yet a new version,
+  // because the real Kaggle files do have such rows (a cached v1 dataset lacks those tweets).
+  2: 'a2e49a6e48eca46e9992887fc68971f10e8fe79f0ad08bbb192ab3bc4c90bddd',
 };
 
 it('pins the committed sample output to PREPARE_VERSION (bump the version when the output changes)', async () => {

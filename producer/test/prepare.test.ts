@@ -94,14 +94,17 @@ describe('prepare on crafted edge cases', () => {
     const rows = [
       '0,901234567890123456,2017-08-25 20:05:00,"Flooding on Main St, Houston",1,2,3', // line 2
       '1,901234567890123457,8/26/2017 3:07,"Line one\nline two ""quoted""",0,0,0', // lines 3-4
-      '2,901234567890123458,2017-08-27 01:00:00,Stay safe 🙏🌀 #Harvey,5,,7', // 5: missing count
+      '2,901234567890123458,2017-08-27 01:00:00,Stay safe 🙏🌀 #Harvey,5,,7', // 5: kept, replies unknown
       '3,901234567890123456,2017-08-25 20:05:00,"Flooding on Main St, Houston",1,2,3', // 6: duplicate of line 2
       '4,9.01234567890123e+17,2017-08-25 20:05:00,float id,1,1,1', // 7: id lost its precision
       '5,901234567890123459,2017-02-30 10:00:00,no such day,1,1,1', // 8: invalid time
       '6,901234567890123460,2017-08-28 10:00:00,,1,1,1', // 9: missing text
       '7,901234567890123461,2017-08-28 10:00:00,unquoted, comma,1,1,1', // 10: one field too many
       '8,901234567890123462,2017-08-29 12:30:00,counts from pandas,2.0,0.0,11.0', // 11
-      '9,901234567890123463,2017-08-29 12:30:00,negative,-1,0,0', // 12: invalid count
+      '9,901234567890123463,2017-08-29 12:30:00,negative,-1,0,0', // 12: kept, retweets unreadable
+      '10,901234567890123464,2017-08-30 09:00:00,no counts at all,,,', // 13: kept, every count unknown
+      '11,,2017-08-30 09:00:00,no id,1,1,1', // 14: missing id
+      '12,901234567890123465,,no time,1,1,1', // 15: missing time
     ];
     csv = join(dir, 'edge.csv');
     await writeFile(csv, header + rows.join('\r\n') + '\r\n');
@@ -116,11 +119,11 @@ describe('prepare on crafted edge cases', () => {
     ]);
   });
 
-  it('writes the exact events and reports every skipped row with its line and reason', async () => {
+  it('writes the exact events, keeps a tweet with a count absent, and reports every skipped row with its line and reason', async () => {
     const out = join(dir, 'edge.ndjson');
     const summary = await prepare({ tweets: csv, images, out, seed: 'edge' });
     const events = await readEvents(out);
-    const expected = [
+    const expected: Omit<TweetEvent, 'schemaVersion' | 'id'>[] = [
       {
         tweetId: '901234567890123456',
         createdAt: '2017-08-25T20:05:00Z',
@@ -137,6 +140,14 @@ describe('prepare on crafted edge cases', () => {
         replies: 0,
         likes: 0,
       },
+      // The empty Replies cell: the tweet is kept, replies absent (unknown), not 0.
+      {
+        tweetId: '901234567890123458',
+        createdAt: '2017-08-27T01:00:00Z',
+        text: 'Stay safe 🙏🌀 #Harvey',
+        retweets: 5,
+        likes: 7,
+      },
       {
         tweetId: '901234567890123462',
         createdAt: '2017-08-29T12:30:00Z',
@@ -145,34 +156,49 @@ describe('prepare on crafted edge cases', () => {
         replies: 0,
         likes: 11,
       },
+      {
+        tweetId: '901234567890123463',
+        createdAt: '2017-08-29T12:30:00Z',
+        text: 'negative',
+        replies: 0,
+        likes: 0,
+      },
+      { tweetId: '901234567890123464', createdAt: '2017-08-30T09:00:00Z', text: 'no counts at all' },
     ];
-    expect(events.map(({ image: _image, ...rest }) => rest)).toEqual(
-      expected.map((row) => ({ schemaVersion: 1, id: deriveEventId(row), ...row })),
-    );
+    const written = events.map(({ image: _image, ...rest }) => rest);
+    expect(written).toEqual(expected.map((row) => ({ schemaVersion: 1, id: deriveEventId(row), ...row })));
+    // Absent, not null: the contract has no null counts, and every kept event passes it.
+    expect(JSON.stringify(written[2])).not.toContain('replies');
+    for (const event of events) expect(validateTweetEvent(event).ok).toBe(true);
     for (const event of events) {
       expect(['damage', 'no_damage']).toContain(event.image!.label);
       expect(Buffer.from(event.image!.data, 'base64').subarray(0, 4)).toEqual(JPEG_BYTES.subarray(0, 4));
     }
     expect(summary.skippedByReason).toEqual({
-      'missing-count': 1,
       duplicate: 1,
       'invalid-id': 1,
       'invalid-time': 1,
       'missing-text': 1,
       'field-count': 1,
-      'invalid-count': 1,
+      'missing-id': 1,
+      'missing-time': 1,
     });
     expect(summary.skippedRows.map((r) => [r.line, r.reason])).toEqual([
-      [5, 'missing-count'],
       [6, 'duplicate'],
       [7, 'invalid-id'],
       [8, 'invalid-time'],
       [9, 'missing-text'],
       [10, 'field-count'],
-      [12, 'invalid-count'],
+      [14, 'missing-id'],
+      [15, 'missing-time'],
     ]);
-    expect(summary.skippedRows[0]!.message).toBe('Replies is empty');
-    expect(summary).toMatchObject({ rowsRead: 10, eventsWritten: 3, rowsSkipped: 7 });
+    expect(summary).toMatchObject({
+      rowsRead: 13,
+      eventsWritten: 6,
+      rowsSkipped: 7,
+      eventsWithUnknownCounts: 3,
+      unknownCountsByReason: { 'missing-count': 4, 'invalid-count': 1 },
+    });
     expect(summary.images.found).toBe(3);
     expect(summary.images.skippedFiles.map((f) => [f.relative, f.reason])).toEqual([
       ['test/damage/not-a-location.jpeg', 'malformed-name'],

@@ -28,9 +28,10 @@ export interface LatestTweet {
   readonly tweetId: string;
   readonly createdAt: string;
   readonly text: string;
-  readonly retweets: number;
-  readonly replies: number;
-  readonly likes: number;
+  /** Absent when the source row had no count: the dashboard shows it as unknown, never as 0. */
+  readonly retweets?: number;
+  readonly replies?: number;
+  readonly likes?: number;
   readonly image?: ImageSummary;
   readonly storedAt: string;
 }

@@ -58,6 +58,18 @@ describe('validateTweetEvent', () => {
     expect(errorsOf(missing)).toEqual([{ path: '$.text', message: 'is required' }]);
   });
 
+  it('accepts an event without a count (unknown), yet refuses a null or negative count', () => {
+    const { retweets: _r, replies: _p, likes: _l, ...noCounts } = validEvent();
+    expect(validateTweetEvent(noCounts).ok).toBe(true);
+    const { likes: _likes, ...noLikes } = validEvent();
+    expect(validateTweetEvent(noLikes).ok).toBe(true);
+    expect(errorsOf({ ...validEvent(), likes: null })).toContainEqual({
+      path: '$.likes',
+      message: 'must be integer',
+    });
+    expect(errorsOf({ ...validEvent(), replies: -1 })).toHaveLength(1);
+  });
+
   it('names an extra field by its own path', () => {
     expect(errorsOf({ ...validEvent(), sentiment: 'sad' })).toEqual([
       { path: '$.sentiment', message: 'is not allowed' },
@@ -133,6 +145,8 @@ describe('validateHubEvent', () => {
       ingestedAt: '2026-11-28T12:00:00.000Z',
     };
     expect(validateHubEvent(v2).ok).toBe(true);
+    const { retweets: _r, replies: _p, likes: _l, ...noCounts } = v2;
+    expect(validateHubEvent(noCounts).ok).toBe(true);
     expect(validateHubEvent({ ...v2, rawLine: 100 }).ok).toBe(false);
     const { rawLine: _line, ...v1 } = { ...v2, schemaVersion: 1, rawBlob: `2017/08/25/${rest.id}.json` };
     const result = validateHubEvent(v1);

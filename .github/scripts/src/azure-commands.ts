@@ -7,7 +7,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { setTimeout as delay } from 'node:timers/promises';
 import { lastErrorLine, parseJsonOutput, processRunner } from './command-runner';
 import { deployZip } from './deploy-zip';
 import { setFunctionKey } from './function-key';
@@ -15,6 +14,7 @@ import { annotation, setOutput } from './github';
 import { PIPELINE_DEFAULTS } from './pipeline-names';
 import { PIPELINE_NAMES } from '@pipeline/schemas';
 import { renderChecklist, runPreflight } from './preflight';
+import { sleep } from '@pipeline/emulators';
 
 export interface AzureCommandIo {
   readonly stdout: (text: string) => void;
@@ -57,8 +57,6 @@ function retryPolicy(values: Record<string, string | boolean | undefined>) {
     maxDelayMs: count(values, 'max-delay', 120, 0) * 1000,
   };
 }
-
-const sleep = (ms: number) => delay(ms).then(() => undefined);
 
 export async function deployZipCommand(args: readonly string[], io: AzureCommandIo): Promise<number> {
   const { values } = parseArgs({

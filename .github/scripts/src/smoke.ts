@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { poll } from '@pipeline/emulators';
 import { type ApiCredentials, type ProducerRunner, runProducer } from './producer';
 import { fetchStats, MAX_LATEST, StatsError, type StatsEndpoint, type StatsSnapshot } from './stats-client';
 
@@ -68,16 +69,18 @@ export async function runSmoke(
   const ids = events.map((e) => e.id);
 
   log(`smoke: waiting for ${options.stats.url} to answer`);
-  const before = await pollUntil(
-    () => fetchStats(options.stats),
-    options.warmupTimeoutMs,
-    options.pollIntervalMs,
-  );
+  const before = await poll(() => fetchStats(options.stats), {
+    timeoutMs: options.warmupTimeoutMs,
+    intervalMs: options.pollIntervalMs,
+    // Wrong credentials or a bad URL do not heal by waiting; a cold or still-deploying app does.
+    isPermanent: (error) =>
+      error instanceof StatsError && error.status !== undefined && [400, 401, 403].includes(error.status),
+  });
   if (!before.ok) {
     return {
       ok: false,
       failure: 'stats-unreachable',
-      message: `the stats endpoint did not answer within ${options.warmupTimeoutMs / 1000} s: ${before.error}`,
+      message: `the stats endpoint did not answer within ${options.warmupTimeoutMs / 1000} s: ${messageOf(before.lastError)}`,
       ids,
       arrived: [],
       missing: ids,
@@ -129,8 +132,7 @@ export async function runSmoke(
     const arrived = new Set<string>();
     let last: StatsSnapshot = before.value;
     let lastError: string | undefined;
-    const deadline = sent + options.arrivalTimeoutMs;
-    for (;;) {
+    const allStored = async () => {
       try {
         last = await fetchStats(options.stats);
         lastError = undefined;
@@ -139,12 +141,15 @@ export async function runSmoke(
         }
         log(`smoke: ${arrived.size}/${wanted.size} stored`);
       } catch (error) {
-        lastError = error instanceof Error ? error.message : String(error);
+        lastError = messageOf(error);
         log(`smoke: stats failed (${lastError}); retrying`);
       }
-      if (arrived.size === wanted.size || Date.now() >= deadline) break;
-      await sleep(Math.min(options.pollIntervalMs, Math.max(0, deadline - Date.now())));
-    }
+      return arrived.size === wanted.size;
+    };
+    await poll(allStored, {
+      timeoutMs: Math.max(0, sent + options.arrivalTimeoutMs - Date.now()),
+      intervalMs: options.pollIntervalMs,
+    });
     const missing = ids.filter((id) => !arrived.has(id));
     const deadLetters =
       before.value.deadLetters && last.deadLetters
@@ -208,24 +213,6 @@ export async function readFirstEvents(path: string, count: number): Promise<{ id
   return events;
 }
 
-async function pollUntil<T>(
-  attempt: () => Promise<T>,
-  timeoutMs: number,
-  intervalMs: number,
-): Promise<{ ok: true; value: T } | { ok: false; error: string }> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return { ok: true, value: await attempt() };
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      // Wrong credentials or a bad URL do not heal by waiting; a cold or still-deploying app does.
-      const permanent =
-        error instanceof StatsError && error.status !== undefined && [400, 401, 403].includes(error.status);
-      if (permanent || Date.now() >= deadline) return { ok: false, error: message };
-    }
-    await sleep(Math.min(intervalMs, Math.max(0, deadline - Date.now())));
-  }
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -62,9 +62,10 @@ export function toHubEvent(
     tweetId: event.tweetId,
     createdAt: event.createdAt,
     text: event.text,
-    retweets: event.retweets,
-    replies: event.replies,
-    likes: event.likes,
+    // An absent count stays absent (unknown), never undefined on the wire (AMQP would encode a null).
+    ...(event.retweets === undefined ? {} : { retweets: event.retweets }),
+    ...(event.replies === undefined ? {} : { replies: event.replies }),
+    ...(event.likes === undefined ? {} : { likes: event.likes }),
     rawBlob: raw.blob,
     rawLine: raw.line,
     ingestedAt: ingestedAt.toISOString(),

@@ -13,8 +13,10 @@ export function formatCount(value: number | CappedCount): string {
   return `${value.capped ? '≥ ' : ''}${NUMBER.format(value.count)}`;
 }
 
-/** `1 like`, `2 likes`, `1,200 likes`. */
-export function countOf(value: number, singular: string, plural = `${singular}s`): string {
+/** `1 like`, `2 likes`, `1,200 likes`; `likes unknown` when the event has no count. */
+export function countOf(value: number | undefined, singular: string, plural = `${singular}s`): string {
+  // An event may lack a count (an empty cell in the source): unknown is not zero.
+  if (value === undefined || value === null) return `${plural} unknown`;
   return `${formatCount(value)} ${value === 1 ? singular : plural}`;
 }
 

@@ -4,3 +4,5 @@ export * from './child-process';
 export * from './self-signed';
 export * from './process-stats';
 export * from './provision';
+export * from './wait';
+export * from './blobs';

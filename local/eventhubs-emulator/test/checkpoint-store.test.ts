@@ -7,7 +7,8 @@ import {
   type Subscription,
 } from '@azure/event-hubs';
 import { startEmulator, type RunningEmulator } from '../src';
-import { captureLogs, startAzurite, waitFor } from './helpers';
+import { startAzurite } from '@pipeline/emulators';
+import { captureLogs, waitFor } from './helpers';
 
 jest.setTimeout(120_000);
 

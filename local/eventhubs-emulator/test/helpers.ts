@@ -1,5 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import {
   EventHubConsumerClient,
   type EventPosition,
@@ -7,6 +5,9 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from '@azure/event-hubs';
+import { sleep, waitFor as waitUntil } from '@pipeline/emulators';
+
+export { sleep };
 
 /** Collects log lines instead of printing them; tests assert on them. */
 export function captureLogs(): { lines: Record<string, unknown>[]; sink: (line: object) => void } {
@@ -14,17 +15,9 @@ export function captureLogs(): { lines: Record<string, unknown>[]; sink: (line: 
   return { lines, sink: (line) => void lines.push(line as Record<string, unknown>) };
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-/** Polls until `check` is true, failing with `what` after `timeoutMs`. */
+/** Polls until `check` is true, failing with `what` after `timeoutMs` (the kit's waitFor, every 20 ms). */
 export async function waitFor(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
+  await waitUntil(what, check, { timeoutMs, intervalMs: 20 });
 }
 
 export interface Received {
@@ -83,76 +76,4 @@ export async function receive(
     await sub.close();
     await client.close();
   }
-}
-
-/** Starts a child process and resolves with the first stdout/stderr line matching `ready`. */
-export function spawnUntil(
-  command: string,
-  args: readonly string[],
-  ready: RegExp,
-  onLine?: (line: string) => void,
-  timeoutMs = 30_000,
-): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    const output: string[] = [];
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(
-        new Error(`${command} ${args.join(' ')} did not get ready in ${timeoutMs} ms:\n${output.join('\n')}`),
-      );
-    }, timeoutMs);
-    const onData = (line: string) => {
-      output.push(line);
-      onLine?.(line);
-      const m = ready.exec(line);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, match: m });
-      }
-    };
-    createInterface({ input: child.stdout }).on('line', onData);
-    createInterface({ input: child.stderr }).on('line', onData);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`${command} exited (${code ?? signal}) before it was ready:\n${output.join('\n')}`));
-    });
-  });
-}
-
-/** Stops a child with SIGTERM, then SIGKILL after `graceMs`. */
-export async function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(timer);
-}
-
-/** Azurite's blob service on an ephemeral port, in memory, as a child process. */
-export async function startAzurite(): Promise<{ connectionString: string; stop(): Promise<void> }> {
-  const script = require.resolve('azurite/dist/src/blob/main.js');
-  const { child, match } = await spawnUntil(
-    process.execPath,
-    [
-      script,
-      '--blobHost',
-      '127.0.0.1',
-      '--blobPort',
-      '0',
-      '--inMemoryPersistence',
-      '--disableTelemetry',
-      '--skipApiVersionCheck',
-      '--loose',
-    ],
-    /successfully listens on http:\/\/127\.0\.0\.1:(\d+)/,
-  );
-  const port = match[1]!;
-  // Azurite's published development account: a well-known emulator key, not a secret.
-  const key = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
-  return {
-    connectionString: `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${key};BlobEndpoint=http://127.0.0.1:${port}/devstoreaccount1;`,
-    stop: () => stopChild(child),
-  };
 }

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventHubProducerClient, earliestEventPosition } from '@azure/event-hubs';
 import { EMULATOR_KEY, EMULATOR_KEY_NAME } from '../src';
-import { receive, sleep, spawnUntil, stopChild } from './helpers';
+import { spawnNodeUntilReady, stopChild } from '@pipeline/emulators';
+import { receive, sleep } from './helpers';
 
 jest.setTimeout(120_000);
 
@@ -33,9 +34,10 @@ afterAll(async () => {
 });
 
 async function startCli(): Promise<{ child: ChildProcess; connectionString: string }> {
-  const { child, match } = await spawnUntil(
-    process.execPath,
-    [cli, '--port', '0', '--data', dataDir],
+  const { child, ready: match } = await spawnNodeUntilReady(
+    'Event Hubs emulator',
+    cli,
+    ['--port', '0', '--data', dataDir],
     /"msg":"Event Hubs emulator listening".*"port":(\d+)/,
   );
   children.push(child);

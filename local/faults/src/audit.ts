@@ -3,6 +3,7 @@ import { EventHubConsumerClient } from '@azure/event-hubs';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { parseArchive } from '@pipeline/schemas';
 import { PIPELINE_NAMES, type RunningStack } from '@pipeline/stack';
+import { listBlobNames, poll, sleep } from '@pipeline/emulators';
 
 /** What the stores hold at the end of a scenario, compared with the ids the API accepted. */
 export interface StoreAudit {
@@ -39,10 +40,8 @@ export function compareIds(
 }
 
 async function blobNames(stack: RunningStack, container: string): Promise<string[]> {
-  const names: string[] = [];
   const client = BlobServiceClient.fromConnectionString(stack.storage.azurite.connectionString);
-  for await (const blob of client.getContainerClient(container).listBlobsFlat()) names.push(blob.name);
-  return names;
+  return listBlobNames(client.getContainerClient(container));
 }
 
 /** The event ids of every request archive (`yyyy/mm/dd/<sha256>.ndjson`), line by line. */
@@ -106,12 +105,13 @@ export async function auditUntilComplete(
   timeoutMs: number,
 ): Promise<StoreAudit> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  let audit: StoreAudit | undefined;
+  const complete = async () => {
     await waitUntilReadable(stack.eventsContainer(), accepted, deadline);
-    const audit = await auditStores(stack, accepted);
-    if (audit.lost.length === 0 || Date.now() >= deadline) return audit;
-    await new Promise((resolve) => setTimeout(resolve, 5_000));
-  }
+    return (audit = await auditStores(stack, accepted)).lost.length === 0;
+  };
+  await poll(complete, { timeoutMs, intervalMs: 5_000, rethrow: true });
+  return audit!;
 }
 
 /**
@@ -139,7 +139,7 @@ export async function waitUntilReadable(
     }
     missing = stillMissing;
     if (missing.length === 0 || Date.now() >= deadline) return missing;
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    await sleep(2_000);
   }
 }
 

@@ -1,4 +1,5 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { sleep } from '@pipeline/emulators';
 
 /**
  * A TCP proxy on loopback in front of one store, which can make the store "go away": while down it
@@ -65,7 +66,7 @@ export class FaultProxy {
   /** Down for `ms`, then up again. */
   async outage(ms: number): Promise<void> {
     await this.down();
-    await new Promise((resolve) => setTimeout(resolve, ms));
+    await sleep(ms);
     await this.up();
   }
 

@@ -4,6 +4,7 @@ import type { Container } from '@azure/cosmos';
 import type { RunningStack } from '@pipeline/stack';
 import { CheckpointWatch } from './checkpoint-watch';
 import { isStored, ProbeWatch, type Probe } from './probe-watch';
+import { poll } from '@pipeline/emulators';
 
 /** One fault, injected once the replay has this many events accepted. */
 export interface Fault {
@@ -181,13 +182,13 @@ function firstAfter(times: readonly number[], sinceMs: number): number | null {
  * every id. Returns how many were found.
  */
 async function waitForIds(container: Container, ids: readonly string[], timeoutMs: number): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
   const missing = new Set(ids);
-  for (;;) {
+  const complete = async () => {
     for (const id of [...missing]) {
       if (await isStored(container, id)) missing.delete(id);
     }
-    if (missing.size === 0 || Date.now() >= deadline) return ids.length - missing.size;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
+    return missing.size === 0;
+  };
+  await poll(complete, { timeoutMs, intervalMs: 500, rethrow: true });
+  return ids.length - missing.size;
 }

@@ -85,21 +85,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const host = options.host ?? '127.0.0.1';
   const say = options.say ?? (() => undefined);
   const timeoutMs = options.startTimeoutMs ?? 60_000;
-  const fixedPorts = Object.fromEntries(
-    Object.entries(options.ports).filter(([, port]) => port !== 0),
-  ) as Ports;
   const env = options.env ?? process.env;
   const functionsHost = options.functionsHost ?? 'local';
-  // Before anything starts: Windows outside WSL2 is told where to go, not left to fail obscurely; a
-  // missing `func` is the user's first question, not a port check's.
-  assertSupportedPlatform();
-  if (functionsHost === 'func' && !findOnPath('func', env)) throw new FuncNotFoundError();
-  await assertPortsFree(host, fixedPorts);
-  const eventHubsTlsPort = options.eventHubsTlsPort ?? (await freePortBelowEphemeralRange(host));
-  if (options.eventHubsTlsPort && !(await isPortFree(host, options.eventHubsTlsPort)))
-    throw new Error(
-      `Port ${options.eventHubsTlsPort} for the Event Hubs emulator's TLS listener is already in use on ${host}. Stop whatever uses it, or set EVENTHUBS_TLS_PORT to another port.`,
-    );
+  const eventHubsTlsPort = await checkBeforeStart(options, host, env, functionsHost);
 
   mkdirSync(options.dataDir, { recursive: true });
   const secrets = loadOrCreateSecrets(join(options.dataDir, 'secrets.json'));
@@ -152,29 +140,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     const cosmos = { endpoint: storage.cosmos.endpoint, key: COSMOS_EMULATOR_KEY };
     await provisionCosmos(cosmos.endpoint, cosmos.key);
 
-    const viaInterposer = async (store: InterposedStore, endpoint: string) => {
-      if (!options.interpose) return endpoint;
-      const url = new URL(endpoint);
-      url.port = String(await options.interpose(store, Number(url.port)));
-      return url.toString();
-    };
-    const endpoints: Endpoints = {
-      hostStorageConnectionString: storage.azurite.connectionString,
-      storage: {
-        blobServiceUri: await viaInterposer('blob', storage.azurite.blobEndpoint),
-        accountKey: AZURITE_ACCOUNT_KEY,
-      },
-      cosmos: {
-        accountEndpoint: await viaInterposer('cosmos', storage.cosmos.endpoint),
-        accountKey: cosmos.key,
-      },
-      eventHubs: {
-        fullyQualifiedNamespace: eventHubs.fullyQualifiedNamespace,
-        keyName: eventHubs.sharedAccessKey.keyName,
-        key: eventHubs.sharedAccessKey.key,
-        connectionString: eventHubs.connectionString,
-      },
-    };
+    const endpoints = await functionsEndpoints(storage, eventHubs, cosmos.key, options.interpose);
     // The functions trust the Event Hubs emulator's certificate as the SDK's TLS connection requires.
     const functionsEnv = { ...env, NODE_EXTRA_CA_CERTS: eventHubs.caFile };
     const settingsFile =
@@ -190,24 +156,16 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         ? await freePortBelowEphemeralRange(host)
         : options.ports.functions;
     const startFunctions = (port: number) =>
-      functionsHost === 'func'
-        ? startFuncService({
-            host,
-            port,
-            appEntry: options.appEntry,
-            env: functionsEnv,
-            log: logs.sink('functions'),
-            timeoutMs,
-          })
-        : startFunctionsService({
-            host,
-            port,
-            appEntry: options.appEntry,
-            settingsFile,
-            env: functionsEnv,
-            debug: options.debug ?? false,
-            log: logs.sink('functions'),
-          });
+      startFunctionsHost(functionsHost, {
+        host,
+        port,
+        appEntry: options.appEntry,
+        settingsFile,
+        env: functionsEnv,
+        debug: options.debug ?? false,
+        log: logs.sink('functions'),
+        timeoutMs,
+      });
     let functions = await timed('Functions host', () => startFunctions(functionsPort));
     const dashboard = `${functions.url}/api/dashboard/`;
     const gateway = await timed('API gateway', () =>
@@ -273,4 +231,94 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     await stopAll();
     throw error;
   }
+}
+
+/**
+ * Before anything starts: Windows outside WSL2 is told where to go, not left to fail obscurely; a
+ * missing `func` is the user's first question, not a port check's. Returns the Event Hubs TLS port.
+ */
+async function checkBeforeStart(
+  options: StackOptions,
+  host: string,
+  env: NodeJS.ProcessEnv,
+  functionsHost: FunctionsHostKind,
+): Promise<number> {
+  const fixedPorts = Object.fromEntries(
+    Object.entries(options.ports).filter(([, port]) => port !== 0),
+  ) as Ports;
+  assertSupportedPlatform();
+  if (functionsHost === 'func' && !findOnPath('func', env)) throw new FuncNotFoundError();
+  await assertPortsFree(host, fixedPorts);
+  const eventHubsTlsPort = options.eventHubsTlsPort ?? (await freePortBelowEphemeralRange(host));
+  if (options.eventHubsTlsPort && !(await isPortFree(host, options.eventHubsTlsPort)))
+    throw new Error(
+      `Port ${options.eventHubsTlsPort} for the Event Hubs emulator's TLS listener is already in use on ${host}. Stop whatever uses it, or set EVENTHUBS_TLS_PORT to another port.`,
+    );
+  return eventHubsTlsPort;
+}
+
+/** Where the functions find each store: through the fault suite's interposer when there is one. */
+async function functionsEndpoints(
+  storage: StorageServices,
+  eventHubs: EventHubsService,
+  cosmosKey: string,
+  interpose: StackOptions['interpose'],
+): Promise<Endpoints> {
+  const viaInterposer = async (store: InterposedStore, endpoint: string) => {
+    if (!interpose) return endpoint;
+    const url = new URL(endpoint);
+    url.port = String(await interpose(store, Number(url.port)));
+    return url.toString();
+  };
+  return {
+    hostStorageConnectionString: storage.azurite.connectionString,
+    storage: {
+      blobServiceUri: await viaInterposer('blob', storage.azurite.blobEndpoint),
+      accountKey: AZURITE_ACCOUNT_KEY,
+    },
+    cosmos: {
+      accountEndpoint: await viaInterposer('cosmos', storage.cosmos.endpoint),
+      accountKey: cosmosKey,
+    },
+    eventHubs: {
+      fullyQualifiedNamespace: eventHubs.fullyQualifiedNamespace,
+      keyName: eventHubs.sharedAccessKey.keyName,
+      key: eventHubs.sharedAccessKey.key,
+      connectionString: eventHubs.connectionString,
+    },
+  };
+}
+
+/** Starts the chosen Functions host: `func start` (Core Tools) or this repository's local host. */
+function startFunctionsHost(
+  kind: FunctionsHostKind,
+  o: {
+    host: string;
+    port: number;
+    appEntry: string;
+    settingsFile: string;
+    env: NodeJS.ProcessEnv;
+    debug: boolean;
+    log: (line: string) => void;
+    timeoutMs: number;
+  },
+): Promise<FunctionsHostService> {
+  return kind === 'func'
+    ? startFuncService({
+        host: o.host,
+        port: o.port,
+        appEntry: o.appEntry,
+        env: o.env,
+        log: o.log,
+        timeoutMs: o.timeoutMs,
+      })
+    : startFunctionsService({
+        host: o.host,
+        port: o.port,
+        appEntry: o.appEntry,
+        settingsFile: o.settingsFile,
+        env: o.env,
+        debug: o.debug,
+        log: o.log,
+      });
 }

@@ -3,6 +3,7 @@ import { replay, type ReplayReport } from '@pipeline/producer';
 import type { RunningStack } from './launcher';
 import { PIPELINE_NAMES } from './provision';
 import { formatSummary, summarize, waitForStored, type PipelineSummary } from './summary';
+import { listBlobNames } from '@pipeline/emulators';
 
 export interface StackReplayOptions {
   /** NDJSON file (or folder of Kaggle files) to replay. */
@@ -92,10 +93,8 @@ export async function replayIntoStack(
 }
 
 async function countBlobs(connectionString: string, container: string): Promise<number> {
-  let count = 0;
-  for await (const _blob of BlobServiceClient.fromConnectionString(connectionString)
-    .getContainerClient(container)
-    .listBlobsFlat())
-    count++;
-  return count;
+  const names = await listBlobNames(
+    BlobServiceClient.fromConnectionString(connectionString).getContainerClient(container),
+  );
+  return names.length;
 }

@@ -1,4 +1,5 @@
 import type { Container } from '@azure/cosmos';
+import { poll } from '@pipeline/emulators';
 
 export interface ReplaySummaryInput {
   readonly sent: number;
@@ -41,8 +42,7 @@ export async function waitForStored(
 ): Promise<StoredTimes[]> {
   const wanted = [...new Set(accepted)];
   const found = new Map<string, StoredTimes>();
-  const deadline = Date.now() + options.timeoutMs;
-  for (;;) {
+  const complete = async () => {
     const pending = wanted.filter((id) => !found.has(id));
     for (let i = 0; i < pending.length; i += 100) {
       const chunk = pending.slice(i, i + 100);
@@ -55,9 +55,10 @@ export async function waitForStored(
       for (const doc of resources) found.set(doc.id, doc);
     }
     options.onProgress?.(found.size, wanted.length);
-    if (found.size === wanted.length || Date.now() >= deadline) return [...found.values()];
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
+    return found.size === wanted.length;
+  };
+  await poll(complete, { timeoutMs: options.timeoutMs, intervalMs: 500, rethrow: true });
+  return [...found.values()];
 }
 
 /** Accepted -> stored milliseconds of each stored document, ascending. */

@@ -12,9 +12,12 @@ export interface HubEvent {
   tweetId: string;
   createdAt: string;
   text: string;
-  retweets: number;
-  replies: number;
-  likes: number;
+  /**
+   * Absent when the event has no retweet count (unknown, not zero); likewise replies and likes.
+   */
+  retweets?: number;
+  replies?: number;
+  likes?: number;
   image?: ImageReference;
   /**
    * Name of the request's archive in the raw-events container (NDJSON, one raw event per line, images by reference): the UTC day of its earliest event, then the SHA-256 of its bytes.

@@ -25,17 +25,17 @@ export interface TweetEvent {
    */
   text: string;
   /**
-   * Retweet count.
+   * Retweet count. Absent when the source row has none (unknown, not zero): a tweet without a count is still a tweet.
    */
-  retweets: number;
+  retweets?: number;
   /**
-   * Reply count.
+   * Reply count. Absent when the source row has none (unknown, not zero): a tweet without a count is still a tweet.
    */
-  replies: number;
+  replies?: number;
   /**
-   * Like count.
+   * Like count. Absent when the source row has none (unknown, not zero): a tweet without a count is still a tweet.
    */
-  likes: number;
+  likes?: number;
   image?: SatelliteImage;
 }
 /**

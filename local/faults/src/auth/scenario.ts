@@ -6,6 +6,7 @@ import { countStatuses, type Scenario, type ScenarioContext, type ScenarioResult
 import { freshEvent, loadSampleEvents } from '../fuzz/corpus';
 import { acceptedCase, rejectedCases, type AuthCase, type Credentials } from './cases';
 import { addSubscriptions } from './subscriptions';
+import { poll } from '@pipeline/emulators';
 
 const TITLE = 'Authentication: wrong, missing or foreign credentials are rejected with 401 and reach nothing';
 /** How long the gateway may take to notice and re-read its rewritten config file. */
@@ -169,9 +170,8 @@ async function untilAccepted(
   attempt: () => Promise<Answer>,
 ): Promise<{ ms: number; attempts: number } | undefined> {
   const started = Date.now();
-  for (let attempts = 1; Date.now() - started < RELOAD_TIMEOUT_MS; attempts++) {
-    if ((await attempt()).status === 202) return { ms: Date.now() - started, attempts };
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return undefined;
+  let attempts = 0;
+  const accepted = async () => (attempts++, (await attempt()).status === 202);
+  const result = await poll(accepted, { timeoutMs: RELOAD_TIMEOUT_MS, intervalMs: 100, rethrow: true });
+  return result.ok ? { ms: Date.now() - started, attempts } : undefined;
 }

@@ -1,6 +1,6 @@
 import { accessSync, constants, existsSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
-import { spawnTracked, stopChild } from '@pipeline/emulators';
+import { poll, spawnTracked, stopChild } from '@pipeline/emulators';
 import type { FunctionsHostService } from './functions';
 import type { LineSink } from './service';
 
@@ -76,21 +76,22 @@ export async function startFuncService(options: {
   let exitedEarly: string | undefined;
   child.once('exit', (code, signal) => (exitedEarly = signal ?? `code ${code}`));
   child.once('error', (error) => (exitedEarly = error.message));
-  const deadline = Date.now() + (options.timeoutMs ?? 120_000);
   // Ready when the host answers HTTP at all: its output differs between Core Tools versions.
-  for (;;) {
-    if (exitedEarly !== undefined)
-      throw new Error(
-        `func start exited (${exitedEarly}) before it was ready; its last output:\n  ${recent.join('\n  ')}`,
-      );
-    if (await answers(url)) break;
-    if (Date.now() > deadline) {
-      await stopChild(child);
-      throw new Error(
-        `func start did not answer on ${url} in time; its last output:\n  ${recent.join('\n  ')}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 250));
+  const ready = await poll(
+    async () => {
+      if (exitedEarly !== undefined)
+        throw new Error(
+          `func start exited (${exitedEarly}) before it was ready; its last output:\n  ${recent.join('\n  ')}`,
+        );
+      return answers(url);
+    },
+    { timeoutMs: options.timeoutMs ?? 120_000, intervalMs: 250, rethrow: true },
+  );
+  if (!ready.ok) {
+    await stopChild(child);
+    throw new Error(
+      `func start did not answer on ${url} in time; its last output:\n  ${recent.join('\n  ')}`,
+    );
   }
   return {
     name: 'Functions host (func start)',
