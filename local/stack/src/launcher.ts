@@ -181,10 +181,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       }),
     );
 
-    // The tests' and the fault audit's reader, not the pipeline's client. A query over every document
-    // costs the emulator time quadratic in the container's size (its query compiler copies an
-    // accumulator per document), about 30 s at 14,000 documents on a loaded machine: past the SDK's
-    // 60 s default at the fault suite's 20,000, so this reader waits longer.
+    // The tests' reader: a query over every document is quadratic in the emulator (see faults' audit).
     const cosmosClient = new CosmosClient({
       ...cosmos,
       connectionPolicy: { enableEndpointDiscovery: false, requestTimeout: 300_000 },
