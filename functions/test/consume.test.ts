@@ -57,7 +57,7 @@ describe('processBatch (pure)', () => {
     expect(documents.map((d) => d.id)).toEqual([a.id, b.id, c.id]);
   });
 
-  it('decodes bytes as a fatal UTF-8 decoder would: views, a BOM, surrogates and overlongs (HOST-1)', () => {
+  it('decodes bytes as a fatal UTF-8 decoder would: views, a BOM, surrogates and overlongs (HOST-5)', () => {
     const [a, b] = [hubEvent(1), hubEvent(2)];
     const text = JSON.stringify(a);
     // A view into a larger buffer (as the SDK hands bodies over) decodes only its own bytes.

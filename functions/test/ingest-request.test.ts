@@ -1,7 +1,7 @@
 import { parseIngestBody } from '../src/lib/ingest-request';
 import { tweetEvent } from './events';
 
-// The body check moved from a fatal TextDecoder to buffer.isUtf8 (HOST-1): the verdicts must not change.
+// The body check moved from a fatal TextDecoder to buffer.isUtf8 (HOST-5): the verdicts must not change.
 describe('parseIngestBody: UTF-8', () => {
   const notUtf8 = [
     ['a lone continuation byte', [0x7b, 0x80, 0x7d]],

@@ -87,7 +87,7 @@ export function decodeMessage(message: unknown): Decoded {
   if (typeof message === 'string') text = message;
   else if (message instanceof Uint8Array) {
     // isUtf8 + toString: the verdict of a fatal TextDecoder (BOM dropped likewise), without building
-    // a decoder per message (HOST-1).
+    // a decoder per message (HOST-5).
     if (!isUtf8(message)) return { ok: false, reason: 'the message body is not valid UTF-8' };
     const bytes = Buffer.from(message.buffer, message.byteOffset, message.byteLength);
     const bom = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;

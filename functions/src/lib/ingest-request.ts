@@ -65,7 +65,7 @@ export function payloadTooLarge(bytes: number | 'unknown'): ParsedIngestRequest 
 export function parseIngestBody(body: Buffer): ParsedIngestRequest {
   // isUtf8 + toString instead of a fatal TextDecoder: the same verdict (well-formed UTF-8: no
   // surrogates, no overlong forms) and, like the decoder, a leading BOM dropped, at a fraction of the
-  // CPU (the decoder was ingest's largest self time under load: docs/decisions.md HOST-1).
+  // CPU (the decoder was ingest's largest self time under load: docs/decisions.md HOST-5).
   if (!isUtf8(body))
     return invalid('InvalidJson', 'The request body is not valid UTF-8', [
       { path: '$', message: 'is not valid UTF-8' },

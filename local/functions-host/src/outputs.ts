@@ -176,7 +176,7 @@ export function createOutputBinding(
           // src/WebJobs.Extensions.CosmosDB/Bindings/CosmosDBAsyncCollector.cs), and the client it
           // builds never sets AllowBulkExecution (CosmosDBUtility.BuildClientOptions; bulk for the
           // binding is the open request Azure/azure-webjobs-sdk-extensions#820). Batching here would make
-          // the twin cheaper than Azure and change what a partial failure looks like (HOST-1).
+          // the twin cheaper than Azure and change what a partial failure looks like (HOST-5).
           await mapLimit(documents, 16, async (document) => {
             if (typeof document !== 'object' || Array.isArray(document))
               throw new Error(`${where}: every document must be a JSON object`);

@@ -30,7 +30,7 @@ export interface SpawnOptions {
 /**
  * V8's young generation for the host process: a server that turns every request and hub event into
  * short-lived objects spends a large share of its CPU in scavenges with the default semi-space
- * (measured with --cpu-prof under the bench load: docs/decisions.md HOST-1). A larger one collects
+ * (measured with a CPU profile under the bench load: docs/decisions.md HOST-5). A larger one collects
  * less often; it changes how much memory the host keeps, not what the functions see. A semi-space size
  * already in NODE_OPTIONS wins.
  */
