@@ -75,6 +75,23 @@ describe('processBatch (pure)', () => {
     expect(documents.map((d) => d.id)).toEqual([a.id, b.id, c.id]);
   });
 
+  it('decodes bytes as a fatal UTF-8 decoder would: views, a BOM, surrogates and overlongs (HOST-5)', () => {
+    const [a, b] = [hubEvent(1), hubEvent(2)];
+    const text = JSON.stringify(a);
+    // A view into a larger buffer (as the SDK hands bodies over) decodes only its own bytes.
+    const backing = Buffer.from(`xx${text}yy`);
+    const view = new Uint8Array(backing.buffer, backing.byteOffset + 2, Buffer.byteLength(text));
+    const withBom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(b))]);
+    const surrogate = Buffer.from([0x22, 0xed, 0xa0, 0x80, 0x22]);
+    const overlong = Buffer.from([0x22, 0xc0, 0xaf, 0x22]);
+    const { documents, deadLetters } = processBatch([view, withBom, surrogate, overlong], positions(4), now);
+    expect(documents.map((d) => d.id)).toEqual([a.id, b.id]);
+    expect(deadLetters.map((d) => d.record.reason)).toEqual([
+      'the message body is not valid UTF-8',
+      'the message body is not valid UTF-8',
+    ]);
+  });
+
   it('dead-letters poison messages with the reason and position, and keeps the rest', () => {
     const good = hubEvent(1);
     const { image: _image, ...noRawBlob } = { ...hubEvent(2), rawBlob: undefined };

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { validateHubEvent, type HubEvent, type ValidationIssue } from '@pipeline/schemas';
 import type { HubPosition } from './hub-metadata';
 
@@ -85,11 +86,12 @@ export function decodeMessage(message: unknown): Decoded {
   let text: string;
   if (typeof message === 'string') text = message;
   else if (message instanceof Uint8Array) {
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(message);
-    } catch {
-      return { ok: false, reason: 'the message body is not valid UTF-8' };
-    }
+    // isUtf8 + toString: the verdict of a fatal TextDecoder (BOM dropped likewise), without building
+    // a decoder per message (HOST-5).
+    if (!isUtf8(message)) return { ok: false, reason: 'the message body is not valid UTF-8' };
+    const bytes = Buffer.from(message.buffer, message.byteOffset, message.byteLength);
+    const bom = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+    text = bytes.toString('utf8', bom ? 3 : 0);
   } else return { ok: true, value: message };
   try {
     return { ok: true, value: JSON.parse(text) };

@@ -41,7 +41,11 @@ export async function startCosmos(options: CosmosOptions = {}): Promise<RunningC
   // that every importer of the kit (the smoke and azure CLIs) would otherwise pay for nothing.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { createHttpServer } = require('@vercel/cosmosdb-server') as typeof CosmosServer;
-  const server = createHttpServer();
+  // keepAlive: the library's default answers every request with `Connection: close`, so each SDK call
+  // opened a new TCP connection (the connect and teardown were the largest CPU cost of the functions
+  // host's Cosmos DB output binding under load, and of this server). Cosmos DB's gateway keeps HTTP
+  // connections alive, and so does the SDK's agent (@azure/cosmos request/defaultAgent.js).
+  const server = createHttpServer({ keepAlive: true });
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>

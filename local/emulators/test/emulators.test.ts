@@ -1,5 +1,6 @@
 import { BlobServiceClient } from '@azure/storage-blob';
 import { CosmosClient } from '@azure/cosmos';
+import { Agent, request as httpRequest } from 'node:http';
 import {
   startAzurite,
   startCosmos,
@@ -56,6 +57,28 @@ describe('Cosmos DB server', () => {
     expect(resources).toEqual([2]);
     const { resource } = await container.item('x', 'x').read<{ n: number }>();
     expect(resource?.n).toBe(2);
+  });
+
+  it('keeps connections alive, as Cosmos DB does: requests on one agent share one socket', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const sockets = new Set<unknown>();
+    try {
+      for (let i = 0; i < 3; i++) {
+        const answer = await new Promise<{ connection: string | undefined }>((resolve, reject) => {
+          const request = httpRequest(`${cosmos.endpoint}dbs`, { agent }, (response) => {
+            sockets.add(response.socket);
+            response.resume();
+            response.on('end', () => resolve({ connection: response.headers.connection }));
+          });
+          request.on('error', reject);
+          request.end();
+        });
+        expect(answer.connection).toBe('keep-alive');
+      }
+      expect(sockets.size).toBe(1);
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('names the port when it is already taken', async () => {

@@ -171,6 +171,12 @@ export function createOutputBinding(
           if (documents.length === 0) return;
           const into = await target();
           // Upsert, as the Azure Cosmos DB output binding does: a redelivered batch rewrites the same ids.
+          // One upsert per document, no bulk/batch request: the extension's collector calls
+          // UpsertItemAsync for each item and its FlushAsync is a no-op (azure-webjobs-sdk-extensions,
+          // src/WebJobs.Extensions.CosmosDB/Bindings/CosmosDBAsyncCollector.cs), and the client it
+          // builds never sets AllowBulkExecution (CosmosDBUtility.BuildClientOptions; bulk for the
+          // binding is the open request Azure/azure-webjobs-sdk-extensions#820). Batching here would make
+          // the twin cheaper than Azure and change what a partial failure looks like (HOST-5).
           await mapLimit(documents, 16, async (document) => {
             if (typeof document !== 'object' || Array.isArray(document))
               throw new Error(`${where}: every document must be a JSON object`);

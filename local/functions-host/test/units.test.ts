@@ -3,6 +3,7 @@ import { parseTimeSpan, readHostConfig } from '../src/host-json';
 import { matchRoute, parseRouteTemplate } from '../src/http-trigger';
 import { parseLocalSettings, resolveSettingExpressions, connectionString } from '../src/settings';
 import { parseCliArgs } from '../src/cli';
+import { hostNodeOptions, HOST_SEMI_SPACE_MB } from '../src/spawn';
 import { join } from 'node:path';
 
 describe('host.json', () => {
@@ -108,5 +109,15 @@ describe('CLI arguments', () => {
     expect(parseCliArgs(['--app', 'a.js', '--settings', 's.json', '--port', '0', '--debug'])).toEqual({
       options: { appEntry: 'a.js', settings: 's.json', port: 0, host: '127.0.0.1', debug: true },
     });
+  });
+});
+
+describe('host process options', () => {
+  it('gives the host a larger young generation, keeping what NODE_OPTIONS already says', () => {
+    expect(hostNodeOptions(undefined)).toBe(`--max-semi-space-size=${HOST_SEMI_SPACE_MB}`);
+    expect(hostNodeOptions(' --enable-source-maps ')).toBe(
+      `--enable-source-maps --max-semi-space-size=${HOST_SEMI_SPACE_MB}`,
+    );
+    expect(hostNodeOptions('--max-semi-space-size=8 --inspect')).toBe('--max-semi-space-size=8 --inspect');
   });
 });

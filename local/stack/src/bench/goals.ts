@@ -1,3 +1,4 @@
+import { saturationPerSecond } from './ratios';
 import type { BenchResult } from './types';
 
 /** The issue's bar. Reported against, never asserted: figures on a shared machine are noisy. */
@@ -6,7 +7,14 @@ export const GOALS = {
   p99AtHalfSaturationMs: 1000,
   peakRssMb: 500,
   hubBytesPerEvent: 1024,
+  /** Issue 16: stored events/s at saturation over the Cosmos DB emulator's upserts/s, same run. */
+  saturationOverCosmosCeiling: 0.5,
+  /** Issue 16: the functions host's CPU (ingest + consume, one process) per stored event at saturation. */
+  hostCpuMsPerStoredEvent: 0.7,
 } as const;
+
+/** The process that runs ingest and consume (the functions host). */
+const HOST = 'functions';
 
 export interface GoalOutcome {
   readonly goal: string;
@@ -15,13 +23,24 @@ export interface GoalOutcome {
   readonly met: boolean | null;
 }
 
-export function evaluateGoals(r: Pick<BenchResult, 'ratios' | 'steps' | 'processes' | 'hub'>): GoalOutcome[] {
+export function evaluateGoals(
+  r: Pick<BenchResult, 'ratios' | 'steps' | 'processes' | 'hub' | 'ceilings'>,
+): GoalOutcome[] {
   const half = r.steps.find((s) => s.kind === 'half-saturation');
   const p99 = half?.latencyMs.p99 ?? null;
   const rss = Object.entries(r.processes)
     .filter(([, p]) => p.peakRssMb !== null)
     .sort(([, a], [, b]) => b.peakRssMb! - a.peakRssMb!);
   const [heaviest] = rss;
+  const saturation = saturationPerSecond(r.steps);
+  const cosmos = r.ceilings.cosmosUpsertsPerSecond;
+  const unlimited = r.steps.find((s) => s.kind === 'unlimited');
+  const hostMs = unlimited?.cpuMsPerStoredEvent?.[HOST] ?? null;
+  const perProcess = unlimited?.cpuMsPerStoredEvent
+    ? Object.entries(unlimited.cpuMsPerStoredEvent)
+        .map(([name, ms]) => `${name} ${ms}`)
+        .join(', ')
+    : '';
   return [
     {
       goal: `end-to-end ≥ ${GOALS.pipelineOverSlowestCeiling * 100}% of the slowest stage ceiling`,
@@ -46,6 +65,19 @@ export function evaluateGoals(r: Pick<BenchResult, 'ratios' | 'steps' | 'process
         ? `mean ${Math.round(r.hub.meanBodyBytes)} bytes, max ${r.hub.maxBodyBytes} bytes (${r.hub.events} events)`
         : 'not measured',
       met: r.hub.events ? r.hub.maxBodyBytes < GOALS.hubBytesPerEvent : null,
+    },
+    {
+      goal: `stored events/s at saturation ≥ ${GOALS.saturationOverCosmosCeiling * 100}% of the Cosmos DB emulator ceiling (same run)`,
+      measured:
+        cosmos > 0
+          ? `${Math.round((saturation / cosmos) * 100)}% (${Math.round(saturation)} of ${Math.round(cosmos)} upserts/s)`
+          : 'not measured',
+      met: cosmos > 0 && saturation > 0 ? saturation / cosmos >= GOALS.saturationOverCosmosCeiling : null,
+    },
+    {
+      goal: `functions host CPU ≤ ${GOALS.hostCpuMsPerStoredEvent} ms per stored event at saturation (ingest + consume)`,
+      measured: hostMs === null ? 'not measured' : `${hostMs} ms (CPU ms per stored event: ${perProcess})`,
+      met: hostMs === null ? null : hostMs <= GOALS.hostCpuMsPerStoredEvent,
     },
   ];
 }

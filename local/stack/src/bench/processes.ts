@@ -29,6 +29,21 @@ export function cpuShares(
   return shares;
 }
 
+/** CPU milliseconds per event between two snapshots, two decimals; none when no event was stored. */
+export function cpuMsPerEvent(
+  before: Record<string, number | undefined>,
+  after: Record<string, number | undefined>,
+  events: number,
+): Record<string, number> {
+  const perEvent: Record<string, number> = {};
+  for (const [name, end] of Object.entries(after)) {
+    const start = before[name];
+    if (end === undefined || start === undefined || events <= 0) continue;
+    perEvent[name] = Math.round(((end - start) * 1000 * 100) / events) / 100;
+  }
+  return perEvent;
+}
+
 /** Peak resident memory (MB) of each process over its life so far; null where the system does not tell. */
 export function peakRss(pids: Pids): Record<string, number | null> {
   return Object.fromEntries(

@@ -51,7 +51,7 @@ export function renderSection(r: BenchResult, chartFile: string): string {
     '| --- | --- |',
     ...stageCeilings(r.ceilings).map((c) => `| ${c.stage} | ${n(c.eventsPerSecond)} |`),
     '',
-    `Azurite alone did ${n(r.ceilings.azuriteBlobPutsPerSecond)} blob PUTs/s${alone('azurite')} as ingest writes them (${STORE_CEILING.concurrency} in flight, after a ${STORE_CEILING.warmupSeconds} s warm-up, measured over ${STORE_CEILING.seconds} s): per event of the dataset, its raw JSON, then its image under the content's name with if-none-match, refused with 412 once stored, as in the pipeline. Two writes per event, so its ceiling counts half. Cosmos DB: ${n(r.ceilings.cosmosUpsertsPerSecond)} upserts/s${alone('cosmos')} of a slim-sized document (same settings). Event Hubs: ${HUB_CEILING.events.toLocaleString('en-US')} slim-sized events on an emulator process of its own, sent in SDK batches of ${HUB_CEILING.batch} (${HUB_CEILING.sendsInFlight} in flight), then received by one subscriber. The HTTP ceilings use the steps' producer settings (${PRODUCER.batchSize} events per request, ${PRODUCER.concurrency} in flight, no pre-flight validation); the gateway runs the repository's policies unmodified, under the product's rate limit.`,
+    `Azurite alone did ${n(r.ceilings.azuriteBlobPutsPerSecond)} blob PUTs/s${alone('azurite')} as ingest writes them (${STORE_CEILING.concurrency} in flight, after a ${STORE_CEILING.warmupSeconds} s warm-up, measured over ${STORE_CEILING.seconds} s): one archive blob per request of ${PRODUCER.batchSize} of the dataset's events, NDJSON with each image replaced by its reference (images are stored once per content and then remembered by the functions process, so a request is one PUT at steady state); its ceiling counts ${PRODUCER.batchSize} events per PUT. Cosmos DB: ${n(r.ceilings.cosmosUpsertsPerSecond)} upserts/s${alone('cosmos')} of a slim-sized document (same settings). Event Hubs: ${HUB_CEILING.events.toLocaleString('en-US')} slim-sized events on an emulator process of its own, sent in SDK batches of ${HUB_CEILING.batch} (${HUB_CEILING.sendsInFlight} in flight), then received by one subscriber. The HTTP ceilings use the steps' producer settings (${PRODUCER.batchSize} events per request, ${PRODUCER.concurrency} in flight, no pre-flight validation); the gateway runs the repository's policies unmodified, under the product's rate limit.`,
     '',
     '### Steps (offered rate rising until it saturates, then half the saturation rate)',
     '',
@@ -66,11 +66,11 @@ export function renderSection(r: BenchResult, chartFile: string): string {
     '',
     '### Processes',
     '',
-    '| process | peak RSS (MB) | CPU share over the steps | CPU share at saturation |',
-    '| --- | --- | --- | --- |',
+    '| process | peak RSS (MB) | CPU share over the steps | CPU share at saturation | CPU ms per stored event at saturation |',
+    '| --- | --- | --- | --- | --- |',
     ...Object.entries(r.processes).map(
       ([name, p]) =>
-        `| ${name} | ${n(p.peakRssMb)} | ${p.cpuShare ?? '—'} | ${unlimited?.cpuShare[name] ?? '—'} |`,
+        `| ${name} | ${n(p.peakRssMb)} | ${p.cpuShare ?? '—'} | ${unlimited?.cpuShare[name] ?? '—'} | ${unlimited?.cpuMsPerStoredEvent?.[name] ?? '—'} |`,
     ),
     '',
     'CPU share is CPU seconds per wall second (1 = one core); `producer` is the bench process itself (it also polls Cosmos DB for the stored documents).',

@@ -6,7 +6,7 @@ import type { TweetEvent } from '@pipeline/schemas';
 import type { RunningStack } from '../launcher';
 import { nearestRank, storeLatencies, waitForStored } from '../summary';
 import { eventsForStep } from './load';
-import { cpuShares, cpuSnapshot, machineBusySeconds, type Pids } from './processes';
+import { cpuMsPerEvent, cpuShares, cpuSnapshot, machineBusySeconds, type Pids } from './processes';
 import { PRODUCER } from './settings';
 import type { StepKind, StepResult } from './types';
 
@@ -61,7 +61,8 @@ export async function runStep(
   });
   await waitForCount(container, documentsBefore + new Set(report.acceptedIds).size, 180_000);
   const seconds = (Date.now() - began) / 1000;
-  const cpuShare = cpuShares(cpuBefore, cpuSnapshot(pids), seconds);
+  const cpuAfter = cpuSnapshot(pids);
+  const cpuShare = cpuShares(cpuBefore, cpuAfter, seconds);
   const machineAfter = machineBusySeconds();
   const machineBusyCores =
     machineBefore === undefined || machineAfter === undefined
@@ -87,6 +88,8 @@ export async function runStep(
       max: latencies.at(-1) ?? null,
     },
     cpuShare,
+    // Over the same window as cpuShare: what each process spent on the step's events, idle time included.
+    cpuMsPerStoredEvent: cpuMsPerEvent(cpuBefore, cpuAfter, stored.length),
     machineBusyCores,
   };
 }

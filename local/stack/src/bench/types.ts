@@ -12,7 +12,10 @@ export interface Ceilings {
   /** The same producer, the gateway with the repository's policies in front of the same bare server. */
   readonly gatewayOverBareEventsPerSecond: number;
   readonly azuriteBlobPutsPerSecond: number;
-  /** Ingest makes two blob writes per event: the raw event, and its image (refused once stored). */
+  /**
+   * Ingest writes one archive blob per request (ARCHIVE-1), and each image once per functions process
+   * (cached after that), so Azurite carries archive PUTs/s x events per request.
+   */
   readonly azuriteEventsPerSecond: number;
   readonly cosmosUpsertsPerSecond: number;
   readonly eventHubsSendEventsPerSecond: number;
@@ -53,6 +56,8 @@ export interface StepResult {
   readonly latencyMs: Latency;
   /** CPU seconds per wall second of each process during this step (1 = one core). */
   readonly cpuShare: Readonly<Record<string, number>>;
+  /** CPU milliseconds each process spent during this step per event stored in it (two decimals). */
+  readonly cpuMsPerStoredEvent: Readonly<Record<string, number>>;
   /** CPU seconds per wall second of the whole machine (every process, the neighbours' too). */
   readonly machineBusyCores: number | null;
 }
