@@ -1,20 +1,29 @@
-// One jest run over every workspace (`npm test` at the root). Each workspace has its own
-// jest.config.js built from jest.preset.js, so `npx jest --selectProjects functions` works too.
+// One jest run over every workspace (`npm test` at the root), as four projects: the test tiers of
+// jest/tiers.js. `npx jest --selectProjects unit` (npm run test:unit) runs one tier; a path runs one
+// workspace or one file (`npx jest local/gateway`). Each workspace also keeps a jest.config.js of its
+// own (jest.preset.js) for `cd <workspace> && npx jest`.
+// No forceExit: every suite closes what it opened, and a handle left open is a bug to fix, not to hide.
+const { shared } = require('./jest.preset');
+const { REPO_ROOT, TIERS, WORKSPACES, selection } = require('./jest/tiers');
+
+/** Tiers that run the functions deployment bundle: built once per run, before any of their suites. */
+const NEEDS_BUNDLE = new Set(['e2e', 'browser', 'faults']);
+
 module.exports = {
-  // A safety net, not a habit: every suite stops what it starts in afterAll, but a suite that times out
-  // mid-setup can leave a child process behind, and CI must finish rather than wait on it forever.
-  forceExit: true,
-  projects: [
-    '<rootDir>/schemas',
-    '<rootDir>/functions',
-    '<rootDir>/producer',
-    '<rootDir>/cdktf',
-    '<rootDir>/local/eventhubs-emulator',
-    '<rootDir>/local/gateway',
-    '<rootDir>/local/emulators',
-    '<rootDir>/local/functions-host',
-    '<rootDir>/local/stack',
-    '<rootDir>/local/faults',
-    '<rootDir>/.github/scripts',
-  ],
+  projects: TIERS.map((tier) => ({
+    ...shared,
+    ...selection(tier),
+    displayName: tier,
+    rootDir: REPO_ROOT,
+    roots: WORKSPACES.map((workspace) => `<rootDir>/${workspace}`),
+    // @azure/functions warns once per registration outside the Azure host; expected in tests.
+    setupFiles: ['<rootDir>/functions/test/quiet-test-mode.js'],
+    ...(tier === 'unit' ? { testEnvironment: '<rootDir>/jest/unit-environment.js' } : {}),
+    ...(NEEDS_BUNDLE.has(tier)
+      ? {
+          globalSetup: '<rootDir>/jest/functions-bundle.js',
+          globalTeardown: '<rootDir>/jest/functions-bundle-teardown.js',
+        }
+      : {}),
+  })),
 };
