@@ -3,6 +3,7 @@
 // workspace or one file (`npx jest local/gateway`). Each workspace also keeps a jest.config.js of its
 // own (jest.preset.js) for `cd <workspace> && npx jest`.
 // No forceExit: every suite closes what it opened, and a handle left open is a bug to fix, not to hide.
+const { availableParallelism } = require('node:os');
 const { shared } = require('./jest.preset');
 const { REPO_ROOT, TIERS, WORKSPACES, selection } = require('./jest/tiers');
 
@@ -10,6 +11,11 @@ const { REPO_ROOT, TIERS, WORKSPACES, selection } = require('./jest/tiers');
 const NEEDS_BUNDLE = new Set(['e2e', 'browser', 'faults']);
 
 module.exports = {
+  // Jest's default is one worker less than the cores: on a 2-core machine a single worker, every suite in
+  // turn. Most e2e time is waiting (processes starting, events crossing the pipeline), so one more worker
+  // than cores overlaps those waits; more than that starves the stacks the suites start
+  // (docs/performance.md, "Test suite time").
+  maxWorkers: availableParallelism() + 1,
   projects: TIERS.map((tier) => ({
     ...shared,
     ...selection(tier),
