@@ -16,6 +16,10 @@ module.exports = {
   // than cores overlaps those waits; more than that starves the stacks the suites start
   // (docs/performance.md, "Test suite time").
   maxWorkers: availableParallelism() + 1,
+  testSequencer: '<rootDir>/jest/sequencer.js',
+  // A global option: jest ignores it in a project (jest.preset.js sets it for a workspace's own run),
+  // so until now every suite here ran with jest's 5 s default unless it set its own.
+  testTimeout: shared.testTimeout,
   projects: TIERS.map((tier) => ({
     ...shared,
     ...selection(tier),
