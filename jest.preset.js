@@ -13,27 +13,37 @@ const WORKSPACE_SOURCES = {
   '@pipeline/stack': 'local/stack',
 };
 
-/** @param {string} dir the workspace folder */
+/** Settings every suite shares, whichever way jest is started (root tiers or one workspace). */
+const shared = {
+  testEnvironment: 'node',
+  // Bounded, yet tolerant of a loaded 2-core machine: servers and child processes start slowly there.
+  testTimeout: 60_000,
+  transform: {
+    '^.+\\.(t|j)sx?$': [
+      '@swc/jest',
+      { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
+    ],
+  },
+  moduleNameMapper: Object.fromEntries(
+    Object.entries(WORKSPACE_SOURCES).map(([name, dir]) => [
+      `^${name}$`,
+      path.join(__dirname, dir, 'src/index.ts'),
+    ]),
+  ),
+};
+
+/**
+ * One workspace's own jest config (`cd functions && npx jest`); the root jest.config.js groups the
+ * same suites by tier instead.
+ * @param {string} dir the workspace folder
+ */
 module.exports = function preset(dir) {
   return {
+    ...shared,
     displayName: path.relative(__dirname, dir),
     rootDir: dir,
-    testEnvironment: 'node',
-    // Bounded, yet tolerant of a loaded 2-core machine: servers and child processes start slowly there.
-    testTimeout: 60_000,
     testMatch: ['<rootDir>/test/**/*.test.ts'],
     testPathIgnorePatterns: ['/node_modules/', '/dist/'],
-    transform: {
-      '^.+\\.(t|j)sx?$': [
-        '@swc/jest',
-        { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
-      ],
-    },
-    moduleNameMapper: Object.fromEntries(
-      Object.entries(WORKSPACE_SOURCES).map(([name, dir]) => [
-        `^${name}$`,
-        path.join(__dirname, dir, 'src/index.ts'),
-      ]),
-    ),
   };
 };
+module.exports.shared = shared;

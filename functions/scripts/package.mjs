@@ -2,7 +2,10 @@
 // depends on the npm workspace's hoisted packages), the dashboard page's static files beside it
 // (dist/dashboard, found by the dashboard function relative to the bundle), host.json and a minimal
 // package.json, zipped.
-// Usage: npm run -w functions package [-- --out dist/functions.zip]
+// Usage: npm run -w functions package [-- --out dist/functions.zip] [--staging dist/package]
+// --staging is where the unzipped app goes (the folder `npm start` runs the host from). The test run
+// builds into a temporary folder of its own instead (jest/functions-bundle.js), so a suite never
+// deletes the app another suite's host is running from.
 //
 // The bundle's entry is tsc's CommonJS output (dist/src/index.js), not the TypeScript source: through
 // require() esbuild picks each Azure SDK package's CommonJS build, whereas from `import` statements it
@@ -16,8 +19,13 @@ import { parseArgs } from 'node:util';
 import { buildDashboard } from './build-dashboard.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({ options: { out: { type: 'string', default: 'dist/functions.zip' } } });
-const staging = join(root, 'dist/package');
+const { values } = parseArgs({
+  options: {
+    out: { type: 'string', default: 'dist/functions.zip' },
+    staging: { type: 'string', default: 'dist/package' },
+  },
+});
+const staging = resolve(root, values.staging);
 const zipPath = resolve(root, values.out);
 
 const started = Date.now();
@@ -29,7 +37,7 @@ const result = await build({
   bundle: true,
   platform: 'node',
   // Azure runs the app on Node 22 (cdktf config functions.nodeVersion). Node 22 adds no syntax that
-  // Node 20 lacks, so the bundle still loads on Node 20 (test/package.test.ts loads it here).
+  // Node 20 lacks, so the bundle still loads on Node 20 (test/package.e2e.test.ts loads it here).
   target: 'node22',
   format: 'cjs',
   sourcemap: 'linked',

@@ -5,7 +5,7 @@ import { DEPLOYMENT_DEFAULTS } from '@pipeline/schemas';
  * The names the pipeline stack gives its globally named resources, computed exactly as
  * cdktf/src/naming.ts does (`<abbreviation><token>`, the token a hash of subscription, environment
  * and location, or NAME_TOKEN). Kept here, not imported, so the preflight runs without loading the
- * CDKTF app; test/preflight.test.ts compares both for several inputs, so they cannot drift apart.
+ * CDKTF app; test/preflight.e2e.test.ts compares both for several inputs, so they cannot drift apart.
  */
 export interface PipelineNameInput {
   readonly subscriptionId: string;

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
 import { COMMANDS } from '../src/cli';
 import { PROBE_USAGE } from '../src/probe-cli';
 import { CACHE_MODES, DATASET_SOURCES } from '../src/replay-inputs';
@@ -212,10 +213,12 @@ describe('workflow structure', () => {
     expect(runs).toEqual(['npm ci', 'npm start', 'npm test']);
     // Nothing of Azure, and no browser setting: discovery must find the image's Chrome by itself.
     expect(JSON.stringify(macos)).not.toMatch(/secrets\.|vars\.|CHROME_PATH/);
-    // Unit and end-to-end suites alike: one jest run over every workspace, the e2e suites included.
-    const jestConfig = readFileSync(join(ROOT, 'jest.config.js'), 'utf8');
+    // Unit and end-to-end suites alike: one jest run over every workspace and every tier
+    // (test-tiers.test.ts checks that the tiers hold every suite).
+    const tiers = createRequire(__filename)(join(ROOT, 'jest/tiers.js')) as { WORKSPACES: string[] };
     for (const workspace of ['functions', 'local/stack', 'local/faults', 'local/gateway'])
-      expect(jestConfig).toContain(`'<rootDir>/${workspace}'`);
+      expect(tiers.WORKSPACES).toContain(workspace);
+    expect(readFileSync(join(ROOT, 'package.json'), 'utf8')).toMatch(/"test": "[^"]*&& jest"/);
     expect(existsSync(join(ROOT, 'local/stack/test/stack.e2e.test.ts'))).toBe(true);
     // The guide a laptop user reads names this job and what each system needs.
     const guide = readFileSync(join(ROOT, 'docs/local-development.md'), 'utf8');

@@ -4,7 +4,7 @@ import { declaredLength, forwardsBody, joinStringValues, rpcHeaders, rpcQuery } 
 
 // The real host's request conversion (azure-functions-host GrpcMessageConversionExtensions.ToRpcHttp)
 // and failure answer (ExceptionMiddleware), rule by rule. The same rules run through a real host in
-// http.test.ts.
+// http.e2e.test.ts.
 
 describe('which bodies the host forwards (Content-Length > 0 only)', () => {
   it.each([

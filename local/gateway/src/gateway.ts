@@ -73,6 +73,8 @@ export interface GatewayOptions {
    * test. Without it the gateway enforces the strictest documented value for `tier`.
    */
   readonly limits?: Partial<Omit<TierLimits, 'tier' | 'family'>>;
+  /** The rate-limit and quota counters' clock (ms); default Date.now. Tests move a fake one instead of sleeping. */
+  readonly now?: () => number;
 }
 
 export interface RunningGateway {
@@ -137,9 +139,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   const keys = new SubscriptionKeys(resolveSubscriptions(options.subscriptions), products, apis);
   const limiter: RateLimiter =
-    limits.rateLimitAlgorithm === 'token-bucket' ? new TokenBucketLimiter() : new SlidingWindowLimiter();
+    limits.rateLimitAlgorithm === 'token-bucket'
+      ? new TokenBucketLimiter(options.now)
+      : new SlidingWindowLimiter(options.now);
   const totalMs = limits.totalRequestSeconds === null ? Infinity : limits.totalRequestSeconds * 1000;
-  const quota = new FixedWindowQuota();
+  const quota = new FixedWindowQuota(options.now);
   const inbound = new InboundPolicies({ limits, limiter, quota, startedAt: Date.now(), validators, logger });
   const forwarder = new Forwarder(limits, totalMs, logger);
   const requestTimeout = Math.min(options.requestTimeoutMs ?? 60_000, totalMs);

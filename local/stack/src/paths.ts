@@ -9,7 +9,9 @@ export const REPO_ROOT = join(
 export const paths = {
   /** Gitignored: generated secrets and settings, emulator data, service logs. */
   dataDir: join(REPO_ROOT, 'local', '.data'),
-  functionsApp: join(REPO_ROOT, 'functions', 'dist', 'package', 'dist', 'index.js'),
+  /** The functions bundle `npm run -w functions package` builds; a jest run builds its own and names it. */
+  functionsApp:
+    process.env.PIPELINE_FUNCTIONS_APP ?? join(REPO_ROOT, 'functions', 'dist', 'package', 'dist', 'index.js'),
   policiesDir: join(REPO_ROOT, 'policies'),
   sampleEvents: join(REPO_ROOT, 'producer', 'sample', 'events.ndjson'),
 };

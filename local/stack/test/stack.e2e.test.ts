@@ -66,11 +66,8 @@ async function storedIds(): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  // The stack runs the deployment bundle, as Azure would: build it from the current sources.
-  execFileSync('npm', ['run', '--silent', '-w', 'functions', 'package'], {
-    cwd: join(paths.dataDir, '..', '..'),
-    stdio: 'pipe',
-  });
+  // The stack runs the deployment bundle, as Azure would: the run's global setup built it from the
+  // current sources (jest/functions-bundle.js), and paths.functionsApp names it.
 
   // 1,000 events with images from the producer's own generator and prepare step, 10 of them invalid.
   const sampleDir = join(work, 'dataset');

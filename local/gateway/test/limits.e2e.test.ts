@@ -19,7 +19,7 @@ describe('rate-limit and quota', () => {
   });
   afterAll(() => backend.close());
 
-  async function gatewayWith(productInbound: string) {
+  async function gatewayWith(productInbound: string, now?: () => number) {
     const folder = policiesDir({
       'global.xml': GLOBAL_FORWARD,
       'product-ingest.xml': policyXml(`<base />${productInbound}`),
@@ -34,6 +34,7 @@ describe('rate-limit and quota', () => {
       namedValues: config.namedValues,
       subscriptions: [...config.subscriptions, { ...second, id: 'second' }],
       logger: () => undefined,
+      now,
     });
     stops.push(folder.remove, () => gateway.stop());
     backend.received.length = 0;
@@ -46,8 +47,11 @@ describe('rate-limit and quota', () => {
   }
 
   it('admits exactly `calls` of many concurrent requests and answers the rest 429 with Retry-After', async () => {
+    // A stopped clock: Retry-After must not depend on how long 30 requests take on a loaded machine.
+    const now = Date.now();
     const { post, primary, other } = await gatewayWith(
       '<rate-limit calls="5" renewal-period="60" remaining-calls-header-name="x-remaining" total-calls-header-name="x-total" />',
+      () => now,
     );
     const responses = await Promise.all(Array.from({ length: 30 }, () => post(primary)));
     const admitted = responses.filter((response) => response.status === 202);
@@ -77,13 +81,15 @@ describe('rate-limit and quota', () => {
   });
 
   it('slides: a call is allowed again once the oldest one leaves the window', async () => {
-    const { post, primary } = await gatewayWith('<rate-limit calls="2" renewal-period="1" />');
+    // The counters' clock, moved by the test instead of sleeping through the window.
+    let now = Date.now();
+    const { post, primary } = await gatewayWith('<rate-limit calls="2" renewal-period="1" />', () => now);
     expect((await post(primary)).status).toBe(202);
     expect((await post(primary)).status).toBe(202);
     const refused = await post(primary);
     expect(refused.status).toBe(429);
     expect(refused.headers['retry-after']).toBe('1');
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    now += 1100;
     expect((await post(primary)).status).toBe(202);
   });
 

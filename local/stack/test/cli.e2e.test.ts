@@ -38,11 +38,8 @@ describe('the stack CLI', () => {
   it('starts every service and stops all of them on Ctrl-C, leaving no orphan process', async () => {
     const cli = join(REPO_ROOT, 'local/stack/dist/src/cli.js');
     if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build first`);
-    if (!existsSync(paths.functionsApp))
-      execFileSync('npm', ['run', '--silent', '-w', 'functions', 'package'], {
-        cwd: REPO_ROOT,
-        stdio: 'pipe',
-      });
+    // The run's global setup built the functions bundle (jest/functions-bundle.js).
+    if (!existsSync(paths.functionsApp)) throw new Error(`${paths.functionsApp} is missing`);
     const [gateway, functions, blob, cosmos, eventHubs, eventHubsTls] = await freePorts(6);
     const child = spawn(process.execPath, [cli, 'stack', '--in-memory', '--data', join(work, 'data')], {
       env: {
