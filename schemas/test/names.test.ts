@@ -89,6 +89,9 @@ const ALLOWED: Record<string, Record<string, string>> = {
   'functions/src/functions/images.ts': {
     [PIPELINE_NAMES.containers.images]: "the function's name in the Functions app, not the container",
   },
+  'jest/tiers.js': {
+    [PIPELINE_NAMES.basicAuthUser]: 'the producer workspace folder in the test tiers',
+  },
   'functions/scripts/ingest-puts.mjs': {
     [APIM_NAMES.api]: "the function's name in its invocation context",
     [PIPELINE_NAMES.basicAuthUser]: 'the producer workspace folder (the sample dataset path)',
