@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
+import { readBodyWithLimit } from './body';
 import type { ApiDefinition, OperationDefinition, SubscriptionConfig } from './config';
 import type { HeaderBag } from './headers';
 import type { Statement } from './policy';
@@ -115,4 +116,34 @@ export function parseTarget(target: string): URL {
 
 export function normalizeIp(address: string): string {
   return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
+}
+
+/**
+ * Buffers the request body into the exchange, up to `limit` bytes. Two policies read it whole
+ * (validate-content, then forward-request when nothing did before) and answer a body past their limit
+ * differently, so the caller builds that Stop; a client hanging up mid-body gets APIM's
+ * ClientConnectionFailure from whichever policy was reading (`source`).
+ */
+export async function bufferBody(
+  exchange: Exchange,
+  limit: number,
+  source: string,
+  tooLarge: () => Stop,
+): Promise<void> {
+  const result = await readBodyWithLimit(exchange.request, limit);
+  if (result.kind === 'aborted') {
+    exchange.bodyState = 'aborted';
+    throw new Stop(400, 'The client closed the connection while sending the body.', {
+      source,
+      reason: 'ClientConnectionFailure',
+    });
+  }
+  if (result.kind === 'too-large') {
+    exchange.bodyState = 'overflow';
+    exchange.bytesIn = result.bytesRead;
+    throw tooLarge();
+  }
+  exchange.body = result.body;
+  exchange.bodyState = 'buffered';
+  exchange.bytesIn = result.body.length;
 }

@@ -1,7 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { Agent } from 'undici';
-import { readBodyWithLimit } from './body';
-import { hasBody, Stop, type Exchange, type PendingResponse } from './exchange';
+import { bufferBody, hasBody, Stop, type Exchange, type PendingResponse } from './exchange';
 import { HeaderBag, HOP_BY_HOP } from './headers';
 import type { TierLimits } from './tiers';
 
@@ -103,26 +102,17 @@ export class Forwarder {
    */
   private async bufferBody(exchange: Exchange): Promise<void> {
     const limit = this.limits.bufferedPayloadBytes;
-    const result = await readBodyWithLimit(exchange.request, limit);
-    if (result.kind === 'aborted') {
-      exchange.bodyState = 'aborted';
-      throw new Stop(400, 'The client closed the connection while sending the body.', {
-        source: 'forward-request',
-        reason: 'ClientConnectionFailure',
-      });
-    }
-    if (result.kind === 'too-large') {
-      exchange.bodyState = 'overflow';
-      exchange.bytesIn = result.bytesRead;
-      throw new Stop(
-        413,
-        `Request's body is more than ${limit} bytes long and it exceeds the buffered payload limit of ${limit} bytes.`,
-        { source: 'forward-request', reason: 'BufferedPayloadLimit' },
-      );
-    }
-    exchange.body = result.body;
-    exchange.bodyState = 'buffered';
-    exchange.bytesIn = result.body.length;
+    await bufferBody(
+      exchange,
+      limit,
+      'forward-request',
+      () =>
+        new Stop(
+          413,
+          `Request's body is more than ${limit} bytes long and it exceeds the buffered payload limit of ${limit} bytes.`,
+          { source: 'forward-request', reason: 'BufferedPayloadLimit' },
+        ),
+    );
   }
 }
 

@@ -1,9 +1,16 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { ValidateFunction } from 'ajv';
-import { decodeUtf8, readBodyWithLimit } from './body';
+import { decodeUtf8 } from './body';
 import { formatDuration, type FixedWindowQuota, type RateLimiter } from './counters';
-import { applyQuery, Stop, type CorsStatement, type Exchange, type PendingResponse } from './exchange';
+import {
+  applyQuery,
+  bufferBody,
+  Stop,
+  type CorsStatement,
+  type Exchange,
+  type PendingResponse,
+} from './exchange';
 import { HeaderBag } from './headers';
 import { normalizeOrigin, type Statement } from './policy';
 import type { Pipeline } from './policy-set';
@@ -147,26 +154,17 @@ export class InboundPolicies {
 
 /** validate-content reads the body whole, up to its size limit, before it validates anything. */
 async function readValidatedBody(exchange: Exchange, maxSize: number): Promise<void> {
-  const result = await readBodyWithLimit(exchange.request, maxSize);
-  if (result.kind === 'aborted') {
-    exchange.bodyState = 'aborted';
-    throw new Stop(400, 'The client closed the connection while sending the body.', {
-      source: 'validate-content',
-      reason: 'ClientConnectionFailure',
-    });
-  }
-  if (result.kind === 'too-large') {
-    exchange.bodyState = 'overflow';
-    exchange.bytesIn = result.bytesRead;
-    throw new Stop(
-      400,
-      `Request's body is more than ${maxSize} bytes long and it exceeds the limit of ${maxSize} bytes.`,
-      { source: 'validate-content', reason: 'SizeLimit' },
-    );
-  }
-  exchange.body = result.body;
-  exchange.bodyState = 'buffered';
-  exchange.bytesIn = result.body.length;
+  await bufferBody(
+    exchange,
+    maxSize,
+    'validate-content',
+    () =>
+      new Stop(
+        400,
+        `Request's body is more than ${maxSize} bytes long and it exceeds the limit of ${maxSize} bytes.`,
+        { source: 'validate-content', reason: 'SizeLimit' },
+      ),
+  );
 }
 
 function ipFilter(exchange: Exchange, statement: Of<'ip-filter'>): void {
