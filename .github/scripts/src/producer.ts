@@ -34,25 +34,29 @@ export interface ReplayOutcome {
 
 export type ProducerRunner = (request: ReplayRequest) => Promise<ReplayOutcome>;
 
+/** The producer's `replay ... --json` arguments for a request (after the CLI's path). */
+export function replayArguments(request: ReplayRequest): string[] {
+  return [
+    'replay',
+    '--input',
+    request.input,
+    '--url',
+    request.url,
+    '--rate',
+    String(request.rate),
+    ...(request.count ? ['--count', String(request.count)] : []),
+    ...(request.duration ? ['--duration', request.duration] : []),
+    '--json',
+  ];
+}
+
 /**
  * Runs `node <cli> replay ... --json`. Credentials travel as environment variables, never as
  * arguments, so they appear neither in the process list nor in a logged command line.
  */
 export const runProducer: ProducerRunner = (request) =>
   new Promise((resolve, reject) => {
-    const args = [
-      request.cli,
-      'replay',
-      '--input',
-      request.input,
-      '--url',
-      request.url,
-      '--rate',
-      String(request.rate),
-      ...(request.count ? ['--count', String(request.count)] : []),
-      ...(request.duration ? ['--duration', request.duration] : []),
-      '--json',
-    ];
+    const args = [request.cli, ...replayArguments(request)];
     const env: NodeJS.ProcessEnv = { ...process.env };
     for (const [name, value] of Object.entries(producerEnvironment(request.credentials))) env[name] = value;
     const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { runCli } from '@pipeline/producer';
-import { lastJsonDocument, producerEnvironment, type ProducerRunner } from '../src/producer';
+import { lastJsonDocument, producerEnvironment, replayArguments, type ProducerRunner } from '../src/producer';
 import { runSmoke } from '../src/smoke';
 import { startFakeStack } from './fake-stack';
 
@@ -21,19 +21,8 @@ const realProducer: ProducerRunner = async (request) => {
         callback();
       },
     });
-  const args = [
-    'replay',
-    '--input',
-    request.input,
-    '--url',
-    request.url,
-    '--rate',
-    String(request.rate),
-    '--json',
-    '--quiet',
-  ];
-  if (request.count) args.push('--count', String(request.count));
-  const exitCode = await runCli(args, {
+  // The same arguments the workflow's runner passes, so a flag the real CLI does not know fails here.
+  const exitCode = await runCli([...replayArguments(request), '--quiet'], {
     stdout: sink((t) => (stdout += t)),
     stderr: sink((t) => (stderr += t)),
     env: { ...producerEnvironment(request.credentials) },
