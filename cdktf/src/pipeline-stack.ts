@@ -27,7 +27,15 @@ import { Naming, standardTags } from './naming';
 import type { PolicySet } from './policy-files';
 import { tierProblems } from './policy-files';
 import { waitForRoles } from './rbac-wait';
-import { APIM_NAMES, CONNECTIONS, PIPELINE_APP_SETTINGS, PIPELINE_NAMES } from '@pipeline/schemas';
+import {
+  apiBaseUrl,
+  APIM_NAMES,
+  CONNECTIONS,
+  functionsBaseUrl,
+  ingestUrl,
+  PIPELINE_APP_SETTINGS,
+  PIPELINE_NAMES,
+} from '@pipeline/schemas';
 
 export const COSMOS_DATA_CONTRIBUTOR_ROLE = '00000000-0000-0000-0000-000000000002';
 
@@ -335,7 +343,7 @@ export class PipelineStack extends TerraformStack {
       value: functionKeyValue.result,
     });
 
-    const functionBaseUrl = `https://${app.defaultHostname}/api`;
+    const functionBaseUrl = functionsBaseUrl(`https://${app.defaultHostname}`);
     this.apiManagement = new ApiManagement(this, 'api-management', {
       ...base,
       name: naming.name('apiManagement'),
@@ -392,7 +400,7 @@ export class PipelineStack extends TerraformStack {
       APIM_SUBSCRIPTION_KEY_SECRET: PIPELINE_NAMES.secrets.subscriptionKey,
       BASIC_AUTH_SECRET: PIPELINE_NAMES.secrets.basicAuthCredential,
       BASIC_AUTH_HEADER_SECRET: PIPELINE_NAMES.secrets.basicAuthHeader,
-      APIM_OPERATION: `POST /${APIM_NAMES.apiPath}/events`,
+      APIM_OPERATION: `${APIM_NAMES.operationMethod} ${ingestUrl(apiBaseUrl(''))}`,
       // The deploy workflow reads this secret and sets it as the host function key below, after the
       // code deploy (the app has no host before that).
       FUNCTION_KEY_SECRET_NAME: PIPELINE_NAMES.secrets.functionKey,

@@ -1,6 +1,7 @@
 import { Testing } from 'cdktf';
 import type {} from 'cdktf/lib/testing/adapters/jest';
 import { MonitorDiagnosticSetting } from '@cdktf/provider-azurerm/lib/monitor-diagnostic-setting';
+import { APIM_NAMES } from '@pipeline/schemas';
 import { INDEXED_PATHS } from '../src/constructs/cosmos';
 import { ENVIRONMENTS } from '../src/config';
 import { COSMOS_DATA_CONTRIBUTOR_ROLE } from '../src/pipeline-stack';
@@ -342,7 +343,7 @@ describe('api management', () => {
     expect(resource(tf, 'azurerm_api_management_api_operation')).toMatchObject({
       operation_id: 'post-events',
       method: 'POST',
-      url_template: '/events',
+      url_template: APIM_NAMES.operationUrlTemplate,
     });
   });
 

@@ -5,6 +5,7 @@ import { PassThrough } from 'node:stream';
 import { validateTweetEvent, type TweetEvent } from '@pipeline/schemas';
 import { ExitCode, generateSample, replay, runCli, UsageError, type ReplayOptions } from '../src';
 import { accept, json, TestServer, type Handler } from './server';
+import { apiBaseUrl, functionsBaseUrl, ingestUrl } from '@pipeline/schemas';
 
 jest.setTimeout(60_000);
 
@@ -78,7 +79,7 @@ describe('replay against a local server', () => {
     expect(report.requests).toMatchObject({ total: 4, byStatus: { '202': 4 }, retries: 0 });
     expect(report.acceptedIds).toEqual(events.slice(0, 20).map((e) => e.id));
     const first = server.received[0]!;
-    expect(first).toMatchObject({ method: 'POST', url: '/api/events' });
+    expect(first).toMatchObject({ method: 'POST', url: ingestUrl(functionsBaseUrl('')) });
     expect(first.headers).toMatchObject({
       'content-type': 'application/json',
       'ocp-apim-subscription-key': 'sub-key',
@@ -408,7 +409,7 @@ describe('the CLI', () => {
     });
     expect(Object.keys(report.latencyMs as object)).toEqual(['count', 'p50', 'p90', 'p99', 'max', 'mean']);
     expect(server.received[0]!.headers['ocp-apim-subscription-key']).toBe('env-key');
-    expect(server.received[0]!.url).toBe('/ingest/events');
+    expect(server.received[0]!.url).toBe(ingestUrl(apiBaseUrl('')));
     expect(cli.out() + cli.err()).not.toContain('hunter2');
     expect(cli.out() + cli.err()).not.toContain('env-key');
   });

@@ -4,6 +4,7 @@ import { TokenBucketLimiter, SlidingWindowLimiter } from '../src/counters';
 import { createLocalGatewayConfig, startGateway, TIERS, type RunningGateway, type Tier } from '../src';
 import { tierLimits } from '../src/tiers';
 import { agent, GLOBAL_FORWARD, policiesDir, policyXml, send, startBackend, validEvent } from './helpers';
+import { apiBaseUrl, ingestUrl } from '@pipeline/schemas';
 
 // Eight gateways per case, some with 2 MiB uploads, on a shared machine.
 jest.setTimeout(60_000);
@@ -52,7 +53,7 @@ describe('tier limits in the gateway', () => {
     stops.push(folder.remove, () => gateway.stop());
     const key = config.subscriptions[0]!.primaryKey;
     const headers = { 'content-type': 'application/json', 'ocp-apim-subscription-key': key };
-    return { gateway, headers, url: `${gateway.url}/ingest/events` };
+    return { gateway, headers, url: ingestUrl(apiBaseUrl(gateway.url)) };
   }
 
   it.each(TIERS)(
@@ -245,7 +246,7 @@ function postChunked(
     const payload = body ?? Buffer.alloc(length, 0x20);
     let done = false;
     const request = httpRequest(
-      { host: '127.0.0.1', port, method: 'POST', path: '/ingest/events', headers },
+      { host: '127.0.0.1', port, method: 'POST', path: ingestUrl(apiBaseUrl('')), headers },
       (response) => {
         const parts: Buffer[] = [];
         response.on('data', (part: Buffer) => parts.push(part));
