@@ -12,6 +12,7 @@ import {
   ingestUrl,
   PIPELINE_APP_SETTINGS,
   PIPELINE_NAMES,
+  PIPELINE_OUTPUTS,
   POLICY_FILE_NAMES,
 } from '../src';
 
@@ -66,6 +67,7 @@ const CONTRACT_VALUES = [
     ...leaves(APP_SETTINGS),
     ...leaves(CONNECTIONS),
     ...leaves(APIM_NAMES),
+    ...leaves(PIPELINE_OUTPUTS),
     DEPLOYMENT_DEFAULTS.workload,
   ]),
 ].filter((value) => !NOT_SCANNED.has(value));
