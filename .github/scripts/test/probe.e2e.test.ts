@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { probeSummary, RATE_LIMIT_CALLS, runProbe, type ProbeReport } from '../src/probe';
 import { PROBE_USAGE } from '../src/probe-cli';
+import { apiBaseUrl } from '@pipeline/schemas';
 
 jest.setTimeout(120_000);
 
@@ -116,7 +117,7 @@ describe('the fidelity probe against the local twin', () => {
   });
 
   it('gets the expected answer to every case, and 429s from a burst over the rate limit', async () => {
-    const report: ProbeReport = await runProbe({ apiUrl: `${gateway.url}/ingest`, credentials });
+    const report: ProbeReport = await runProbe({ apiUrl: apiBaseUrl(gateway.url), credentials });
     const failed = report.cases.filter((c) => c.differences.length > 0);
     // On failure the summary is the readable diff.
     expect({ failed: failed.map((c) => c.id), summary: failed.length ? probeSummary(report) : '' }).toEqual({
