@@ -27,7 +27,17 @@ import { Naming, standardTags } from './naming';
 import type { PolicySet } from './policy-files';
 import { tierProblems } from './policy-files';
 import { waitForRoles } from './rbac-wait';
-import { APIM_NAMES, CONNECTIONS, PIPELINE_APP_SETTINGS, PIPELINE_NAMES } from '@pipeline/schemas';
+import {
+  apiBaseUrl,
+  APIM_NAMES,
+  CONNECTIONS,
+  functionsBaseUrl,
+  ingestUrl,
+  PIPELINE_APP_SETTINGS,
+  PIPELINE_NAMES,
+  PIPELINE_OUTPUTS,
+  type PipelineOutputName,
+} from '@pipeline/schemas';
 
 export const COSMOS_DATA_CONTRIBUTOR_ROLE = '00000000-0000-0000-0000-000000000002';
 
@@ -335,7 +345,7 @@ export class PipelineStack extends TerraformStack {
       value: functionKeyValue.result,
     });
 
-    const functionBaseUrl = `https://${app.defaultHostname}/api`;
+    const functionBaseUrl = functionsBaseUrl(`https://${app.defaultHostname}`);
     this.apiManagement = new ApiManagement(this, 'api-management', {
       ...base,
       name: naming.name('apiManagement'),
@@ -372,34 +382,37 @@ export class PipelineStack extends TerraformStack {
       apiManagementId: this.apiManagement.service.id,
     });
 
-    const outputs: Record<string, string> = {
-      ENVIRONMENT: config.name,
-      AZURE_LOCATION: location,
-      RESOURCE_GROUP: resourceGroupName,
-      API_BASE_URL: this.apiManagement.apiBaseUrl,
-      APIM_NAME: this.apiManagement.service.name,
-      FUNCTION_APP_NAME: app.name,
-      FUNCTION_APP_URL: `https://${app.defaultHostname}`,
-      COSMOS_ENDPOINT: this.cosmos.account.endpoint,
-      COSMOS_DATABASE: PIPELINE_NAMES.cosmosDatabase,
-      COSMOS_CONTAINER: PIPELINE_NAMES.cosmosContainer,
-      KEY_VAULT_NAME: this.keyVault.vault.name,
-      EVENTHUB_NAMESPACE: this.eventHubs.namespace.name,
-      EVENTHUB_NAME: PIPELINE_NAMES.eventHub,
-      STORAGE_ACCOUNT: this.dataStorage.account.name,
-      DATASETS_CONTAINER: PIPELINE_NAMES.containers.datasets,
-      APPLICATION_INSIGHTS_NAME: this.monitoring.applicationInsights.name,
-      APIM_SUBSCRIPTION_KEY_SECRET: PIPELINE_NAMES.secrets.subscriptionKey,
-      BASIC_AUTH_SECRET: PIPELINE_NAMES.secrets.basicAuthCredential,
-      BASIC_AUTH_HEADER_SECRET: PIPELINE_NAMES.secrets.basicAuthHeader,
-      APIM_OPERATION: `POST /${APIM_NAMES.apiPath}/events`,
+    // One output per contract name (schemas/src/terraform-outputs.ts): the Record type makes a
+    // missing or an unknown name a compile error; the workflows read them by these names.
+    const O = PIPELINE_OUTPUTS;
+    const outputs: Record<PipelineOutputName, string> = {
+      [O.environment]: config.name,
+      [O.location]: location,
+      [O.resourceGroup]: resourceGroupName,
+      [O.apiBaseUrl]: this.apiManagement.apiBaseUrl,
+      [O.apimName]: this.apiManagement.service.name,
+      [O.functionAppName]: app.name,
+      [O.functionAppUrl]: `https://${app.defaultHostname}`,
+      [O.cosmosEndpoint]: this.cosmos.account.endpoint,
+      [O.cosmosDatabase]: PIPELINE_NAMES.cosmosDatabase,
+      [O.cosmosContainer]: PIPELINE_NAMES.cosmosContainer,
+      [O.keyVaultName]: this.keyVault.vault.name,
+      [O.eventHubNamespace]: this.eventHubs.namespace.name,
+      [O.eventHubName]: PIPELINE_NAMES.eventHub,
+      [O.storageAccount]: this.dataStorage.account.name,
+      [O.datasetsContainer]: PIPELINE_NAMES.containers.datasets,
+      [O.applicationInsightsName]: this.monitoring.applicationInsights.name,
+      [O.subscriptionKeySecret]: PIPELINE_NAMES.secrets.subscriptionKey,
+      [O.basicAuthSecret]: PIPELINE_NAMES.secrets.basicAuthCredential,
+      [O.basicAuthHeaderSecret]: PIPELINE_NAMES.secrets.basicAuthHeader,
+      [O.apimOperation]: `${APIM_NAMES.operationMethod} ${ingestUrl(apiBaseUrl(''))}`,
       // The deploy workflow reads this secret and sets it as the host function key below, after the
       // code deploy (the app has no host before that).
-      FUNCTION_KEY_SECRET_NAME: PIPELINE_NAMES.secrets.functionKey,
-      FUNCTION_KEY_NAME: PIPELINE_NAMES.functionHostKeyName,
+      [O.functionKeySecretName]: PIPELINE_NAMES.secrets.functionKey,
+      [O.functionKeyName]: PIPELINE_NAMES.functionHostKeyName,
       // When the function app's role assignments had time to propagate (time_sleep id: an RFC 3339
       // timestamp). Deploy code only after the apply that printed it.
-      FUNCTION_ROLES_READY: functionRolesReady.id,
+      [O.functionRolesReady]: functionRolesReady.id,
     };
     for (const [name, value] of Object.entries(outputs)) {
       new TerraformOutput(this, name, { value, staticId: true });

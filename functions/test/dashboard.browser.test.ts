@@ -14,6 +14,7 @@ import { formatCount, formatDuration, shares } from '../src/shared/dashboard-mod
 import type { Stats } from '@pipeline/schemas';
 import { tweetEvent } from './events';
 import { startTestServices, type TestServices } from './support';
+import { functionsBaseUrl, ingestUrl } from '@pipeline/schemas';
 
 /**
  * The dashboard in a real browser (Chromium or Chrome via playwright-core: CHROME_PATH, else the usual places
@@ -106,7 +107,7 @@ describe('dashboard in chromium, served by the local Functions host', () => {
 
   /** Replays events through the public API of the host, then waits until the consumer has stored them. */
   async function replay(events: readonly TweetEvent[], expectStored: number): Promise<void> {
-    const response = await fetch(`${baseUrl}/api/events`, {
+    const response = await fetch(ingestUrl(functionsBaseUrl(baseUrl)), {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-functions-key': key },
       body: JSON.stringify(events),

@@ -22,6 +22,7 @@ import {
   type TestServices,
 } from './support';
 import { jpeg, tweetEvent } from './events';
+import { functionsBaseUrl, ingestUrl } from '@pipeline/schemas';
 
 /**
  * The ingest handler against real Blob Storage (Azurite). The hub side records what would be sent;
@@ -344,7 +345,7 @@ describe('ingest: rejected requests store nothing', () => {
     const chunked = await ingest(
       new HttpRequest({
         method: 'POST',
-        url: 'http://127.0.0.1/api/events',
+        url: ingestUrl(functionsBaseUrl('http://127.0.0.1')),
         headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
       }),
       quietContext(),

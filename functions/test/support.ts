@@ -12,6 +12,7 @@ import {
 } from '@pipeline/emulators';
 import { PIPELINE_NAMES } from '@pipeline/schemas';
 import { closeClients } from '../src/lib/clients';
+import { functionsBaseUrl, ingestUrl } from '@pipeline/schemas';
 
 export const CONTAINERS = {
   raw: PIPELINE_NAMES.containers.raw,
@@ -66,7 +67,7 @@ export function postRequest(
 ): HttpRequest {
   return new HttpRequest({
     method: 'POST',
-    url: 'http://127.0.0.1/api/events',
+    url: ingestUrl(functionsBaseUrl('http://127.0.0.1')),
     headers,
     body: typeof body === 'string' ? { string: body } : { bytes: body },
   });

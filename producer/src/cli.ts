@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ingestUrl } from '@pipeline/schemas';
 import { ExitCode, InputError, UsageError } from './errors';
 import { prepare } from './prepare';
 import { downloadReporter } from './download-reporter';
@@ -364,7 +365,7 @@ async function replayCommand(args: readonly string[], io: CliIo): Promise<number
   const dryRun = v['dry-run'] ?? false;
   const options: ReplayOptions = {
     input: required(v.input, '--input'),
-    url: dryRun ? (v.url ?? 'http://127.0.0.1/events') : required(v.url, '--url'),
+    url: dryRun ? (v.url ?? ingestUrl('http://127.0.0.1')) : required(v.url, '--url'),
     subscriptionKey: v.key ?? io.env.PRODUCER_SUBSCRIPTION_KEY,
     functionKey: v['function-key'] ?? io.env.PRODUCER_FUNCTION_KEY,
     basicUser: v['basic-user'] ?? io.env.PRODUCER_BASIC_USER,

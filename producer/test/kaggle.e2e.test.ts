@@ -10,7 +10,6 @@ import {
   KaggleClient,
   KaggleError,
   archiveName,
-  goog,
   resolveVersions,
   runCli,
   startFakeKaggle,
@@ -183,12 +182,6 @@ describe('downloading a dataset from the Kaggle API', () => {
       join(dir, 'progress.zip'),
     );
     expect(seen.at(-1)).toEqual({ received: imagesZip.length, total: imagesZip.length });
-  });
-
-  it('reads the MD5 from x-goog-hash as kagglehub does', () => {
-    expect(goog('crc32c=n03x6A==,md5=Ojk9c3dhfxgoKVVHYwFbHQ==', 'md5')).toBe('Ojk9c3dhfxgoKVVHYwFbHQ==');
-    expect(goog('crc32c=n03x6A==', 'md5')).toBeUndefined();
-    expect(goog(null, 'md5')).toBeUndefined();
   });
 });
 

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { createLocalGatewayConfig, startGateway, type RunningGateway } from '@pipeline/gateway';
+import { apiBaseUrl } from '@pipeline/schemas';
 import { replay } from '../src';
 import { TestServer } from './server';
 
@@ -50,7 +51,7 @@ describe('the sample through the gateway with the strict body limit', () => {
   it('is accepted whole, every request under 100 KiB, no 400 or 413 (default batch of 50)', async () => {
     const report = await replay({
       input: SAMPLE_EVENTS,
-      url: `${gateway.url}/ingest`,
+      url: apiBaseUrl(gateway.url),
       rate: Infinity,
       ...auth,
     });
@@ -66,7 +67,7 @@ describe('the sample through the gateway with the strict body limit', () => {
   it('without byte sizing (4 MiB bodies) the gateway refuses and the producer only gets through by bisecting', async () => {
     const report = await replay({
       input: SAMPLE_EVENTS,
-      url: `${gateway.url}/ingest`,
+      url: apiBaseUrl(gateway.url),
       rate: Infinity,
       maxRequestBytes: 4 * 1024 * 1024,
       ...auth,

@@ -8,3 +8,4 @@ export * from './raw-archive';
 export * from './names';
 export * from './stats';
 export * from './apim-request-schema';
+export * from './terraform-outputs';

@@ -124,6 +124,14 @@ export const FUNCTION_ROUTES = {
 } as const;
 
 /**
+ * The Functions host's HTTP route prefix: functions/host.json sets it (`extensions.http.routePrefix`,
+ * https://learn.microsoft.com/azure/azure-functions/functions-host-json#http; `api` is also the
+ * platform's default), and the local host reads it from there. schemas/test/names.test.ts pins the
+ * JSON file to this value.
+ */
+export const FUNCTION_ROUTE_PREFIX = 'api';
+
+/**
  * API Management entities. cdktf creates them (cdktf/src/constructs/api-management.ts); the local
  * gateway mirrors them (local/gateway/src/config.ts); the policy XML files name some of them
  * (policies/, which cannot import: schemas/test/names.test.ts checks those mentions instead).
@@ -152,6 +160,32 @@ export const APIM_NAMES = {
     dashboardOrigin: 'dashboard-origin',
   },
 } as const;
+
+const withoutTrailingSlashes = (base: string): string => base.replace(/\/+$/, '');
+
+/** `<app>/api`: the base of a function app's HTTP functions, given the app's origin. */
+export function functionsBaseUrl(appOrigin: string): string {
+  return `${withoutTrailingSlashes(appOrigin)}/${FUNCTION_ROUTE_PREFIX}`;
+}
+
+/** `<gateway>/ingest`: the ingest API's base, given API Management's (or the local gateway's) origin. */
+export function apiBaseUrl(gatewayOrigin: string): string {
+  return `${withoutTrailingSlashes(gatewayOrigin)}/${APIM_NAMES.apiPath}`;
+}
+
+/**
+ * The ingest URL under a base: `<apiBase>/events` through API Management (`apiBaseUrl`), or
+ * `<functionsBase>/events` straight to the function (`functionsBaseUrl`): the operation's URL template
+ * is the function's route, so one rule serves both. A base that already ends with the route is
+ * returned as it is (the producer's `--url` takes either). With an empty origin the helpers give the
+ * paths alone (`ingestUrl(apiBaseUrl(''))` is `/ingest/events`), for raw HTTP requests.
+ */
+export function ingestUrl(base: string): string {
+  const trimmed = withoutTrailingSlashes(base);
+  return trimmed.endsWith(APIM_NAMES.operationUrlTemplate)
+    ? trimmed
+    : `${trimmed}${APIM_NAMES.operationUrlTemplate}`;
+}
 
 /**
  * The policy files' naming rule: one XML file per scope in policies/, named by the entity ids above.

@@ -2,12 +2,17 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import {
   APIM_NAMES,
+  apiBaseUrl,
   APP_SETTINGS,
   CONNECTIONS,
   DEPLOYMENT_DEFAULTS,
+  FUNCTION_ROUTE_PREFIX,
   FUNCTION_ROUTES,
+  functionsBaseUrl,
+  ingestUrl,
   PIPELINE_APP_SETTINGS,
   PIPELINE_NAMES,
+  PIPELINE_OUTPUTS,
   POLICY_FILE_NAMES,
 } from '../src';
 
@@ -62,6 +67,7 @@ const CONTRACT_VALUES = [
     ...leaves(APP_SETTINGS),
     ...leaves(CONNECTIONS),
     ...leaves(APIM_NAMES),
+    ...leaves(PIPELINE_OUTPUTS),
     DEPLOYMENT_DEFAULTS.workload,
   ]),
 ].filter((value) => !NOT_SCANNED.has(value));
@@ -150,10 +156,14 @@ const ALLOWED: Record<string, Record<string, string>> = {
   'jest.preset.js': { [PIPELINE_NAMES.basicAuthUser]: 'the producer workspace folder' },
 };
 
-function sourceFiles(dir: string, found: string[] = []): string[] {
+function sourceFiles(
+  dir: string,
+  found: string[] = [],
+  skipped: ReadonlySet<string> = SKIPPED_FOLDERS,
+): string[] {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (entry.isDirectory()) {
-      if (!SKIPPED_FOLDERS.has(entry.name)) sourceFiles(join(dir, entry.name), found);
+      if (!skipped.has(entry.name)) sourceFiles(join(dir, entry.name), found, skipped);
     } else if (SCANNED_FILE.test(entry.name) && entry.name !== 'package-lock.json') {
       found.push(join(dir, entry.name));
     }
@@ -227,6 +237,105 @@ describe('the contract is the only place the shared names are written', () => {
       { value: PIPELINE_NAMES.eventHub, line: 1 },
       { value: PIPELINE_NAMES.consumerGroup, line: 3 },
     ]);
+  });
+});
+
+describe('the ingest URL is built by the contract', () => {
+  test('the helpers put the API path, the route prefix and the route together', () => {
+    expect(apiBaseUrl('https://apim-x.azure-api.net')).toBe('https://apim-x.azure-api.net/ingest');
+    expect(ingestUrl(apiBaseUrl('https://apim-x.azure-api.net/'))).toBe(
+      'https://apim-x.azure-api.net/ingest/events',
+    );
+    expect(functionsBaseUrl('http://127.0.0.1:7071')).toBe('http://127.0.0.1:7071/api');
+    expect(ingestUrl(functionsBaseUrl('http://127.0.0.1:7071//'))).toBe('http://127.0.0.1:7071/api/events');
+    // An empty origin gives the paths alone, for requests written by hand.
+    expect(ingestUrl(apiBaseUrl(''))).toBe('/ingest/events');
+    expect(ingestUrl(functionsBaseUrl(''))).toBe('/api/events');
+  });
+
+  test('a base that already ends with the route is kept (the producer takes either)', () => {
+    expect(ingestUrl('http://x/ingest/events')).toBe('http://x/ingest/events');
+    expect(ingestUrl('http://x/ingest/events/')).toBe('http://x/ingest/events');
+    expect(ingestUrl('http://x/ingest/myevents')).toBe('http://x/ingest/myevents/events');
+  });
+
+  test("functions/host.json's route prefix is the contract's", () => {
+    const host = JSON.parse(readFileSync(join(ROOT, 'functions', 'host.json'), 'utf8')) as {
+      extensions?: { http?: { routePrefix?: string } };
+    };
+    expect(host.extensions?.http?.routePrefix).toBe(FUNCTION_ROUTE_PREFIX);
+  });
+
+  /**
+   * The ingest path written by hand: `/ingest/events` or `/api/events` anywhere in code, or `/events`
+   * ending a string (`${base}/events`, `'http://host/events'`), but not a relative module
+   * (`'./events'`) or a longer path (`kaggle/events/...`, `${dir}/events.ndjson`). Tests and fixtures
+   * are scanned too: a test that builds the URL itself would keep passing after the contract moved.
+   */
+  const HAND_BUILT_INGEST_URL = /\/(?:ingest|api)\/events(?![\w.-])|(?<!\.)\/events(?=['"`?#]|$)/m;
+
+  /** Files that may still build the URL by hand, and why. */
+  const URL_ALLOWED: Record<string, string> = {
+    'functions/api.http': 'a REST client file of hand-written requests for people; it cannot import',
+    'policies/schemas/tweet-event.json':
+      "the schema's description, generated from the contract (buildIngestRequestSchema) into a file APIM receives as is",
+    'local/faults/src/auth/scenario.ts':
+      'the fault suite is being reworked on another branch (issue 17); it moves to ingestUrl there',
+    'local/faults/src/fuzz/scenario.ts':
+      'the fault suite is being reworked on another branch (issue 17); it moves to ingestUrl there',
+    'local/faults/src/scenarios/rate-limit.ts':
+      'the fault suite is being reworked on another branch (issue 17); it moves to ingestUrl there',
+    'functions/scripts/ingest-puts.mjs':
+      'a plain ESM script that imports the built functions only; the invocation URL is a label in its fake request',
+  };
+
+  const SCANNED_FOR_URLS = new Set(
+    [...SKIPPED_FOLDERS].filter((name) => !['test', 'tests', 'fixtures'].includes(name)),
+  );
+
+  test('no file outside the contract builds the ingest URL by hand, tests included', () => {
+    const files = sourceFiles(ROOT, [], SCANNED_FOR_URLS).map((file) =>
+      relative(ROOT, file).split(sep).join('/'),
+    );
+    expect(files.some((file) => file.includes('/test/'))).toBe(true); // tests really are scanned
+    const problems: string[] = [];
+    for (const file of files) {
+      if (file.startsWith('schemas/') || URL_ALLOWED[file]) continue;
+      const lines = withoutComments(readFileSync(join(ROOT, file), 'utf8'), file).split('\n');
+      lines.forEach((text, index) => {
+        if (HAND_BUILT_INGEST_URL.test(text))
+          problems.push(
+            `${file}:${index + 1}: ${text.trim()} (use ingestUrl/apiBaseUrl/functionsBaseUrl from @pipeline/schemas)`,
+          );
+      });
+    }
+    expect(problems).toEqual([]);
+  });
+
+  test('every URL allow-list entry is still needed', () => {
+    const stale = Object.keys(URL_ALLOWED).filter(
+      (file) => !HAND_BUILT_INGEST_URL.test(withoutComments(readFileSync(join(ROOT, file), 'utf8'), file)),
+    );
+    expect(stale).toEqual([]);
+  });
+
+  test('the URL scan finds a hand-built ingest URL, and not a module or a longer path', () => {
+    const found = [
+      'fetch(`${base}/events`, {',
+      "send('http://127.0.0.1/events')",
+      "request('/ingest/events?x=1')",
+      "['POST', '/ingest/events/extra']",
+      'expect(url).toBe(`/api/events`)',
+    ];
+    const ignored = [
+      "import { tweetEvent } from './events';",
+      "import { scenarioEvents } from '../events';",
+      'return `kaggle/events/${hash}.ndjson`;',
+      'node cli.js dataset --out "${RUNNER_TEMP}/events.ndjson"',
+      '/api/eventsource',
+    ];
+    expect(found.filter((line) => !HAND_BUILT_INGEST_URL.test(line))).toEqual([]);
+    expect(ignored.filter((line) => HAND_BUILT_INGEST_URL.test(line))).toEqual([]);
   });
 });
 

@@ -1,6 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { deriveEventId, STRICTEST_REQUEST_BODY_BYTES } from '@pipeline/schemas';
+import { deriveEventId, ingestUrl, STRICTEST_REQUEST_BODY_BYTES } from '@pipeline/schemas';
 import type { ApiCredentials } from './producer';
 
 /**
@@ -324,7 +324,7 @@ export interface ProbeOptions {
 }
 
 export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
-  const url = new URL(`${options.apiUrl.replace(/\/+$/, '')}/events`);
+  const url = new URL(ingestUrl(options.apiUrl));
   const agent =
     url.protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
   const timeoutMs = options.timeoutMs ?? 30_000;

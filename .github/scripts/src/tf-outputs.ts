@@ -2,21 +2,26 @@
  * Reads `terraform output -json` and hands the values the workflows need to later steps. Names are
  * the UPPER_SNAKE outputs the cdktf stack declares; sensitive outputs are masked before use.
  */
+import { PIPELINE_OUTPUTS, type PipelineOutputName } from '@pipeline/schemas';
+
 export type TerraformOutputs = Readonly<
   Record<string, { readonly sensitive?: boolean; readonly type?: unknown; readonly value: unknown }>
 >;
 
-/** What the deploy, replay and destroy workflows read from the stack. */
-export const DEPLOY_OUTPUTS = [
-  'API_BASE_URL',
-  'FUNCTION_APP_NAME',
-  'RESOURCE_GROUP',
-  'COSMOS_ENDPOINT',
-  'KEY_VAULT_NAME',
-  'APIM_NAME',
-  'APIM_SUBSCRIPTION_KEY_SECRET',
-  'BASIC_AUTH_SECRET',
-] as const;
+/**
+ * What `tf-outputs` sets when no `--require` names them: the outputs the deploy workflow reads, by
+ * the contract's names (schemas/src/terraform-outputs.ts).
+ */
+export const DEPLOY_OUTPUTS: readonly PipelineOutputName[] = [
+  PIPELINE_OUTPUTS.apiBaseUrl,
+  PIPELINE_OUTPUTS.functionAppName,
+  PIPELINE_OUTPUTS.resourceGroup,
+  PIPELINE_OUTPUTS.cosmosEndpoint,
+  PIPELINE_OUTPUTS.keyVaultName,
+  PIPELINE_OUTPUTS.apimName,
+  PIPELINE_OUTPUTS.subscriptionKeySecret,
+  PIPELINE_OUTPUTS.basicAuthSecret,
+];
 
 export interface ResolvedOutput {
   readonly name: string;

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { apiBaseUrl, ingestUrl } from '@pipeline/schemas';
 
 /**
  * A stand-in for the local stack's public surface, for the smoke script's own tests only: the
@@ -54,7 +55,7 @@ export async function startFakeStack(options: FakeStackOptions): Promise<FakeSta
     req.setEncoding('utf8');
     req.on('data', (c: string) => (raw += c));
     req.on('end', () => {
-      if (req.method === 'POST' && url.pathname === '/ingest/events') {
+      if (req.method === 'POST' && url.pathname === ingestUrl(apiBaseUrl(''))) {
         if (req.headers['ocp-apim-subscription-key'] !== options.subscriptionKey)
           return send(res, 401, { error: 'NoKey' });
         if (req.headers.authorization !== expectedBasic) return send(res, 401, { error: 'NoBasic' });
@@ -103,7 +104,7 @@ export async function startFakeStack(options: FakeStackOptions): Promise<FakeSta
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    apiUrl: `http://127.0.0.1:${port}/ingest`,
+    apiUrl: apiBaseUrl(`http://127.0.0.1:${port}`),
     statsUrl: `http://127.0.0.1:${port}/api/stats`,
     received,
     statsRequests,

@@ -20,7 +20,7 @@ import type { ITerraformDependable } from 'cdktf';
 import type { PolicySet } from '../policy-files';
 import { waitForRoles } from '../rbac-wait';
 import { Diagnostics } from './diagnostics';
-import { APIM_NAMES } from '@pipeline/schemas';
+import { apiBaseUrl, APIM_NAMES } from '@pipeline/schemas';
 
 export interface ApiManagementProps {
   readonly name: string;
@@ -269,7 +269,7 @@ export class ApiManagement extends Construct {
 
   /** The public base URL of the ingest API. */
   get apiBaseUrl(): string {
-    return `${this.service.gatewayUrl}/${APIM_NAMES.apiPath}`;
+    return apiBaseUrl(this.service.gatewayUrl);
   }
 }
 

@@ -21,6 +21,7 @@ import {
   type SettingsFile,
   writeSettings,
 } from './support';
+import { functionsBaseUrl, ingestUrl } from '@pipeline/schemas';
 
 type Host = Awaited<ReturnType<typeof startHost>>;
 
@@ -93,7 +94,7 @@ describe('Event Hubs trigger (host process, Event Hubs emulator, Cosmos DB, Azur
 
   it('carries events posted to the HTTP ingest through the hub into Cosmos DB', async () => {
     const events = Array.from({ length: 30 }, (_, i) => tweet(10_000 + i));
-    const response = await fetch(`${host!.url}/api/events`, {
+    const response = await fetch(ingestUrl(functionsBaseUrl(host!.url)), {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-functions-key': settings.functionKey },
       body: JSON.stringify(events),

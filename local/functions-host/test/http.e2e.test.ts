@@ -18,6 +18,7 @@ import {
   type SettingsFile,
   waitFor,
 } from './support';
+import { functionsBaseUrl, ingestUrl } from '@pipeline/schemas';
 
 /** A hub endpoint nothing listens on: ingest must answer 503 and publish nothing. */
 const UNREACHABLE_HUB =
@@ -59,7 +60,7 @@ describe('HTTP triggers (the functions app and a fixture app, in a host process)
     expect((await fetch(`${app.url}/api/stats`)).status).toBe(401);
     expect((await fetch(`${app.url}/api/stats`, { headers: withKey('wrong') })).status).toBe(401);
     expect((await fetch(`${app.url}/api/stats?code=wrong`)).status).toBe(401);
-    const post = await fetch(`${app.url}/api/events`, {
+    const post = await fetch(ingestUrl(functionsBaseUrl(app.url)), {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(tweet(1)),
@@ -73,9 +74,9 @@ describe('HTTP triggers (the functions app and a fixture app, in a host process)
       (await fetch(`${app.url}/api/nothing-here`, { headers: withKey(settings.functionKey) })).status,
     ).toBe(404);
     expect((await fetch(`${app.url}/stats`, { headers: withKey(settings.functionKey) })).status).toBe(404);
-    expect((await fetch(`${app.url}/api/events`, { headers: withKey(settings.functionKey) })).status).toBe(
-      404,
-    );
+    expect(
+      (await fetch(ingestUrl(functionsBaseUrl(app.url)), { headers: withKey(settings.functionKey) })).status,
+    ).toBe(404);
   }, 30_000);
 
   it('serves the stats route from Cosmos DB with the key, by header or ?code=', async () => {
@@ -91,7 +92,7 @@ describe('HTTP triggers (the functions app and a fixture app, in a host process)
   }, 30_000);
 
   it('runs ingest: 400 with every error for an invalid event (nothing archived)', async () => {
-    const response = await fetch(`${app.url}/api/events`, {
+    const response = await fetch(ingestUrl(functionsBaseUrl(app.url)), {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...withKey(settings.functionKey) },
       body: JSON.stringify({ ...tweet(2), retweets: -1, id: 'bad' }),
@@ -103,7 +104,7 @@ describe('HTTP triggers (the functions app and a fixture app, in a host process)
 
   it('runs ingest to Azurite: the raw event is archived; with the hub unreachable the answer is 503, safe to retry', async () => {
     const event = tweet(3);
-    const response = await fetch(`${app.url}/api/events`, {
+    const response = await fetch(ingestUrl(functionsBaseUrl(app.url)), {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...withKey(settings.functionKey) },
       body: JSON.stringify(event),
@@ -177,7 +178,7 @@ describe('HTTP triggers (the functions app and a fixture app, in a host process)
     const answer = await exchange(
       app.port,
       'POST',
-      '/api/events',
+      ingestUrl(functionsBaseUrl('')),
       { 'content-type': 'application/json', ...withKey(settings.functionKey) },
       JSON.stringify(event),
     );
@@ -192,7 +193,7 @@ describe('HTTP triggers (the functions app and a fixture app, in a host process)
     const empty = await exchange(
       app.port,
       'POST',
-      '/api/events',
+      ingestUrl(functionsBaseUrl('')),
       { 'content-type': 'application/json', 'content-length': '0', ...withKey(settings.functionKey) },
       '',
     );
@@ -460,7 +461,7 @@ describe('the deployment bundle', () => {
     );
     const response = await fetch(`${host!.url}/api/stats?code=${settings.functionKey}`);
     expect(response.status).toBe(200);
-    const invalid = await fetch(`${host!.url}/api/events`, {
+    const invalid = await fetch(ingestUrl(functionsBaseUrl(host!.url)), {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-functions-key': settings.functionKey },
       body: '[{"id": 1}]',

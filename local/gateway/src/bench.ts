@@ -21,7 +21,14 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
-import { APIM_NAMES, deriveEventId, POLICY_FILE_NAMES } from '@pipeline/schemas';
+import {
+  apiBaseUrl,
+  APIM_NAMES,
+  deriveEventId,
+  functionsBaseUrl,
+  ingestUrl,
+  POLICY_FILE_NAMES,
+} from '@pipeline/schemas';
 import { createLocalGatewayConfig, NAMED_VALUES } from './config';
 import { startGateway } from './gateway';
 
@@ -47,7 +54,7 @@ async function child(role: Role): Promise<void> {
     });
     server.keepAliveTimeout = 30_000;
     await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`;
+    url = functionsBaseUrl(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
   } else {
     const gateway = await startGateway({
       port: 0,
@@ -248,14 +255,15 @@ async function main(): Promise<void> {
       'ocp-apim-subscription-key': config.subscriptions[0]!.primaryKey,
       authorization: config.namedValues[NAMED_VALUES.basicAuthHeader]!,
     };
-    const backendPath = `${new URL(backend.url).pathname}/events`;
+    const backendPath = ingestUrl(new URL(backend.url).pathname);
+    const gatewayPath = ingestUrl(apiBaseUrl(''));
     await load(backend.url, backendPath, direct, body, warmup, connections);
-    await load(gateway.url, '/ingest/events', viaGateway, body, warmup, connections);
+    await load(gateway.url, gatewayPath, viaGateway, body, warmup, connections);
     const backendCpu0 = await backend.cpuMs();
     const bare = await load(backend.url, backendPath, direct, body, seconds, connections, rate);
     const backendCpu1 = await backend.cpuMs();
     const gatewayCpu1 = await gateway.cpuMs();
-    const through = await load(gateway.url, '/ingest/events', viaGateway, body, seconds, connections, rate);
+    const through = await load(gateway.url, gatewayPath, viaGateway, body, seconds, connections, rate);
     const gatewayCpu2 = await gateway.cpuMs();
     // CPU per request is far less sensitive to a busy machine than requests/s.
     const perRequest = (

@@ -13,6 +13,7 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { functionsBaseUrl } from '@pipeline/schemas';
 import { loadOrCreateLocalGatewayConfig } from './config';
 import { startGateway } from './gateway';
 import { reloadOnChange } from './reload';
@@ -25,7 +26,10 @@ async function main(): Promise<number> {
     options: {
       port: { type: 'string', default: process.env.GATEWAY_PORT ?? '7070' },
       host: { type: 'string', default: '127.0.0.1' },
-      backend: { type: 'string', default: `http://127.0.0.1:${process.env.FUNCTIONS_PORT ?? '7071'}/api` },
+      backend: {
+        type: 'string',
+        default: functionsBaseUrl(`http://127.0.0.1:${process.env.FUNCTIONS_PORT ?? '7071'}`),
+      },
       policies: { type: 'string', default: resolve(repoRoot, 'policies') },
       config: { type: 'string', default: resolve(repoRoot, 'local/.data/gateway.local.json') },
       tier: { type: 'string', default: 'Consumption' },

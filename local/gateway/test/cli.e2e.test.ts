@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import { regenerateKey, type LocalGatewayConfig } from '../src';
 import { CONFIG_POLL_MS } from '../src/reload';
 import { agent, policiesDir, policyXml, REPO_POLICIES, send } from './helpers';
+import { apiBaseUrl, ingestUrl } from '@pipeline/schemas';
 
 // Bounded, but generous: the machine is shared and a child process or 4 MiB upload can be slow under load.
 jest.setTimeout(30000);
@@ -131,7 +132,7 @@ describe('the gateway CLI', () => {
       const config = JSON.parse(readFileSync(configPath, 'utf8')) as LocalGatewayConfig;
       const original = config.subscriptions[0]!;
       const post = (key: string) =>
-        send(`${url}/ingest/events`, { headers: { 'ocp-apim-subscription-key': key }, body: '{}' });
+        send(ingestUrl(apiBaseUrl(url)), { headers: { 'ocp-apim-subscription-key': key }, body: '{}' });
       // A valid key without basic auth fails at check-header, after the subscription check.
       expect(((await post(original.primaryKey)).json() as { message: string }).message).toContain(
         'basic authentication',
@@ -183,7 +184,7 @@ describe('the gateway CLI', () => {
       const config = JSON.parse(readFileSync(configPath, 'utf8')) as LocalGatewayConfig;
       const original = config.subscriptions[0]!;
       const post = (key: string) =>
-        send(`${url}/ingest/events`, { headers: { 'ocp-apim-subscription-key': key }, body: '{}' });
+        send(ingestUrl(apiBaseUrl(url)), { headers: { 'ocp-apim-subscription-key': key }, body: '{}' });
 
       // The file changes (compact, no longer indented) but not what it says: no reload, nothing logged.
       writeFileSync(configPath, JSON.stringify(config));

@@ -2,6 +2,10 @@ import { execFile } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { agent, send, startBackend, startTestGateway, validEvent, type TestGateway } from './helpers';
+import { apiBaseUrl, ingestUrl } from '@pipeline/schemas';
+
+/** The ingest operation's path on the gateway, for requests written byte by byte. */
+const INGEST_PATH = ingestUrl(apiBaseUrl(''));
 
 // Bounded, but generous: the machine is shared and a child process or 4 MiB upload can be slow under load.
 jest.setTimeout(20000);
@@ -43,7 +47,7 @@ describe('hostile input', () => {
   it('answers 400 in APIM shape to a header with a bare CR or LF', async () => {
     const response = await raw(
       t.gateway.port,
-      'POST /ingest/events HTTP/1.1\r\nHost: x\r\nX-Bad: a\rInjected: 1\r\nContent-Length: 0\r\n\r\n',
+      `POST ${INGEST_PATH} HTTP/1.1\r\nHost: x\r\nX-Bad: a\rInjected: 1\r\nContent-Length: 0\r\n\r\n`,
     );
     expect(response).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
     expect(response).toContain('{"statusCode":400,"message":"Bad Request"}');
@@ -53,14 +57,14 @@ describe('hostile input', () => {
   it('answers 431 to a header block over 16 KiB', async () => {
     const response = await raw(
       t.gateway.port,
-      `POST /ingest/events HTTP/1.1\r\nHost: x\r\nX-Long: ${'a'.repeat(20_000)}\r\n\r\n`,
+      `POST ${INGEST_PATH} HTTP/1.1\r\nHost: x\r\nX-Long: ${'a'.repeat(20_000)}\r\n\r\n`,
     );
     expect(response).toMatch(/^HTTP\/1\.1 431 /);
     expect(response).toContain('"statusCode":431');
   });
 
   it('answers a 9 KiB credential header (under the limit) with a plain 401', async () => {
-    const response = await send(`${t.gateway.url}/ingest/events`, {
+    const response = await send(ingestUrl(apiBaseUrl(t.gateway.url)), {
       headers: { ...t.goodHeaders, authorization: `Basic ${'A'.repeat(9 * 1024)}` },
       body: JSON.stringify(validEvent()),
     });
@@ -78,7 +82,7 @@ describe('hostile input', () => {
           host: '127.0.0.1',
           port: t.gateway.port,
           method: 'POST',
-          path: '/ingest/events',
+          path: ingestUrl(apiBaseUrl('')),
           headers: t.goodHeaders,
         },
         (response) => {
@@ -117,7 +121,7 @@ describe('hostile input', () => {
   it('refuses a declared 100 MB body from its Content-Length without reading it', async () => {
     const response = await raw(
       t.gateway.port,
-      `POST /ingest/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nOcp-Apim-Subscription-Key: ${t.goodHeaders['ocp-apim-subscription-key']}\r\nAuthorization: ${t.goodHeaders.authorization}\r\nContent-Length: 104857600\r\n\r\n{"a":`,
+      `POST ${INGEST_PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nOcp-Apim-Subscription-Key: ${t.goodHeaders['ocp-apim-subscription-key']}\r\nAuthorization: ${t.goodHeaders.authorization}\r\nContent-Length: 104857600\r\n\r\n{"a":`,
     );
     expect(response).toMatch(/^HTTP\/1\.1 400 /);
     expect(response).toContain(
@@ -146,7 +150,7 @@ describe('hostile input', () => {
       new Promise<unknown>((resolve, reject) =>
         execFile(
           process.execPath,
-          ['-e', client, `${t.gateway.url}/ingest/events`, String(bytes), JSON.stringify(t.goodHeaders)],
+          ['-e', client, ingestUrl(apiBaseUrl(t.gateway.url)), String(bytes), JSON.stringify(t.goodHeaders)],
           (error, stdout) => (error ? reject(new Error(error.message)) : resolve(JSON.parse(stdout))),
         ),
       );
@@ -178,7 +182,7 @@ describe('hostile input', () => {
         resolve(Buffer.concat(chunks).toString('latin1'));
       });
       socket.write(
-        `POST /ingest/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nOcp-Apim-Subscription-Key: ${t.goodHeaders['ocp-apim-subscription-key']}\r\nAuthorization: ${t.goodHeaders.authorization}\r\nContent-Length: 100000\r\n\r\n`,
+        `POST ${INGEST_PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nOcp-Apim-Subscription-Key: ${t.goodHeaders['ocp-apim-subscription-key']}\r\nAuthorization: ${t.goodHeaders.authorization}\r\nContent-Length: 100000\r\n\r\n`,
       );
     });
     const elapsed = Date.now() - started;
@@ -193,10 +197,10 @@ describe('hostile input', () => {
       Buffer.from([0xc3, 0x28, 0xff]),
       Buffer.from('"}'),
     ]);
-    const response = await send(`${t.gateway.url}/ingest/events`, { headers: t.goodHeaders, body });
+    const response = await send(ingestUrl(apiBaseUrl(t.gateway.url)), { headers: t.goodHeaders, body });
     expect(response.status).toBe(400);
     expect((response.json() as { message: string }).message).toContain('The body is not valid UTF-8.');
-    const fine = await send(`${t.gateway.url}/ingest/events`, {
+    const fine = await send(ingestUrl(apiBaseUrl(t.gateway.url)), {
       headers: t.goodHeaders,
       body: JSON.stringify(validEvent()),
     });
@@ -217,16 +221,16 @@ describe('odd request targets', () => {
     await backend?.close();
   });
 
-  it('keeps `//ingest/events` a path (404), never a host, and answers an unparseable target with 404', async () => {
+  it('keeps `//<the ingest path>` a path (404), never a host, and answers an unparseable target with 404', async () => {
     const key = t.goodHeaders['ocp-apim-subscription-key'];
     const request = (target: string) =>
       raw(
         t.gateway.port,
         `POST ${target} HTTP/1.1\r\nHost: x\r\nOcp-Apim-Subscription-Key: ${key}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
       );
-    expect(await request('//ingest/events')).toMatch(/^HTTP\/1\.1 404 [\s\S]*"message":"Resource not found"/);
+    expect(await request(`/${INGEST_PATH}`)).toMatch(/^HTTP\/1\.1 404 [\s\S]*"message":"Resource not found"/);
     // Node's parser may refuse this target itself (400); otherwise it matches no API (404).
-    expect(await request('http://[::1/ingest/events')).toMatch(/^HTTP\/1\.1 (404|400) /);
+    expect(await request(`http://[::1${INGEST_PATH}`)).toMatch(/^HTTP\/1\.1 (404|400) /);
     expect(backend.received).toHaveLength(0);
   });
 });

@@ -1,5 +1,6 @@
 import { createLocalGatewayConfig, startGateway, type RunningGateway } from '../src';
 import { agent, GLOBAL_FORWARD, policiesDir, policyXml, send, startBackend, validEvent } from './helpers';
+import { apiBaseUrl, ingestUrl } from '@pipeline/schemas';
 
 // Bounded, but generous: the machine is shared and a child process or 4 MiB upload can be slow under load.
 jest.setTimeout(20000);
@@ -39,7 +40,7 @@ describe('rate-limit and quota', () => {
     stops.push(folder.remove, () => gateway.stop());
     backend.received.length = 0;
     const post = (key: string, body = JSON.stringify(validEvent())) =>
-      send(`${gateway.url}/ingest/events`, {
+      send(ingestUrl(apiBaseUrl(gateway.url)), {
         headers: { 'content-type': 'application/json', 'ocp-apim-subscription-key': key },
         body,
       });

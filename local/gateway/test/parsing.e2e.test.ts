@@ -11,6 +11,7 @@ import {
   startBackend,
   validEvent,
 } from './helpers';
+import { apiBaseUrl, functionsBaseUrl, ingestUrl } from '@pipeline/schemas';
 
 // Bounded, but generous: the machine is shared and a child process or 4 MiB upload can be slow under load.
 jest.setTimeout(20000);
@@ -164,7 +165,7 @@ describe('scopes, <base /> and the smaller policies', () => {
     const gateway = await startGateway(options(folder.dir, { backendUrl: backend.url }));
     backend.received.length = 0;
     try {
-      return await send(`${gateway.url}/ingest/events`, {
+      return await send(ingestUrl(apiBaseUrl(gateway.url)), {
         headers: {
           'content-type': 'application/json',
           'ocp-apim-subscription-key': config.subscriptions[0]!.primaryKey,
@@ -284,24 +285,24 @@ describe('scopes, <base /> and the smaller policies', () => {
     backend.received.length = 0;
     try {
       const headers = { 'ocp-apim-subscription-key': config.subscriptions[0]!.primaryKey };
-      const invalid = await send(`${gateway.url}/ingest/events?from=client`, {
+      const invalid = await send(`${ingestUrl(apiBaseUrl(gateway.url))}?from=client`, {
         headers: { ...headers, 'content-type': 'application/json' },
         body: JSON.stringify(validEvent({ likes: -1 })),
       });
       expect(invalid.status).toBe(202);
-      const plain = await send(`${gateway.url}/ingest/events`, {
+      const plain = await send(ingestUrl(apiBaseUrl(gateway.url)), {
         headers: { ...headers, 'content-type': 'text/plain' },
         body: 'hi',
       });
       expect(plain.status).toBe(202);
-      const tooBig = await send(`${gateway.url}/ingest/events`, {
+      const tooBig = await send(ingestUrl(apiBaseUrl(gateway.url)), {
         headers: { ...headers, 'content-type': 'application/json' },
         body: JSON.stringify(validEvent({ text: 'x'.repeat(280), image: undefined })) + ' '.repeat(1024),
       });
       expect(tooBig.status).toBe(400);
       expect(backend.received.map((request) => request.url)).toEqual([
-        '/api/events?from=gateway',
-        '/api/events?from=gateway',
+        `${ingestUrl(functionsBaseUrl(''))}?from=gateway`,
+        `${ingestUrl(functionsBaseUrl(''))}?from=gateway`,
       ]);
       const detected = logs
         .filter((line) => line.msg === 'validate-content detected')

@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
 import { regenerateKey } from '../src';
 import { agent, send, startBackend, startTestGateway, validEvent, type TestGateway } from './helpers';
+import { apiBaseUrl, functionsBaseUrl, ingestUrl } from '@pipeline/schemas';
 
 // Bounded, but generous: the machine is shared and a child process or 4 MiB upload can be slow under load.
 jest.setTimeout(20000);
@@ -16,7 +17,7 @@ describe('the repository policies through the local gateway', () => {
   beforeAll(async () => {
     backend = await startBackend();
     t = await startTestGateway(backend.url);
-    events = `${t.gateway.url}/ingest/events`;
+    events = ingestUrl(apiBaseUrl(t.gateway.url));
   });
   afterAll(async () => {
     await t?.gateway.stop();
@@ -40,7 +41,7 @@ describe('the repository policies through the local gateway', () => {
     expect(backend.received).toHaveLength(1);
     const forwarded = backend.received[0]!;
     expect(forwarded.method).toBe('POST');
-    expect(forwarded.url).toBe('/api/events');
+    expect(forwarded.url).toBe(ingestUrl(functionsBaseUrl('')));
     expect(forwarded.headers['x-functions-key']).toBe(t.config.namedValues['ingest-function-key']);
     expect(forwarded.headers.authorization).toBeUndefined();
     expect(forwarded.headers['ocp-apim-subscription-key']).toBeUndefined();
@@ -84,7 +85,7 @@ describe('the repository policies through the local gateway', () => {
       body: JSON.stringify(validEvent()),
     });
     expect(query.status).toBe(202);
-    expect(backend.received[1]!.url).toBe('/api/events?trace=1');
+    expect(backend.received[1]!.url).toBe(`${ingestUrl(functionsBaseUrl(''))}?trace=1`);
   });
 
   it('answers 401 in APIM shape for a missing or unknown subscription key', async () => {
@@ -243,8 +244,8 @@ describe('the repository policies through the local gateway', () => {
   it('answers 404 in APIM shape for an unknown path or method', async () => {
     for (const [method, path] of [
       ['POST', '/nope'],
-      ['GET', '/ingest/events'],
-      ['POST', '/ingest/events/extra'],
+      ['GET', ingestUrl(apiBaseUrl(''))],
+      ['POST', `${ingestUrl(apiBaseUrl(''))}/extra`],
     ] as const) {
       const response = await send(`${t.gateway.url}${path}`, { method, headers: t.goodHeaders });
       expect(response.status).toBe(404);
@@ -267,7 +268,7 @@ describe('the repository policies through the local gateway', () => {
       product: 'ingest',
       api: 'ingest',
       operation: 'post-events',
-      path: '/ingest/events',
+      path: ingestUrl(apiBaseUrl('')),
     });
     expect(typeof requests[0]!.latencyMs).toBe('number');
     expect(requests[1]).toMatchObject({
@@ -297,7 +298,7 @@ describe('a backend that cannot be reached', () => {
     await new Promise<void>((resolve) => probe.close(() => resolve()));
     const t = await startTestGateway(`http://127.0.0.1:${port}/api`);
     try {
-      const response = await send(`${t.gateway.url}/ingest/events`, {
+      const response = await send(ingestUrl(apiBaseUrl(t.gateway.url)), {
         headers: t.goodHeaders,
         body: JSON.stringify(validEvent()),
       });

@@ -1,5 +1,6 @@
 import { INGEST_PRODUCT, type SubscriptionConfig } from '../src';
 import { agent, send, startBackend, startTestGateway, validEvent, type TestGateway } from './helpers';
+import { apiBaseUrl, ingestUrl } from '@pipeline/schemas';
 
 /**
  * APIM checks a subscription key against the API's products: a key that is valid, active and for a
@@ -30,7 +31,7 @@ describe('subscriptions of another product', () => {
   });
 
   const post = (key: string) =>
-    send(`${t.gateway.url}/ingest/events`, {
+    send(ingestUrl(apiBaseUrl(t.gateway.url)), {
       headers: { ...t.goodHeaders, 'ocp-apim-subscription-key': key },
       body: JSON.stringify(validEvent()),
     });

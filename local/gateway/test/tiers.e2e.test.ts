@@ -1,9 +1,9 @@
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { TokenBucketLimiter, SlidingWindowLimiter } from '../src/counters';
 import { createLocalGatewayConfig, startGateway, TIERS, type RunningGateway, type Tier } from '../src';
 import { tierLimits } from '../src/tiers';
 import { agent, GLOBAL_FORWARD, policiesDir, policyXml, send, startBackend, validEvent } from './helpers';
+import { apiBaseUrl, ingestUrl } from '@pipeline/schemas';
 
 // Eight gateways per case, some with 2 MiB uploads, on a shared machine.
 jest.setTimeout(60_000);
@@ -52,7 +52,7 @@ describe('tier limits in the gateway', () => {
     stops.push(folder.remove, () => gateway.stop());
     const key = config.subscriptions[0]!.primaryKey;
     const headers = { 'content-type': 'application/json', 'ocp-apim-subscription-key': key };
-    return { gateway, headers, url: `${gateway.url}/ingest/events` };
+    return { gateway, headers, url: ingestUrl(apiBaseUrl(gateway.url)) };
   }
 
   it.each(TIERS)(
@@ -211,29 +211,6 @@ describe('tier limits in the gateway', () => {
   });
 });
 
-describe('rate limiter algorithms (injected clock)', () => {
-  it('token bucket: a burst of `calls`, then one call per period / calls', () => {
-    let now = 0;
-    const bucket = new TokenBucketLimiter(() => now);
-    expect([1, 2, 3, 4].map(() => bucket.take('k', 4, 60).allowed)).toEqual([true, true, true, true]);
-    const refused = bucket.take('k', 4, 60);
-    expect(refused).toEqual({ allowed: false, remaining: 0, retryAfterSeconds: 15 });
-    now = 15_000;
-    expect(bucket.take('k', 4, 60)).toEqual({ allowed: true, remaining: 0, retryAfterSeconds: 0 });
-    now = 15_000 + 60_000;
-    // Full again, never beyond `calls`.
-    expect(bucket.take('k', 4, 60).remaining).toBe(3);
-  });
-
-  it('sliding window: the next call only once the oldest leaves the period', () => {
-    let now = 0;
-    const window = new SlidingWindowLimiter(() => now);
-    for (let i = 0; i < 4; i += 1) window.take('k', 4, 60);
-    now = 15_000;
-    expect(window.take('k', 4, 60)).toEqual({ allowed: false, remaining: 0, retryAfterSeconds: 45 });
-  });
-});
-
 /** POSTs `length` bytes with Transfer-Encoding: chunked (no Content-Length), in 64 KiB writes. */
 function postChunked(
   port: number,
@@ -245,7 +222,7 @@ function postChunked(
     const payload = body ?? Buffer.alloc(length, 0x20);
     let done = false;
     const request = httpRequest(
-      { host: '127.0.0.1', port, method: 'POST', path: '/ingest/events', headers },
+      { host: '127.0.0.1', port, method: 'POST', path: ingestUrl(apiBaseUrl('')), headers },
       (response) => {
         const parts: Buffer[] = [];
         response.on('data', (part: Buffer) => parts.push(part));

@@ -3,6 +3,7 @@
 // URL, run until Ctrl-C), `npm run stack` (start without replaying), `npm run replay -- <producer
 // options>` (replay into a running stack). In CI (CI=true) or with --exit, `start` stops after the summary.
 import { parseArgs } from 'node:util';
+import { ingestUrl } from '@pipeline/schemas';
 import { paths } from './paths';
 import { unsupportedPlatformMessage } from './platform';
 import { eventHubsTlsPortFromEnvironment, portsFromEnvironment } from './ports';
@@ -90,7 +91,7 @@ async function main(): Promise<number> {
   }
   // The key travels in the URL fragment, which the browser never sends to a server (DASH-1).
   say(`Dashboard: ${stack.urls.dashboard}#key=${stack.secrets.functionKey}`);
-  say(`Ingest API (through the gateway, as through API Management): ${stack.urls.ingest}/events`);
+  say(`Ingest API (through the gateway, as through API Management): ${ingestUrl(stack.urls.ingest)}`);
   say(`Functions host: ${stack.urls.functions}  (keys and credentials in ${values.data}/secrets.json)`);
 
   if (values.exit || process.env.CI === 'true') {

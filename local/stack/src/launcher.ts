@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CosmosClient, type Container } from '@azure/cosmos';
 import { AZURITE_ACCOUNT_KEY, COSMOS_EMULATOR_KEY } from '@pipeline/emulators';
+import { functionsBaseUrl } from '@pipeline/schemas';
 import { ServiceLogs } from './logs';
 import { assertPortsFree, freePortBelowEphemeralRange, isPortFree, type Ports } from './ports';
 import { PIPELINE_NAMES, provisionCosmos, provisionStorage } from './provision';
@@ -199,7 +200,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         return functions;
       },
       gateway,
-      urls: { functions: `${functions.url}/api`, ingest: gateway.apiUrl, dashboard },
+      urls: { functions: functionsBaseUrl(functions.url), ingest: gateway.apiUrl, dashboard },
       settingsFile,
       logs,
       eventsContainer: () => container,

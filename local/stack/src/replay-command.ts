@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '@pipeline/producer';
+import { apiBaseUrl } from '@pipeline/schemas';
 import { paths } from './paths';
 import { portsFromEnvironment } from './ports';
 import { loadOrCreateSecrets } from './secrets';
@@ -22,7 +23,7 @@ export async function replayCommand(args: readonly string[], dataDir: string): P
   const secrets = loadOrCreateSecrets(secretsFile);
   const has = (flag: string) => args.some((a) => a === flag || a.startsWith(`${flag}=`));
   const argv = ['replay', ...args];
-  if (!has('--url')) argv.push('--url', `http://127.0.0.1:${portsFromEnvironment().gateway}/ingest`);
+  if (!has('--url')) argv.push('--url', apiBaseUrl(`http://127.0.0.1:${portsFromEnvironment().gateway}`));
   if (!has('--input')) argv.push('--input', paths.sampleEvents);
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { paths, REPO_ROOT } from '../src/paths';
+import { apiBaseUrl, ingestUrl } from '@pipeline/schemas';
 
 async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
@@ -67,7 +68,7 @@ describe('the stack CLI', () => {
     const pids = [...output.matchAll(/\(pid (\d+)/g)].map((m) => Number(m[1]));
     expect(pids).toHaveLength(5);
     expect(pids.every(alive)).toBe(true);
-    expect(output).toContain(`http://127.0.0.1:${gateway}/ingest/events`);
+    expect(output).toContain(ingestUrl(apiBaseUrl(`http://127.0.0.1:${gateway}`)));
 
     // `npm run replay` into the running stack: through the gateway with the stack's own credentials.
     const replayed = execFileSync(

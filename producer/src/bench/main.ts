@@ -8,6 +8,7 @@ import { stat } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { functionsBaseUrl } from '@pipeline/schemas';
 import { generateSample, SAMPLE_CSV_NAME } from '../sample';
 import { replay, type ReplayOptions } from '../replay/engine';
 import type { ReplayReport } from '../replay/report';
@@ -108,7 +109,7 @@ async function main(): Promise<void> {
     server.keepAliveTimeout = 60000;
     server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: server.address().port })));
   `);
-  const url = `http://127.0.0.1:${server.port}/api`;
+  const url = functionsBaseUrl(`http://127.0.0.1:${server.port}`);
   const runs: { name: string; options: Partial<ReplayOptions> }[] = [
     { name: 'max rate, pre-flight off', options: { preflight: false } },
     { name: 'max rate, pre-flight on', options: { preflight: true } },

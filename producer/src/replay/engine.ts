@@ -1,7 +1,12 @@
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
-import { MAX_EVENTS_PER_REQUEST, MAX_REQUEST_BYTES, type ValidationIssue } from '@pipeline/schemas';
+import {
+  ingestUrl,
+  MAX_EVENTS_PER_REQUEST,
+  MAX_REQUEST_BYTES,
+  type ValidationIssue,
+} from '@pipeline/schemas';
 import { UsageError } from '../errors';
 import { backoffDelay, isRetryableStatus, parseRetryAfter } from './retry';
 import { EventChecker } from '../checker';
@@ -23,7 +28,7 @@ import {
 
 export interface ReplayOptions {
   readonly input: ReplayInput;
-  /** The ingest endpoint; `/events` is appended unless the path already ends with it. */
+  /** The ingest endpoint; the contract's `ingestUrl` appends `/events` unless the path already ends with it. */
   readonly url: string;
   /** APIM subscription key, sent as `Ocp-Apim-Subscription-Key`. */
   readonly subscriptionKey?: string | undefined;
@@ -154,8 +159,7 @@ export function resolveReplaySettings(options: ReplayOptions): Settings {
       'must not hold credentials: use --basic-user/--basic-password or PRODUCER_BASIC_USER/PRODUCER_BASIC_PASSWORD',
     );
   }
-  if (!/\/events\/?$/.test(endpoint.pathname))
-    endpoint.pathname = `${endpoint.pathname.replace(/\/+$/, '')}/events`;
+  endpoint.pathname = ingestUrl(endpoint.pathname);
 
   const batchSize = positive(options.batchSize, '--batch-size', 50);
   if (batchSize > MAX_EVENTS_PER_REQUEST)

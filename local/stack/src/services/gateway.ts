@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { spawnNodeUntilReady, stopChild } from '@pipeline/emulators';
 import { createLocalGatewayConfig } from '@pipeline/gateway';
+import { apiBaseUrl } from '@pipeline/schemas';
 import type { LocalSecrets } from '../secrets';
 import { writeJson } from '../settings';
 import type { LineSink, RunningService } from './service';
@@ -72,7 +73,7 @@ export async function startGatewayService(options: {
   return {
     name: 'API gateway (APIM policies)',
     url,
-    apiUrl: `${url}/ingest`,
+    apiUrl: apiBaseUrl(url),
     port: Number(new URL(url).port),
     configFile: options.configFile,
     pid: child.pid!,
