@@ -109,7 +109,7 @@ describe('sampleProcess', () => {
     );
     try {
       await new Promise<void>((resolve, reject) => {
-        child.stdout!.once('data', () => resolve());
+        child.stdout.once('data', () => resolve());
         child.once('exit', (code) => reject(new Error(`the spinning child exited with ${code}`)));
       });
       const viaProc = sampleProcess(child.pid!);
