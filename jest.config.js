@@ -29,7 +29,6 @@ module.exports = {
     // @azure/functions warns once per registration outside the Azure host; expected in tests.
     setupFiles: ['<rootDir>/functions/test/quiet-test-mode.js'],
     ...(tier === 'unit' ? { testEnvironment: '<rootDir>/jest/unit-environment.js' } : {}),
-    ...(tier === 'faults' ? { setupFilesAfterEnv: ['<rootDir>/jest/one-scenario-at-a-time.js'] } : {}),
     ...(NEEDS_BUNDLE.has(tier)
       ? {
           globalSetup: '<rootDir>/jest/functions-bundle.js',

@@ -154,10 +154,16 @@ export async function startFakeKaggle(options: FakeKaggleOptions): Promise<FakeK
     res.end();
   });
 
-  const listen = (server: Server) =>
-    new Promise<number>((resolve) =>
+  const listen = (server: Server) => {
+    // Node closes a kept-alive connection after 5 s idle by default, while fetch (undici) reuses it for
+    // up to 4 s: on a loaded machine the two timers cross and a request goes out on a socket the server
+    // is closing ("other side closed"), an extra retry the tests do not expect (seen in full runs at
+    // load ~12, not alone). A long idle timeout keeps that race out of the tests.
+    server.keepAliveTimeout = 60_000;
+    return new Promise<number>((resolve) =>
       server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
     );
+  };
   const storageBase = `http://127.0.0.1:${await listen(storage)}`;
   const apiPort = await listen(api);
   const close = (server: Server) =>

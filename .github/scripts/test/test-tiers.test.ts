@@ -72,10 +72,18 @@ describe('test tiers', () => {
       expect([tier, files.some((file) => tierOf(file) === tier)]).toEqual([tier, true]);
   });
 
+  // Two whole stacks at once on 2 cores starve each other into timeouts and 500s that are not the
+  // faults under test; one suite runs its scenarios one after another by construction (FAULTS-LANE-1).
+  it('run the fault scenarios in one suite, the fault lane', () => {
+    expect(files.filter((file) => tierOf(file) === 'faults').map((file) => relative(ROOT, file))).toEqual([
+      join('local', 'faults', 'test', 'scenarios.faults.test.ts'),
+    ]);
+  });
+
   it('name the tier by the suffix before .test.ts; anything else is unit', () => {
     expect(tierOf('local/stack/test/stack.e2e.test.ts')).toBe('e2e');
     expect(tierOf('functions/test/dashboard.browser.test.ts')).toBe('browser');
-    expect(tierOf('local/faults/test/fuzz.faults.test.ts')).toBe('faults');
+    expect(tierOf('local/faults/test/scenarios.faults.test.ts')).toBe('faults');
     expect(tierOf('functions/test/browser.e2e.test.ts')).toBe('e2e');
     expect(tierOf('schemas/test/validation.test.ts')).toBe('unit');
   });

@@ -9,6 +9,7 @@ import { sendAll, type FuzzTally } from './run';
 import { fuzzAgent, send, type Target } from './send';
 import { judge } from './verdict';
 import { expectedOutcome } from './oracle';
+import { VOLUMES } from '../volumes';
 
 export interface FuzzOptions {
   readonly seed: number;
@@ -23,7 +24,7 @@ export interface FuzzOptions {
 
 export const FUZZ_DEFAULTS: FuzzOptions = {
   seed: 20170825,
-  requests: 10_000,
+  requests: VOLUMES.report.fuzzRequests,
   concurrency: 4,
   rssLimitMb: 500,
   requestTimeoutMs: 30_000,
@@ -46,8 +47,6 @@ export function createFuzzScenario(overrides: Partial<FuzzOptions> = {}): Scenar
     run: (context) => runFuzz(options, context),
   };
 }
-
-export const fuzzScenario: Scenario = createFuzzScenario();
 
 async function runFuzz(options: FuzzOptions, context: ScenarioContext): Promise<ScenarioResult> {
   const started = Date.now();

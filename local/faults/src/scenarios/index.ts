@@ -1,17 +1,23 @@
 import { authScenario } from '../auth/scenario';
-import { fuzzScenario } from '../fuzz/scenario';
+import { createFuzzScenario } from '../fuzz/scenario';
 import type { Scenario } from '../scenario';
-import { eventHubsKill, functionsHostKills } from './process-kills';
+import { VOLUMES, type Volumes } from '../volumes';
+import { createFunctionsHostKills, eventHubsKill } from './process-kills';
 import { rateLimitFlood } from './rate-limit';
 import { azuriteOutage, cosmosOutage } from './store-outages';
 
-/** Every scenario of the suite, in the order the report lists them. */
-export const SCENARIOS: readonly Scenario[] = [
-  functionsHostKills,
-  eventHubsKill,
-  cosmosOutage,
-  azuriteOutage,
-  rateLimitFlood,
-  fuzzScenario,
-  authScenario,
-];
+/** Every scenario of the suite at the given volumes, in the order the report lists them. */
+export function scenarios(volumes: Volumes): readonly Scenario[] {
+  return [
+    createFunctionsHostKills(volumes.hostKillEvents),
+    eventHubsKill,
+    cosmosOutage,
+    azuriteOutage,
+    rateLimitFlood,
+    createFuzzScenario({ requests: volumes.fuzzRequests }),
+    authScenario,
+  ];
+}
+
+/** What `npm run faults` runs: the report volumes of docs/reliability.md. */
+export const SCENARIOS: readonly Scenario[] = scenarios(VOLUMES.report);

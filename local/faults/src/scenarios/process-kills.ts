@@ -24,41 +24,44 @@ export function killMoments(seed: number, count: number, events: number): number
   );
 }
 
-const HOST_KILL_EVENTS = 20_000;
+const HOST_KILLS = 5;
 const HOST_KILL_SEED = 20_261_128;
 
-export const functionsHostKills: Scenario = {
-  id: 'functions-host-kills',
-  title: 'Functions host (ingest + consumer) SIGKILLed 5 times during a 20,000-event replay',
-  async run({ say }): Promise<ScenarioResult> {
-    const began = Date.now();
-    const events = scenarioEvents(1, HOST_KILL_EVENTS);
-    return withStack({ say }, async (stack) => {
-      const faults: Fault[] = killMoments(HOST_KILL_SEED, 5, HOST_KILL_EVENTS).map((atAccepted, i) => ({
-        name: `functions host SIGKILL #${i + 1}`,
-        atAccepted,
-        inject: async () => {
-          await stack.functions.kill();
-          await stack.restartFunctions();
-        },
-      }));
-      const run = await replayUnderFaults(stack, { events, faults, say, storeTimeoutMs: 300_000 });
-      return verdict(stack, {
-        id: this.id,
-        title: this.title,
-        seed: HOST_KILL_SEED,
-        offered: HOST_KILL_EVENTS,
-        began,
-        run,
-        allowedStatuses: RESTART_STATUSES,
-        notes: [
-          'as fast as the pipeline takes them, in requests of 50, 8 in flight; the host is restarted as soon as it is dead',
-          "the functions host's peak RSS is its last incarnation's",
-        ],
+/** The functions host SIGKILLed 5 times while `offered` events are replayed (volumes.ts picks how many). */
+export function createFunctionsHostKills(offered: number): Scenario {
+  return {
+    id: 'functions-host-kills',
+    title: `Functions host (ingest + consumer) SIGKILLed ${HOST_KILLS} times during a ${offered.toLocaleString('en-US')}-event replay`,
+    async run({ say }): Promise<ScenarioResult> {
+      const began = Date.now();
+      const events = scenarioEvents(1, offered);
+      return withStack({ say }, async (stack) => {
+        const faults: Fault[] = killMoments(HOST_KILL_SEED, HOST_KILLS, offered).map((atAccepted, i) => ({
+          name: `functions host SIGKILL #${i + 1}`,
+          atAccepted,
+          inject: async () => {
+            await stack.functions.kill();
+            await stack.restartFunctions();
+          },
+        }));
+        const run = await replayUnderFaults(stack, { events, faults, say, storeTimeoutMs: 300_000 });
+        return verdict(stack, {
+          id: this.id,
+          title: this.title,
+          seed: HOST_KILL_SEED,
+          offered,
+          began,
+          run,
+          allowedStatuses: RESTART_STATUSES,
+          notes: [
+            'as fast as the pipeline takes them, in requests of 50, 8 in flight; the host is restarted as soon as it is dead',
+            "the functions host's peak RSS is its last incarnation's",
+          ],
+        });
       });
-    });
-  },
-};
+    },
+  };
+}
 
 const HUB_KILL_EVENTS = 3_000;
 const HUB_DOWN_MS = 2_000;

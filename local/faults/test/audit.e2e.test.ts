@@ -9,21 +9,6 @@ import {
 } from '@pipeline/emulators';
 import { serializeArchive, type ArchivedEvent } from '@pipeline/schemas';
 import { archivedIds, compareIds, waitUntilReadable } from '../src/audit';
-import { countStatuses } from '../src/scenario';
-
-describe('compareIds', () => {
-  it('names missing, repeated and unexpected ids', () => {
-    const result = compareIds(new Set(['a', 'b', 'c']), ['a', 'a', 'c', 'x']);
-    expect(result).toEqual({ missing: ['b'], repeated: ['a'], unexpected: ['x'] });
-  });
-  it('finds nothing wrong when the store holds exactly the expected ids', () => {
-    expect(compareIds(new Set(['a', 'b']), ['b', 'a'])).toEqual({
-      missing: [],
-      repeated: [],
-      unexpected: [],
-    });
-  });
-});
 
 describe('archivedIds (against Azurite)', () => {
   let azurite: RunningAzurite;
@@ -67,10 +52,6 @@ describe('archivedIds (against Azurite)', () => {
       unexpected: [event(9).id],
     });
   });
-});
-
-it('counts statuses by their text', () => {
-  expect(countStatuses([202, 202, 429, 'network'])).toEqual({ '202': 2, '429': 1, network: 1 });
 });
 
 describe('waitUntilReadable (against the Cosmos DB emulator)', () => {
