@@ -279,12 +279,6 @@ describe('the ingest URL is built by the contract', () => {
     'functions/api.http': 'a REST client file of hand-written requests for people; it cannot import',
     'policies/schemas/tweet-event.json':
       "the schema's description, generated from the contract (buildIngestRequestSchema) into a file APIM receives as is",
-    'local/faults/src/auth/scenario.ts':
-      'the fault suite is being reworked on another branch (issue 17); it moves to ingestUrl there',
-    'local/faults/src/fuzz/scenario.ts':
-      'the fault suite is being reworked on another branch (issue 17); it moves to ingestUrl there',
-    'local/faults/src/scenarios/rate-limit.ts':
-      'the fault suite is being reworked on another branch (issue 17); it moves to ingestUrl there',
     'functions/scripts/ingest-puts.mjs':
       'a plain ESM script that imports the built functions only; the invocation URL is a label in its fake request',
   };

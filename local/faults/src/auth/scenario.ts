@@ -1,5 +1,5 @@
 import { paths, waitForStored, type RunningStack } from '@pipeline/stack';
-import type { TweetEvent } from '@pipeline/schemas';
+import { ingestUrl, type TweetEvent } from '@pipeline/schemas';
 import { auditStores, hubEventCount } from '../audit';
 import { stackPeakRss, withStack } from '../fault-stack';
 import { countStatuses, type Scenario, type ScenarioContext, type ScenarioResult } from '../scenario';
@@ -149,7 +149,7 @@ export function judgeRejection(authCase: AuthCase, answer: Answer): string | und
 async function send(stack: RunningStack, authCase: AuthCase, event: TweetEvent): Promise<Answer> {
   const base = authCase.via === 'gateway' ? stack.urls.ingest : stack.urls.functions;
   try {
-    const response = await fetch(`${base}/events`, {
+    const response = await fetch(ingestUrl(base), {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...authCase.headers },
       body: JSON.stringify(event),

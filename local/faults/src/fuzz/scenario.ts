@@ -1,3 +1,4 @@
+import { ingestUrl } from '@pipeline/schemas';
 import { paths, waitForStored, type RunningStack } from '@pipeline/stack';
 import { auditStores, hubEventCount } from '../audit';
 import { stackPeakRss, withStack } from '../fault-stack';
@@ -59,7 +60,7 @@ async function runFuzz(options: FuzzOptions, context: ScenarioContext): Promise<
       const hubBefore = await hubEventCount(stack);
       const agent = fuzzAgent(options.concurrency);
       const target: Target = {
-        url: new URL(`${stack.urls.ingest}/events`),
+        url: new URL(ingestUrl(stack.urls.ingest)),
         credentials: credentialsOf(stack),
         agent,
         timeoutMs: options.requestTimeoutMs,

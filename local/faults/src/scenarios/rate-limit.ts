@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { TweetEvent } from '@pipeline/schemas';
+import { ingestUrl, type TweetEvent } from '@pipeline/schemas';
 import { paths, type RunningStack } from '@pipeline/stack';
 import { scenarioEvents } from '../events';
 import { policiesWithRateLimit } from '../policies';
@@ -47,7 +47,7 @@ async function flood(
   for (let i = 0; i < rate * seconds; i++) {
     const event = events[i]!;
     requests.push(
-      fetch(`${stack.urls.ingest}/events`, {
+      fetch(ingestUrl(stack.urls.ingest), {
         method: 'POST',
         headers,
         body: JSON.stringify([event]),
