@@ -39,7 +39,9 @@ export function blobServiceClient(): BlobServiceClient {
  * One ContainerClient per container, like the service client: `getContainerClient` builds a new
  * client (URL parsing, its generated operation groups) on every call, and ingest asked for two per
  * request (~0.7% of the functions host's CPU under the bench load: docs/decisions.md HOST-6). A
- * ContainerClient holds no per-request state; every call builds its own request.
+ * ContainerClient holds no per-request state; every call builds its own request. The Azure SDK's
+ * guidance is the same: treat clients as singletons, one per set of constructor arguments
+ * (https://learn.microsoft.com/dotnet/azure/sdk/thread-safety#client-lifetime).
  */
 export function blobContainer(name: string): ContainerClient {
   let client = containerClients.get(name);
