@@ -15,6 +15,7 @@ import { CONNECTIONS } from '@pipeline/schemas';
 let blobService: BlobServiceClient | undefined;
 let producer: EventHubProducerClient | undefined;
 let cosmos: Container | undefined;
+const containerClients = new Map<string, ContainerClient>();
 
 // Failing fast matters more than riding out a long outage inside one request: the caller (APIM, the
 // producer) retries a 503, and a function invocation must not hang for minutes.
@@ -34,8 +35,21 @@ export function blobServiceClient(): BlobServiceClient {
   return blobService;
 }
 
+/**
+ * One ContainerClient per container, like the service client: `getContainerClient` builds a new
+ * client (URL parsing, its generated operation groups) on every call, and ingest asked for two per
+ * request (~0.7% of the functions host's CPU under the bench load: docs/decisions.md HOST-6). A
+ * ContainerClient holds no per-request state; every call builds its own request. The Azure SDK's
+ * guidance is the same: treat clients as singletons, one per set of constructor arguments
+ * (https://learn.microsoft.com/dotnet/azure/sdk/thread-safety#client-lifetime).
+ */
 export function blobContainer(name: string): ContainerClient {
-  return blobServiceClient().getContainerClient(name);
+  let client = containerClients.get(name);
+  if (!client) {
+    client = blobServiceClient().getContainerClient(name);
+    containerClients.set(name, client);
+  }
+  return client;
 }
 
 export function eventHubProducer(): EventHubProducerClient {
@@ -92,5 +106,6 @@ export async function closeClients(): Promise<void> {
   await producer?.close();
   producer = undefined;
   blobService = undefined;
+  containerClients.clear();
   cosmos = undefined;
 }

@@ -6,6 +6,7 @@ import {
 } from '@pipeline/schemas';
 import { isUtf8 } from 'node:buffer';
 import type { ErrorBody } from './responses';
+import { parseUtf8Json } from './utf8-json';
 
 export type ParsedIngestRequest =
   | { readonly ok: true; readonly events: readonly TweetEvent[] }
@@ -70,10 +71,10 @@ export function parseIngestBody(body: Buffer): ParsedIngestRequest {
     return invalid('InvalidJson', 'The request body is not valid UTF-8', [
       { path: '$', message: 'is not valid UTF-8' },
     ]);
-  const text = body.toString('utf8', hasUtf8Bom(body) ? 3 : 0);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    // JSON.parse of the UTF-8 text, without building a two-byte copy of the body (utf8-json.ts, HOST-6).
+    parsed = parseUtf8Json(hasUtf8Bom(body) ? body.subarray(3) : body);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     return invalid('InvalidJson', `The request body is not valid JSON: ${reason}`, [
