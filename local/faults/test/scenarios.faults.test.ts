@@ -1,8 +1,8 @@
 import { authScenario } from '../src/auth/scenario';
 import { createFuzzScenario } from '../src/fuzz/scenario';
-import { createFunctionsHostKills, eventHubsKill } from '../src/scenarios/process-kills';
+import { createEventHubsKill, createFunctionsHostKills } from '../src/scenarios/process-kills';
 import { rateLimitFlood } from '../src/scenarios/rate-limit';
-import { azuriteOutage, cosmosOutage } from '../src/scenarios/store-outages';
+import { createAzuriteOutage, createCosmosOutage } from '../src/scenarios/store-outages';
 import { volumesNamed } from '../src/volumes';
 
 /**
@@ -12,8 +12,9 @@ import { volumesNamed } from '../src/volumes';
  * this suite first; the other tiers share the remaining workers meanwhile (docs/decisions.md
  * FAULTS-LANE-1). Each scenario starts a stack of its own from the functions deployment bundle.
  *
- * Volumes: `test` by default (5,000 events around the host kills, 3,000 fuzz requests);
- * FAULTS_VOLUMES=report runs issue 10's 20,000 and 10,000, as `npm run faults` does.
+ * Volumes: `test` by default (5,000 events around the host kills, 1,500 around the Event Hubs kill
+ * and each store outage, 3,000 fuzz requests);
+ * FAULTS_VOLUMES=report runs issue 10's 20,000, 3,000 and 10,000, as `npm run faults` does.
  * FAULTS_DEBUG=1 prints each scenario's progress.
  */
 const volumes = volumesNamed(process.env.FAULTS_VOLUMES, 'test');
@@ -30,25 +31,28 @@ describe('processes killed mid-stream', () => {
   }, 900_000);
 
   it('loses nothing when the Event Hubs emulator is SIGKILLed and restarted', async () => {
-    const result = await eventHubsKill.run({ say });
+    const offered = volumes.steadyEvents;
+    const result = await createEventHubsKill(offered).run({ say });
     expect(result.failures).toEqual([]);
-    expect(result).toMatchObject({ offered: 3000, accepted: 3000, stored: 3000, lost: [], duplicated: [] });
+    expect(result).toMatchObject({ offered, accepted: offered, stored: offered, lost: [], duplicated: [] });
   }, 300_000);
 });
 
 describe('stores going away mid-stream', () => {
   it('loses nothing when Cosmos DB is unavailable for 10 s: the consumer retries, the API keeps accepting', async () => {
-    const result = await cosmosOutage.run({ say });
+    const offered = volumes.steadyEvents;
+    const result = await createCosmosOutage(offered).run({ say });
     expect(result.failures).toEqual([]);
-    expect(result).toMatchObject({ offered: 3000, accepted: 3000, stored: 3000, lost: [], duplicated: [] });
+    expect(result).toMatchObject({ offered, accepted: offered, stored: offered, lost: [], duplicated: [] });
   }, 300_000);
 
   it('loses nothing when Azurite is unavailable for 10 s: ingest answers 503 and the producer retries', async () => {
-    const result = await azuriteOutage.run({ say });
+    const offered = volumes.steadyEvents;
+    const result = await createAzuriteOutage(offered).run({ say });
     expect(result.failures).toEqual([]);
     expect(result.statuses['503']).toBeGreaterThan(0);
     expect(result.statuses['500']).toBeUndefined();
-    expect(result).toMatchObject({ offered: 3000, accepted: 3000, stored: 3000, lost: [], duplicated: [] });
+    expect(result).toMatchObject({ offered, accepted: offered, stored: offered, lost: [], duplicated: [] });
   }, 300_000);
 });
 

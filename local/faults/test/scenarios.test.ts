@@ -35,6 +35,11 @@ describe('fault volumes', () => {
     expect(events - moments.at(-1)!).toBeGreaterThan(events * 0.05);
   });
 
+  it('still leave events after the Event Hubs kill (after 1,000 accepted) and the outages (after 800) at the test volume', () => {
+    expect(VOLUMES.test.steadyEvents - 1_000).toBeGreaterThanOrEqual(500);
+    expect(VOLUMES.test.steadyEvents).toBeLessThan(VOLUMES.report.steadyEvents);
+  });
+
   // The plan's weights make the costly kinds rare (an oversize body is 1 MB+): at 3,000 requests the
   // rarest, oversize-body and batch-shape, come 5 and 13 times (40 each at 10,000).
   it('still generate every hostile mutation kind at the test volume, the rarest at least 5 times', () => {

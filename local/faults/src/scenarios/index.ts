@@ -2,17 +2,17 @@ import { authScenario } from '../auth/scenario';
 import { createFuzzScenario } from '../fuzz/scenario';
 import type { Scenario } from '../scenario';
 import { VOLUMES, type Volumes } from '../volumes';
-import { createFunctionsHostKills, eventHubsKill } from './process-kills';
+import { createEventHubsKill, createFunctionsHostKills } from './process-kills';
 import { rateLimitFlood } from './rate-limit';
-import { azuriteOutage, cosmosOutage } from './store-outages';
+import { createAzuriteOutage, createCosmosOutage } from './store-outages';
 
 /** Every scenario of the suite at the given volumes, in the order the report lists them. */
 export function scenarios(volumes: Volumes): readonly Scenario[] {
   return [
     createFunctionsHostKills(volumes.hostKillEvents),
-    eventHubsKill,
-    cosmosOutage,
-    azuriteOutage,
+    createEventHubsKill(volumes.steadyEvents),
+    createCosmosOutage(volumes.steadyEvents),
+    createAzuriteOutage(volumes.steadyEvents),
     rateLimitFlood,
     createFuzzScenario({ requests: volumes.fuzzRequests }),
     authScenario,

@@ -63,51 +63,53 @@ export function createFunctionsHostKills(offered: number): Scenario {
   };
 }
 
-const HUB_KILL_EVENTS = 3_000;
 const HUB_DOWN_MS = 2_000;
 
-export const eventHubsKill: Scenario = {
-  id: 'eventhubs-kill',
-  title: 'Event Hubs emulator SIGKILLed mid-stream and restarted',
-  async run({ say }): Promise<ScenarioResult> {
-    const began = Date.now();
-    const events = scenarioEvents(2, HUB_KILL_EVENTS);
-    // On disk, so the restarted emulator has every event it acknowledged before the kill.
-    return withStack({ say, inMemory: false }, async (stack) => {
-      const run = await replayUnderFaults(stack, {
-        events,
-        rate: 150,
-        batchSize: 10,
-        say,
-        faults: [
-          {
-            name: `Event Hubs emulator SIGKILL, ${HUB_DOWN_MS / 1000} s down`,
-            atAccepted: 1_000,
-            inject: async () => {
-              stack.eventHubs.kill();
-              await sleep(HUB_DOWN_MS);
-              await stack.restartEventHubs();
+/** The Event Hubs emulator SIGKILLed after 1,000 of `offered` events accepted (volumes.ts). */
+export function createEventHubsKill(offered: number): Scenario {
+  return {
+    id: 'eventhubs-kill',
+    title: 'Event Hubs emulator SIGKILLed mid-stream and restarted',
+    async run({ say }): Promise<ScenarioResult> {
+      const began = Date.now();
+      const events = scenarioEvents(2, offered);
+      // On disk, so the restarted emulator has every event it acknowledged before the kill.
+      return withStack({ say, inMemory: false }, async (stack) => {
+        const run = await replayUnderFaults(stack, {
+          events,
+          rate: 150,
+          batchSize: 10,
+          say,
+          faults: [
+            {
+              name: `Event Hubs emulator SIGKILL, ${HUB_DOWN_MS / 1000} s down`,
+              atAccepted: 1_000,
+              inject: async () => {
+                stack.eventHubs.kill();
+                await sleep(HUB_DOWN_MS);
+                await stack.restartEventHubs();
+              },
             },
-          },
-        ],
+          ],
+        });
+        const failures =
+          (run.report.requests.byStatus['503'] ?? 0) > 0
+            ? []
+            : ['ingest never answered 503 while the hub was down: the fault did not bite'];
+        return verdict(stack, {
+          id: this.id,
+          title: this.title,
+          seed: 2,
+          offered,
+          began,
+          run,
+          allowedStatuses: new Set(['202', '503']),
+          failures,
+          notes: [
+            '150 events/s offered in requests of 10; the emulator keeps its partition logs on disk and restarts on the same port',
+          ],
+        });
       });
-      const failures =
-        (run.report.requests.byStatus['503'] ?? 0) > 0
-          ? []
-          : ['ingest never answered 503 while the hub was down: the fault did not bite'];
-      return verdict(stack, {
-        id: this.id,
-        title: this.title,
-        seed: 2,
-        offered: HUB_KILL_EVENTS,
-        began,
-        run,
-        allowedStatuses: new Set(['202', '503']),
-        failures,
-        notes: [
-          '150 events/s offered in requests of 10; the emulator keeps its partition logs on disk and restarts on the same port',
-        ],
-      });
-    });
-  },
-};
+    },
+  };
+}

@@ -6,7 +6,6 @@ import { replayUnderFaults } from '../replay-under-faults';
 import type { Scenario, ScenarioResult } from '../scenario';
 import { verdict } from '../verdict';
 
-const EVENTS = 3_000;
 const RATE = 150;
 const OUTAGE_MS = 10_000;
 /** Ingest answers 503 (with Retry-After) when it cannot store; a 500 or an accepted-but-unstored event is a bug. */
@@ -18,6 +17,8 @@ const API_STATUSES = new Set(['202', '503']);
  */
 function storeOutage(spec: {
   id: string;
+  /** Events offered at 150/s (volumes.ts); the outage starts after 800 accepted. */
+  offered: number;
   number: number;
   store: InterposedStore;
   title: string;
@@ -34,7 +35,7 @@ function storeOutage(spec: {
     async run({ say }): Promise<ScenarioResult> {
       const began = Date.now();
       const proxies: FaultProxy[] = [];
-      const events = scenarioEvents(spec.number, EVENTS);
+      const events = scenarioEvents(spec.number, spec.offered);
       try {
         return await withStack(
           {
@@ -66,7 +67,7 @@ function storeOutage(spec: {
               id: spec.id,
               title: spec.title,
               seed: spec.number,
-              offered: EVENTS,
+              offered: spec.offered,
               began,
               run,
               allowedStatuses: spec.allowedStatuses,
@@ -82,26 +83,34 @@ function storeOutage(spec: {
   };
 }
 
-export const cosmosOutage = storeOutage({
-  id: 'cosmos-outage',
-  number: 3,
-  store: 'cosmos',
-  title: 'Cosmos DB unavailable for 10 s mid-stream',
-  // Ingest never touches Cosmos DB: the API keeps accepting while the consumer retries its batch.
-  allowedStatuses: new Set(['202']),
-  // The first event accepted during the outage can only be stored once Cosmos DB is back.
-  expectation: (_statuses, probeStoredAfterEndMs) =>
-    probeStoredAfterEndMs !== null && probeStoredAfterEndMs <= 0
-      ? ['an event accepted during the outage was stored before Cosmos DB came back: the fault did not bite']
-      : [],
-});
+export const createCosmosOutage = (offered: number): Scenario =>
+  storeOutage({
+    id: 'cosmos-outage',
+    offered,
+    number: 3,
+    store: 'cosmos',
+    title: 'Cosmos DB unavailable for 10 s mid-stream',
+    // Ingest never touches Cosmos DB: the API keeps accepting while the consumer retries its batch.
+    allowedStatuses: new Set(['202']),
+    // The first event accepted during the outage can only be stored once Cosmos DB is back.
+    expectation: (_statuses, probeStoredAfterEndMs) =>
+      probeStoredAfterEndMs !== null && probeStoredAfterEndMs <= 0
+        ? [
+            'an event accepted during the outage was stored before Cosmos DB came back: the fault did not bite',
+          ]
+        : [],
+  });
 
-export const azuriteOutage = storeOutage({
-  id: 'azurite-outage',
-  number: 4,
-  store: 'blob',
-  title: 'Azurite (Blob Storage) unavailable for 10 s mid-stream',
-  allowedStatuses: API_STATUSES,
-  expectation: (statuses) =>
-    (statuses['503'] ?? 0) > 0 ? [] : ['ingest never answered 503 during the outage: the fault did not bite'],
-});
+export const createAzuriteOutage = (offered: number): Scenario =>
+  storeOutage({
+    id: 'azurite-outage',
+    offered,
+    number: 4,
+    store: 'blob',
+    title: 'Azurite (Blob Storage) unavailable for 10 s mid-stream',
+    allowedStatuses: API_STATUSES,
+    expectation: (statuses) =>
+      (statuses['503'] ?? 0) > 0
+        ? []
+        : ['ingest never answered 503 during the outage: the fault did not bite'],
+  });
