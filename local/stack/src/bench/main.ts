@@ -18,6 +18,7 @@ import { describeDataset, readDataset } from './load';
 import { cpuShares, cpuSnapshot, peakRss } from './processes';
 import { deriveRatios, saturationPerSecond } from './ratios';
 import { BEGIN, END, renderSection } from './report';
+import { StoreProgress } from './progress';
 import { halfSaturationRate, runStep } from './steps';
 import type { BenchResult, HubBytes, ProcessUsage, StepResult } from './types';
 
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
   const base = readDataset();
   const work = mkdtempSync(join(tmpdir(), 'pipeline-bench-'));
   let stack: RunningStack | undefined;
+  let progress: StoreProgress | undefined;
   try {
     say('starting the stack (in memory, ephemeral ports)...');
     stack = await startStack({
@@ -61,12 +63,17 @@ async function main(): Promise<void> {
     say('measuring stage ceilings, one at a time...');
     const { ceilings, cpuAlone } = await measureCeilings(running, base, work, say);
 
+    progress = new StoreProgress({
+      eventHubsConnectionString: running.eventHubs.connectionString,
+      storageConnectionString: running.storage.azurite.connectionString,
+    });
+    const stepProgress = progress;
     const steps: StepResult[] = [];
     const cpuBefore = cpuSnapshot(pids);
     const stepsBegan = Date.now();
     const step = async (kind: StepResult['kind'], rate: number | null) => {
       say(`step ${kind}: ${rate === null ? 'as fast as the gateway answers' : `${rate} events/s`}...`);
-      const result = await runStep(running, base, kind, rate, stepSeconds, pids);
+      const result = await runStep(running, base, kind, rate, stepSeconds, pids, stepProgress);
       say(`  ${JSON.stringify(result)}`);
       steps.push(result);
       return result;
@@ -123,6 +130,7 @@ async function main(): Promise<void> {
       say(`${g.met === null ? '?' : g.met ? 'met   ' : 'MISSED'} ${g.goal}: ${g.measured}`);
     say('wrote docs/benchmarks/pipeline.{json,svg} and the pipeline section of docs/performance.md');
   } finally {
+    await progress?.close();
     await stack?.stop();
     rmSync(work, { recursive: true, force: true });
   }

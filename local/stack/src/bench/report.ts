@@ -73,7 +73,7 @@ export function renderSection(r: BenchResult, chartFile: string): string {
         `| ${name} | ${n(p.peakRssMb)} | ${p.cpuShare ?? '—'} | ${unlimited?.cpuShare[name] ?? '—'} | ${unlimited?.cpuMsPerStoredEvent?.[name] ?? '—'} |`,
     ),
     '',
-    'CPU share is CPU seconds per wall second (1 = one core); `producer` is the bench process itself (it also polls Cosmos DB for the stored documents).',
+    'CPU share is CPU seconds per wall second (1 = one core); `producer` is the bench process itself (it also polls the Event Hubs checkpoints of the consumer to know when a step is stored, then reads the documents of the step once for their timestamps).',
     ...(busy.length
       ? [
           '',

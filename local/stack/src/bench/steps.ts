@@ -1,34 +1,17 @@
 // One pipeline step: the producer offers events at a rate through the stack's gateway, then the step
 // waits until every accepted event is readable in Cosmos DB and measures it from the stored times.
-import type { Container } from '@azure/cosmos';
 import { replay } from '@pipeline/producer';
 import type { TweetEvent } from '@pipeline/schemas';
 import type { RunningStack } from '../launcher';
 import { nearestRank, storeLatencies, waitForStored } from '../summary';
 import { eventsForStep } from './load';
 import { cpuMsPerEvent, cpuShares, cpuSnapshot, machineBusySeconds, type Pids } from './processes';
+import type { StoreProgress } from './progress';
 import { PRODUCER } from './settings';
 import type { StepKind, StepResult } from './types';
 
 /** Events of the unlimited step: enough to build a backlog that shows the saturation rate. */
 export const UNLIMITED_EVENTS = 3000;
-
-/** Documents in the container: one cheap query, where looking ids up would load the emulator. */
-async function countDocuments(container: Container): Promise<number> {
-  const { resources } = await container.items.query<number>('SELECT VALUE COUNT(1) FROM c').fetchAll();
-  return resources[0] ?? 0;
-}
-
-/**
- * Waits (one COUNT a second) until the container holds `target` documents. Looking the step's ids
- * up every half second, as the stack's summary does, costs the Cosmos DB emulator enough CPU to slow
- * the consumer it is measuring; the ids are read once, at the end.
- */
-async function waitForCount(container: Container, target: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while ((await countDocuments(container)) < target && Date.now() < deadline)
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-}
 
 export async function runStep(
   stack: RunningStack,
@@ -37,12 +20,11 @@ export async function runStep(
   rate: number | null,
   stepSeconds: number,
   pids: Pids,
+  progress: StoreProgress,
 ): Promise<StepResult> {
   const count = rate === null ? UNLIMITED_EVENTS : Math.round(rate * stepSeconds);
   const events = eventsForStep(base, `${kind}-${rate ?? 'max'}-${Date.now()}`, count);
   const container = stack.eventsContainer();
-  // Every step's ids are new and only the pipeline writes this container: the count says when all are in.
-  const documentsBefore = await countDocuments(container);
   const cpuBefore = cpuSnapshot(pids);
   const machineBefore = machineBusySeconds();
   const began = Date.now();
@@ -59,7 +41,8 @@ export async function runStep(
     // The dataset is valid; validating it again would spend the producer's share of the two cores.
     preflight: false,
   });
-  await waitForCount(container, documentsBefore + new Set(report.acceptedIds).size, 180_000);
+  // Until the consumer has checkpointed every partition's last event: every accepted event is stored.
+  await progress.waitUntilStored(180_000);
   const seconds = (Date.now() - began) / 1000;
   const cpuAfter = cpuSnapshot(pids);
   const cpuShare = cpuShares(cpuBefore, cpuAfter, seconds);
@@ -69,8 +52,8 @@ export async function runStep(
       ? null
       : Math.round(((machineAfter - machineBefore) / seconds) * 100) / 100;
   const stored = await waitForStored(container, report.acceptedIds, { timeoutMs: 30_000 });
-  // Until the last document was stored, by its own timestamp (same machine, same clock): the count
-  // polling above only knows it to the second.
+  // Until the last document was stored, by its own timestamp (same machine, same clock): the
+  // checkpoint polling above only knows it to a poll and a checkpoint later.
   const lastStored = Math.max(began, ...stored.map((d) => Date.parse(d.storedAt)).filter(Number.isFinite));
   const latencies = storeLatencies(stored);
   return {
