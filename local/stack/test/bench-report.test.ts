@@ -13,6 +13,13 @@ describe('bench report section (pure)', () => {
     expect(section).toContain('Dataset: producer/sample/events.ndjson (300 events)');
   });
 
+  it('says how many events warmed the pipeline up before the steps, when it was', () => {
+    expect(section).not.toContain('Before the steps');
+    expect(renderSection({ ...r, warmupEvents: 12_000 }, 'benchmarks/pipeline.svg')).toContain(
+      'Before the steps, 12,000 events ran through the whole pipeline as fast as it took them, unmeasured',
+    );
+  });
+
   it('links the chart and states every goal with its verdict', () => {
     expect(section).toContain('](benchmarks/pipeline.svg)');
     expect(section).toContain('### Goals (6 of 6 met)');

@@ -19,7 +19,8 @@ import { cpuShares, cpuSnapshot, peakRss } from './processes';
 import { deriveRatios, saturationPerSecond } from './ratios';
 import { BEGIN, END, renderSection } from './report';
 import { StoreProgress } from './progress';
-import { halfSaturationRate, runStep } from './steps';
+import { halfSaturationRate, runStep, warmUp } from './steps';
+import { PIPELINE_WARMUP_EVENTS } from './settings';
 import type { BenchResult, HubBytes, ProcessUsage, StepResult } from './types';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
@@ -68,6 +69,10 @@ async function main(): Promise<void> {
       storageConnectionString: running.storage.azurite.connectionString,
     });
     const stepProgress = progress;
+    say(
+      `warming the pipeline up: ${PIPELINE_WARMUP_EVENTS} events as fast as it takes them (not measured)...`,
+    );
+    const warmedUp = await warmUp(running, base, PIPELINE_WARMUP_EVENTS, stepProgress);
     const steps: StepResult[] = [];
     const cpuBefore = cpuSnapshot(pids);
     const stepsBegan = Date.now();
@@ -88,9 +93,11 @@ async function main(): Promise<void> {
     const stepsCpu = cpuShares(cpuBefore, cpuSnapshot(pids), (Date.now() - stepsBegan) / 1000);
 
     say('reading the slim events back from the hub...');
+    // Every event on the hub, the warm-up's too: a read that stops mid-stream cannot close its client
+    // against the emulator (it hung there; docs/decisions.md HOST-7).
     const sizes = await hubBodySizes(
       running.eventHubs.connectionString,
-      steps.reduce((sum, s) => sum + s.stored, 0),
+      warmedUp + steps.reduce((sum, s) => sum + s.stored, 0),
     );
     const hub: HubBytes = {
       events: sizes.length,
@@ -111,6 +118,7 @@ async function main(): Promise<void> {
       commit: currentCommit(),
       command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
       dataset: describeDataset(base),
+      warmupEvents: PIPELINE_WARMUP_EVENTS,
       date: new Date().toISOString(),
       ceilings,
       ceilingCpu: cpuAlone,

@@ -89,6 +89,8 @@ export interface BenchResult {
   readonly commit: string;
   readonly command: string;
   readonly dataset: string;
+  /** Events run through the pipeline before the steps, unmeasured (absent in runs before 2026-12-07). */
+  readonly warmupEvents?: number;
   readonly date: string;
   readonly ceilings: Ceilings;
   readonly ceilingCpu: CeilingCpu;
