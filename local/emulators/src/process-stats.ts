@@ -5,7 +5,7 @@
 // Here, at the bottom of the workspace graph, so the stack, the faults suite and every emulator's
 // bench share one reader.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { cpus, type CpuInfo } from 'node:os';
 
 export interface ProcessSample {
@@ -87,6 +87,38 @@ export function sampleProcess(
   return output === undefined ? undefined : parsePs(output);
 }
 
+/** utime + stime of a /proc `stat` line (fields 14 and 15, after the parenthesized command name). */
+function statCpuTicks(stat: string): number {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/**
+ * CPU milliseconds of a process's main thread and of all its other threads together (V8's garbage
+ * collection and compilation threads, libuv's pool), from /proc/<pid>/task; undefined without /proc.
+ */
+export function threadCpuMs(pid: number): { main: number; background: number } | undefined {
+  let taskIds: string[];
+  try {
+    taskIds = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return undefined;
+  }
+  let main = 0;
+  let background = 0;
+  for (const task of taskIds) {
+    try {
+      const ticks = statCpuTicks(readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8'));
+      const ms = (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+      if (task === String(pid)) main += ms;
+      else background += ms;
+    } catch {
+      // a thread that ended between the listing and the read
+    }
+  }
+  return { main, background };
+}
+
 function fromProc(pid: number, readers: ProcessReaders): ProcessSample | undefined {
   try {
     const status = readers.readProc(`/proc/${pid}/status`);
@@ -94,10 +126,7 @@ function fromProc(pid: number, readers: ProcessReaders): ProcessSample | undefin
       const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
       return match ? Number(match[1]) / KIB_PER_MB : undefined;
     };
-    // Fields 14 and 15 of /proc/<pid>/stat (after the parenthesized command name) are utime, stime.
-    const stat = readers.readProc(`/proc/${pid}/stat`);
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
+    const ticks = statCpuTicks(readers.readProc(`/proc/${pid}/stat`));
     if (!Number.isFinite(ticks)) return undefined;
     return {
       peakRssMb: kib('VmHWM'),

@@ -5,51 +5,23 @@
 // threads (garbage collection, compilation). `npm run bench` measures ingest and consume together; this
 // separates them (docs/decisions.md HOST-7). Prints the figures with the command and the machine.
 // Usage: npm run bench:consume [-- --events 6000 --rounds 3]
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EventHubProducerClient } from '@azure/event-hubs';
-import { replay } from '@pipeline/producer';
-import { PIPELINE_NAMES, validateHubEvent, type HubEvent } from '@pipeline/schemas';
-import { startStack, type RunningStack } from '../launcher';
-import { paths } from '../paths';
+import { threadCpuMs } from '@pipeline/emulators';
+import { PIPELINE_NAMES, validateHubEvent, type HubEvent, type TweetEvent } from '@pipeline/schemas';
+import type { RunningStack } from '../launcher';
 import { currentCommit, machineInfo } from '../report-files';
+import { withBenchStack } from './bench-stack';
 import { slimLike } from './hub';
 import { eventsForStep, readDataset } from './load';
 import { cpuSnapshot, type Pids } from './processes';
-import { StoreProgress } from './progress';
-import { PRODUCER } from './settings';
+import { readStored, warmUp } from './steps';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
-/** CPU milliseconds of a process's main thread and of its other threads; undefined off Linux. */
-export function threadCpuMs(pid: number): { main: number; background: number } | undefined {
-  let taskIds: string[];
-  try {
-    taskIds = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return undefined;
-  }
-  const ticksPerMs = 100 / 1000; // USER_HZ is 100 on Linux
-  let main = 0;
-  let background = 0;
-  for (const task of taskIds) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      const ms = (Number(fields[11]) + Number(fields[12])) / ticksPerMs; // utime + stime
-      if (task === String(pid)) main += ms;
-      else background += ms;
-    } catch {
-      // a thread that ended between the listing and the read
-    }
-  }
-  return { main, background };
-}
-
 /** Slim events with fresh ids, each checked against the hub contract (an invalid one would be dead-lettered). */
-function hubEvents(round: string, count: number): HubEvent[] {
-  return eventsForStep(readDataset(), round, count).map((event) => {
+function hubEvents(base: readonly TweetEvent[], round: string, count: number): HubEvent[] {
+  return eventsForStep(base, round, count).map((event) => {
     const slim = slimLike(event);
     const checked = validateHubEvent(slim);
     if (!checked.ok)
@@ -63,11 +35,11 @@ async function sendToHub(stack: RunningStack, events: readonly HubEvent[]): Prom
   try {
     let batch = await producer.createBatch();
     for (const event of events) {
-      if (batch.tryAdd({ body: Buffer.from(JSON.stringify(event)) })) continue;
+      const message = { body: Buffer.from(JSON.stringify(event)) };
+      if (batch.tryAdd(message)) continue;
       await producer.sendBatch(batch);
       batch = await producer.createBatch();
-      if (!batch.tryAdd({ body: Buffer.from(JSON.stringify(event)) }))
-        throw new Error('one slim event does not fit an empty hub batch');
+      if (!batch.tryAdd(message)) throw new Error('one slim event does not fit an empty hub batch');
     }
     if (batch.count > 0) await producer.sendBatch(batch);
   } finally {
@@ -75,21 +47,8 @@ async function sendToHub(stack: RunningStack, events: readonly HubEvent[]): Prom
   }
 }
 
-/** Point reads of every id (the id is the partition key), 16 at a time: the ids that are missing. */
-async function missingIds(stack: RunningStack, ids: readonly string[]): Promise<string[]> {
-  const container = stack.eventsContainer();
-  const missing: string[] = [];
-  for (let i = 0; i < ids.length; i += 16) {
-    const chunk = ids.slice(i, i + 16);
-    const reads = await Promise.all(chunk.map((id) => container.item(id, id).read()));
-    reads.forEach((read, j) => {
-      if (read.statusCode === 404) missing.push(chunk[j]!);
-    });
-  }
-  return missing;
-}
-
-const round2 = (n: number) => Math.round(n * 1000) / 1000;
+/** Milliseconds to three decimals. */
+const ms3 = (n: number) => Math.round(n * 1000) / 1000;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -99,41 +58,14 @@ async function main(): Promise<void> {
   const rounds = Number(values.rounds);
   if (!Number.isInteger(events) || events < 100 || !Number.isInteger(rounds) || rounds < 1)
     throw new Error('--events must be an integer of at least 100 and --rounds at least 1');
-  const work = mkdtempSync(join(tmpdir(), 'consume-drain-'));
-  let stack: RunningStack | undefined;
-  let progress: StoreProgress | undefined;
-  try {
-    say('starting the stack (in memory, ephemeral ports)...');
-    stack = await startStack({
-      ports: { gateway: 0, functions: 0, blob: 0, cosmos: 0, eventHubs: 0 },
-      dataDir: join(work, 'data'),
-      inMemory: true,
-      appEntry: paths.functionsApp,
-      policiesDir: paths.policiesDir,
-    });
-    const running = stack;
-    progress = new StoreProgress({
-      eventHubsConnectionString: running.eventHubs.connectionString,
-      storageConnectionString: running.storage.azurite.connectionString,
-    });
+  await withBenchStack('consume-drain', say, async ({ stack: running, progress }) => {
+    const base = readDataset();
     say('warming up: 1,000 events through the gateway...');
-    await replay({
-      input: eventsForStep(readDataset(), `warm-${Date.now()}`, 1000),
-      url: running.urls.ingest,
-      subscriptionKey: running.secrets.subscription.primaryKey,
-      basicUser: running.secrets.basicAuth.user,
-      basicPassword: running.secrets.basicAuth.password,
-      concurrency: PRODUCER.concurrency,
-      batchSize: PRODUCER.batchSize,
-      maxRetries: PRODUCER.maxRetries,
-      preflight: false,
-    });
-    if (!(await progress.waitUntilStored(120_000)))
-      throw new Error('the warm-up was not stored within 120 s');
+    await warmUp(running, base, 1000, progress);
 
     const lines: string[] = [];
     for (let round = 1; round <= rounds; round++) {
-      const batch = hubEvents(`drain-${round}-${Date.now()}`, events);
+      const batch = hubEvents(base, `drain-${round}-${Date.now()}`, events);
       // The host keeps running, warm from the rounds before: the hub takes the events ~20x faster than
       // the consumer stores them (docs/performance.md, Event Hubs ceilings), so it drains a backlog.
       const pid = running.functions.pid;
@@ -152,18 +84,21 @@ async function main(): Promise<void> {
       const seconds = (Date.now() - began) / 1000;
       const after = cpuSnapshot(pids);
       const threadsAfter = threadCpuMs(pid);
-      const missing = await missingIds(
-        running,
-        batch.map((e) => e.id),
-      );
-      if (missing.length > 0)
-        throw new Error(`round ${round}: ${missing.length} events checkpointed but not stored`);
+      const missing =
+        batch.length -
+        (
+          await readStored(
+            running.eventsContainer(),
+            batch.map((e) => e.id),
+          )
+        ).length;
+      if (missing > 0) throw new Error(`round ${round}: ${missing} events checkpointed but not stored`);
       const perEvent = Object.fromEntries(
-        Object.keys(pids).map((name) => [name, round2(((after[name]! - before[name]!) * 1000) / events)]),
+        Object.keys(pids).map((name) => [name, ms3(((after[name]! - before[name]!) * 1000) / events)]),
       );
       const threads =
         threadsBefore && threadsAfter
-          ? `, main thread ${round2((threadsAfter.main - threadsBefore.main) / events)}, background threads ${round2((threadsAfter.background - threadsBefore.background) / events)}`
+          ? `, main thread ${ms3((threadsAfter.main - threadsBefore.main) / events)}, background threads ${ms3((threadsAfter.background - threadsBefore.background) / events)}`
           : '';
       const line = `round ${round}: ${events} events drained in ${seconds.toFixed(1)} s (${Math.round(events / seconds)}/s); CPU ms per consumed event: functions host ${perEvent.functions}${threads}; cosmos ${perEvent.cosmos}, eventHubs ${perEvent.eventHubs}, azurite ${perEvent.azurite}`;
       say(line);
@@ -177,11 +112,7 @@ async function main(): Promise<void> {
         ...lines,
       ].join('\n') + '\n',
     );
-  } finally {
-    await progress?.close();
-    await stack?.stop();
-    rmSync(work, { recursive: true, force: true });
-  }
+  });
 }
 
 if (require.main === module)

@@ -3,12 +3,10 @@
 // run on this machine so the ratios hold however noisy it is. Writes docs/benchmarks/pipeline.json,
 // docs/benchmarks/pipeline.svg and the marked section of docs/performance.md.
 // Usage: npm run bench [-- --step-seconds 10 --rates 20,40,80,160]
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startStack, type RunningStack } from '../launcher';
-import { paths, REPO_ROOT } from '../paths';
+import { REPO_ROOT } from '../paths';
 import { currentCommit, machineInfo, writeMarkedSection } from '../report-files';
 import { measureCeilings } from './ceilings';
 import { chartSpec, renderSvg } from './chart';
@@ -18,7 +16,7 @@ import { describeDataset, readDataset } from './load';
 import { cpuShares, cpuSnapshot, peakRss } from './processes';
 import { deriveRatios, saturationPerSecond } from './ratios';
 import { BEGIN, END, renderSection } from './report';
-import { StoreProgress } from './progress';
+import { withBenchStack } from './bench-stack';
 import { halfSaturationRate, runStep, warmUp } from './steps';
 import { PIPELINE_WARMUP_EVENTS } from './settings';
 import type { BenchResult, HubBytes, ProcessUsage, StepResult } from './types';
@@ -38,20 +36,7 @@ async function main(): Promise<void> {
   const stepSeconds = Number(values['step-seconds']);
   const rates = values.rates.split(',').map(Number);
   const base = readDataset();
-  const work = mkdtempSync(join(tmpdir(), 'pipeline-bench-'));
-  let stack: RunningStack | undefined;
-  let progress: StoreProgress | undefined;
-  try {
-    say('starting the stack (in memory, ephemeral ports)...');
-    stack = await startStack({
-      ports: { gateway: 0, functions: 0, blob: 0, cosmos: 0, eventHubs: 0 },
-      dataDir: join(work, 'data'),
-      inMemory: true,
-      appEntry: paths.functionsApp,
-      policiesDir: paths.policiesDir,
-      say,
-    });
-    const running = stack;
+  await withBenchStack('pipeline-bench', say, async ({ stack: running, progress: stepProgress, work }) => {
     const pids = {
       gateway: running.gateway.pid!,
       functions: running.functions.pid,
@@ -64,11 +49,6 @@ async function main(): Promise<void> {
     say('measuring stage ceilings, one at a time...');
     const { ceilings, cpuAlone } = await measureCeilings(running, base, work, say);
 
-    progress = new StoreProgress({
-      eventHubsConnectionString: running.eventHubs.connectionString,
-      storageConnectionString: running.storage.azurite.connectionString,
-    });
-    const stepProgress = progress;
     say(
       `warming the pipeline up: ${PIPELINE_WARMUP_EVENTS} events as fast as it takes them (not measured)...`,
     );
@@ -137,11 +117,7 @@ async function main(): Promise<void> {
     for (const g of goals)
       say(`${g.met === null ? '?' : g.met ? 'met   ' : 'MISSED'} ${g.goal}: ${g.measured}`);
     say('wrote docs/benchmarks/pipeline.{json,svg} and the pipeline section of docs/performance.md');
-  } finally {
-    await progress?.close();
-    await stack?.stop();
-    rmSync(work, { recursive: true, force: true });
-  }
+  });
 }
 
 main().catch((error: unknown) => {

@@ -44,6 +44,8 @@ export interface ProgressSources {
 export class StoreProgress {
   readonly #hub: EventHubConsumerClient;
   readonly #checkpoints: BlobCheckpointStore;
+  /** A hub's partition count is fixed when it is created: asked once, not on every poll. */
+  #partitionIds: Promise<string[]> | undefined;
 
   constructor(sources: ProgressSources) {
     this.#hub = new EventHubConsumerClient(
@@ -60,7 +62,7 @@ export class StoreProgress {
 
   /** The partitions not yet stored up to their last event (empty: everything enqueued is stored). */
   async behind(): Promise<string[]> {
-    const ids = await this.#hub.getPartitionIds();
+    const ids = await (this.#partitionIds ??= this.#hub.getPartitionIds());
     const ends = await Promise.all(
       ids.map(async (partitionId): Promise<PartitionEnd> => {
         const p = await this.#hub.getPartitionProperties(partitionId);

@@ -19,7 +19,7 @@ export const UNLIMITED_EVENTS = 6000;
  * The emulator answers a point read from a map, where a query (even `ARRAY_CONTAINS` over 100 ids)
  * runs over every document: after the warm-up the container holds 12,000+ of them (progress.ts).
  */
-async function readStored(container: Container, ids: readonly string[]): Promise<StoredTimes[]> {
+export async function readStored(container: Container, ids: readonly string[]): Promise<StoredTimes[]> {
   const unique = [...new Set(ids)];
   const stored: StoredTimes[] = [];
   for (let i = 0; i < unique.length; i += 32) {

@@ -1,6 +1,6 @@
-import { threadCpuMs } from '../src/bench/consume-drain';
+import { threadCpuMs } from '../src/process-stats';
 
-describe('bench:consume reads CPU per thread', () => {
+describe('threadCpuMs (bench:consume reads CPU per thread)', () => {
   const linux = process.platform === 'linux';
 
   (linux ? it : it.skip)("splits this process's CPU into its main thread and the others", () => {
