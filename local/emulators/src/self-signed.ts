@@ -19,6 +19,8 @@ export function createSelfSignedCertificate(options: {
   readonly altNames: readonly string[];
   readonly days?: number;
   readonly now?: Date;
+  /** Serial number bytes; random 16 bytes unless given (tests pin the edge cases). */
+  readonly serial?: Buffer;
 }): SelfSignedCertificate {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const now = options.now ?? new Date();
@@ -26,8 +28,6 @@ export function createSelfSignedCertificate(options: {
   const notAfter = new Date(now.getTime() + (options.days ?? 825) * 86_400_000);
   const ecdsaWithSha256 = seq(oid('1.2.840.10045.4.3.2'));
   const name = seq(set(seq(oid('2.5.4.3'), tlv(0x0c, Buffer.from(options.commonName, 'utf8')))));
-  const serial = randomBytes(16);
-  serial[0]! &= 0x7f; // positive INTEGER
   const altNames = options.altNames.map((entry) =>
     isIP(entry) ? tlv(0x87, ipBytes(entry)) : tlv(0x82, Buffer.from(entry, 'ascii')),
   );
@@ -42,7 +42,7 @@ export function createSelfSignedCertificate(options: {
   );
   const tbs = seq(
     explicit(0, tlv(0x02, Buffer.from([2]))), // v3
-    tlv(0x02, serial),
+    integer(options.serial ?? randomBytes(16)),
     ecdsaWithSha256,
     name,
     seq(time(notBefore), time(notAfter)),
@@ -77,6 +77,18 @@ function tlv(tag: number, content: Buffer): Buffer {
     header = Buffer.from([tag, 0x80 | bytes.length, ...bytes]);
   }
   return Buffer.concat([header, content]);
+}
+
+/**
+ * A non-negative DER INTEGER (X.690 section 8.3.2): no leading zero byte unless the next byte's
+ * top bit is set. A random serial starting 0x00 0x0N once in 256 certificates was written with
+ * the zero kept, and OpenSSL refused the key pair with "asn1 encoding routines::illegal padding".
+ */
+function integer(unsigned: Buffer): Buffer {
+  let start = 0;
+  while (start < unsigned.length - 1 && unsigned[start] === 0) start++;
+  const digits = unsigned.subarray(start);
+  return tlv(0x02, digits[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), digits]) : digits);
 }
 
 const seq = (...items: Buffer[]) => tlv(0x30, Buffer.concat(items));

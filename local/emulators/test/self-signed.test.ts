@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto';
+import { createSecureContext } from 'node:tls';
 import { createSelfSignedCertificate } from '../src/self-signed';
 
 describe('a self-signed loopback certificate', () => {
@@ -26,5 +27,22 @@ describe('a self-signed loopback certificate', () => {
       days: 60,
     });
     expect(new Date(new X509Certificate(late.certPem).validTo).getUTCFullYear()).toBe(2050);
+  });
+
+  // A random serial began 0x00 0x0N once in 256 runs and the certificate carried a non-minimal
+  // INTEGER: OpenSSL then refused it ("illegal padding") and the Event Hubs emulator could not listen.
+  it.each([
+    ['a leading zero byte', '0001020304050607', '01020304050607'],
+    ['leading zeros before a high bit', '0000800102', '800102'],
+    ['a high first bit', 'ff0102', 'FF0102'],
+    ['a plain positive number', '7f0102', '7F0102'],
+  ])('encodes a serial with %s as a minimal positive INTEGER that TLS accepts', (_, given, expected) => {
+    const pinned = createSelfSignedCertificate({
+      commonName: 'x',
+      altNames: ['localhost'],
+      serial: Buffer.from(given, 'hex'),
+    });
+    expect(() => createSecureContext({ key: pinned.keyPem, cert: pinned.certPem })).not.toThrow();
+    expect(new X509Certificate(pinned.certPem).serialNumber.toUpperCase()).toBe(expected.toUpperCase());
   });
 });
