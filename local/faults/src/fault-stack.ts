@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  functionsPids,
   isPortFree,
   paths,
   sampleProcess,
@@ -58,11 +59,11 @@ export async function withStack<T>(
   }
 }
 
-/** Peak RSS (MB) of the stack's processes now; the functions host counts its current incarnation. */
+/** Peak RSS (MB) of the stack's processes now; the functions host's instances count their current incarnation. */
 export function stackPeakRss(stack: RunningStack): Record<string, number> {
   const pids: Record<string, number | undefined> = {
     gateway: stack.gateway.pid,
-    functions: stack.functions.pid,
+    ...functionsPids(stack.functions.instances),
     azurite: stack.storage.azurite.pid,
     cosmos: stack.storage.cosmos.pid,
     eventHubs: stack.eventHubs.pid,

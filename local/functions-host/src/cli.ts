@@ -1,16 +1,17 @@
 #!/usr/bin/env node
 // The local Functions host as a process: `node local/functions-host/dist/src/cli.js --app <entry>
 // --settings <local.settings.json> [--port 7071] [--host 127.0.0.1] [--host-json <path>]
-// [--max-request-bytes <n>] [--error-details] [--debug]`. Stops gracefully on SIGTERM/SIGINT.
+// [--max-request-bytes <n>] [--scale-group http|function:<name>] [--error-details] [--debug]`. Stops gracefully on SIGTERM/SIGINT.
 // `--error-details` (or FUNCTIONS_HOST_ERROR_DETAILS=1) puts the error in a failed invocation's 500;
-// by default the 500 is empty, as in Azure.
+// by default the 500 is empty, as in Azure. `--scale-group` runs one Flex Consumption scale group's
+// functions only, as one of its instances does (scale-groups.ts); without it, every function runs.
 import { parseArgs } from 'node:util';
 import { startFunctionsHost } from './host';
 import { ERROR_DETAILS_ENV, errorDetailsFromEnv } from './http-failure';
 import { consoleLogger, errorText } from './logger';
 
 const USAGE =
-  'usage: functions-host --app <entry.js> --settings <local.settings.json> [--port 7071] [--host 127.0.0.1] [--host-json <path>] [--max-request-bytes <n>] [--error-details] [--debug]';
+  'usage: functions-host --app <entry.js> --settings <local.settings.json> [--port 7071] [--host 127.0.0.1] [--host-json <path>] [--max-request-bytes <n>] [--scale-group http|function:<name>] [--error-details] [--debug]';
 
 export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}) {
   const { values } = parseArgs({
@@ -22,6 +23,7 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {
       host: { type: 'string', default: '127.0.0.1' },
       'host-json': { type: 'string' },
       'max-request-bytes': { type: 'string' },
+      'scale-group': { type: 'string' },
       debug: { type: 'boolean', default: false },
       'error-details': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -48,6 +50,7 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {
         : {}),
       ...(values['host-json'] ? { hostJson: values['host-json'] } : {}),
       ...(maxRequestBytes ? { maxRequestBytes } : {}),
+      ...(values['scale-group'] ? { scaleGroup: values['scale-group'] } : {}),
     },
   };
 }

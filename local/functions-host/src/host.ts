@@ -14,6 +14,7 @@ import {
 } from './http-trigger';
 import { consoleLogger, errorText, type HostLogger } from './logger';
 import { createOutputBinding, SdkClients, type OutputBinding } from './outputs';
+import { scaleGroupOf, scaleGroupsLine, scaleGroupsOf } from './scale-groups';
 import { readSettingsFile, type HostSettings } from './settings';
 
 export interface FunctionsHostOptions {
@@ -39,13 +40,20 @@ export interface FunctionsHostOptions {
   readonly errorDetails?: boolean;
   /** Event Hubs partition ownership expiry: how soon a crashed host's partitions are taken over. */
   readonly ownershipExpiryMs?: number;
+  /**
+   * Run only this Flex Consumption scale group's functions (`http`, or `function:<name>`), as one of
+   * its instances does (scale-groups.ts). Default: every function of the app in this one process.
+   */
+  readonly scaleGroup?: string;
 }
 
 export interface RunningFunctionsHost {
   readonly url: string;
   readonly port: number;
-  /** Each function with what triggers it, e.g. `ingest: POST /api/events`. */
+  /** Each function this instance runs, with what triggers it, e.g. `ingest: POST /api/events`. */
   readonly functions: readonly string[];
+  /** The app's scale groups (every instance loads the whole app), `http` first. */
+  readonly scaleGroups: readonly string[];
   /** Stops receiving, finishes invocations in flight, closes every client. Idempotent. */
   stop(): Promise<void>;
 }
@@ -111,8 +119,25 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
 
     const routes: HttpRoute[] = [];
     const described: string[] = [];
-    for (const fn of registry.functions.values()) {
-      const { trigger, outputs, returnName } = classify(fn, values, clients);
+    // Every function is checked, as every instance indexes the whole app; only the group's run here.
+    const classified = [...registry.functions.values()].map((fn) => ({
+      fn,
+      ...classify(fn, values, clients),
+    }));
+    const scaleGroups = scaleGroupsOf(
+      classified.map(({ fn, trigger }) => ({ name: fn.metadata.name, triggerType: trigger.type })),
+    );
+    const instanceGroup = options.scaleGroup ?? 'all';
+    if (options.scaleGroup !== undefined && !scaleGroups.includes(options.scaleGroup))
+      throw new HostStartupError(
+        `scale group "${options.scaleGroup}" has no function in ${appEntry}; its scale groups: ${scaleGroups.join(', ')}`,
+      );
+    for (const { fn, trigger, outputs, returnName } of classified) {
+      if (
+        options.scaleGroup !== undefined &&
+        scaleGroupOf(trigger.type, fn.metadata.name) !== options.scaleGroup
+      )
+        continue;
       if (trigger.type === 'httpTrigger') {
         const route = typeof trigger.info.route === 'string' ? trigger.info.route : fn.metadata.name;
         const methods = Array.isArray(trigger.info.methods)
@@ -177,6 +202,7 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
     const port = await listen(server, options.port ?? 7071, host);
     baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     for (const listener of listeners) await listener.start();
+    logger.info(scaleGroupsLine(scaleGroups, instanceGroup));
     if (options.errorDetails)
       logger.warn(
         'error details are on: a failed invocation answers 500 with a JSON body (Azure answers it empty)',
@@ -189,6 +215,7 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
       url: baseUrl,
       port,
       functions: described,
+      scaleGroups,
       stop: () =>
         (stopped ??= (async () => {
           const closed = new Promise<void>((done) => running.close(() => done()));

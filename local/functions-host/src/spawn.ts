@@ -1,11 +1,16 @@
 import { spawnNodeUntilReady, stopChild } from '@pipeline/emulators';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseScaleGroupsLine } from './scale-groups';
 
 export interface SpawnedFunctionsHost {
   readonly url: string;
   readonly port: number;
   readonly pid: number;
+  /** The scale group this instance runs (`all` without `scaleGroup`). */
+  readonly scaleGroup: string;
+  /** The app's scale groups, as the host reported them (`http` first). */
+  readonly appScaleGroups: readonly string[];
   /** SIGTERM: the host finishes invocations in flight, then exits (SIGKILL after `graceMs`). */
   stop(graceMs?: number): Promise<void>;
   /** SIGKILL, as a crash would. Resolves once the process is gone. */
@@ -25,6 +30,8 @@ export interface SpawnOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Every line the host prints (its log). */
   readonly onLine?: (line: string) => void;
+  /** Only this Flex Consumption scale group's functions (`http` or `function:<name>`; scale-groups.ts). */
+  readonly scaleGroup?: string;
 }
 
 /**
@@ -59,6 +66,12 @@ export async function spawnFunctionsHost(options: SpawnOptions): Promise<Spawned
   if (options.maxRequestBytes) args.push('--max-request-bytes', String(options.maxRequestBytes));
   if (options.debug) args.push('--debug');
   if (options.errorDetails) args.push('--error-details');
+  if (options.scaleGroup) args.push('--scale-group', options.scaleGroup);
+  let reported: ReturnType<typeof parseScaleGroupsLine>;
+  const onLine = (line: string) => {
+    reported ??= parseScaleGroupsLine(line);
+    options.onLine?.(line);
+  };
   const env = options.env ?? process.env;
   const { child, ready } = await spawnNodeUntilReady(
     'Functions host',
@@ -68,9 +81,10 @@ export async function spawnFunctionsHost(options: SpawnOptions): Promise<Spawned
     {
       timeoutMs: options.timeoutMs ?? 30_000,
       env: { ...env, NODE_OPTIONS: hostNodeOptions(env.NODE_OPTIONS) },
-      ...(options.onLine ? { onLine: options.onLine } : {}),
+      onLine,
     },
   );
+  if (!reported) throw new Error('Functions host did not report its scale groups before listening');
   const url = ready[1]!;
   const exited = new Promise<void>((done) => {
     if (child.exitCode !== null || child.signalCode !== null) done();
@@ -80,6 +94,8 @@ export async function spawnFunctionsHost(options: SpawnOptions): Promise<Spawned
     url,
     port: Number(new URL(url).port),
     pid: child.pid!,
+    scaleGroup: reported.instance,
+    appScaleGroups: reported.groups,
     stop: (graceMs = 15_000) => stopChild(child, graceMs),
     kill: () => {
       child.kill('SIGKILL');

@@ -188,6 +188,34 @@ describe('Event Hubs trigger (host process, Event Hubs emulator, Cosmos DB, Azur
     );
     expect(host!.lines.some((l) => l.includes("Executed 'Functions.consume' (Failed"))).toBe(true);
   }, 150_000);
+
+  // Flex Consumption scales the HTTP functions as one group and the consumer alone (scale-groups.ts):
+  // the stack runs one process per group, and neither may do the other's work.
+  it('runs one scale group per process: the http instance ingests only, the function:consume instance consumes only', async () => {
+    await host!.stop();
+    host = undefined;
+    const http = await startHost(FUNCTIONS_APP, settings.path, { scaleGroup: 'http' });
+    const consumer = await startHost(FUNCTIONS_APP, settings.path, { scaleGroup: 'function:consume' });
+    try {
+      expect([http.scaleGroup, consumer.scaleGroup]).toEqual(['http', 'function:consume']);
+      expect(http.appScaleGroups).toEqual(['http', 'function:consume']);
+      const events = Array.from({ length: 20 }, (_, i) => tweet(60_000 + i));
+      const post = (base: string) =>
+        fetch(ingestUrl(functionsBaseUrl(base)), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-functions-key': settings.functionKey },
+          body: JSON.stringify(events),
+        });
+      expect((await post(consumer.url)).status).toBe(404);
+      expect((await post(http.url)).status).toBe(202);
+      await waitForIds(events.map((e) => e.id));
+      expect(consumedCount(consumer.lines)).toBe(20);
+      expect(http.lines.filter((l) => l.includes("'Functions.consume'"))).toEqual([]);
+      expect(consumer.lines.filter((l) => l.includes("'Functions.ingest'"))).toEqual([]);
+    } finally {
+      await Promise.all([http.stop(), consumer.stop()]);
+    }
+  }, 120_000);
 });
 
 describe('Event Hubs trigger with cardinality one, binary data, blob and Event Hubs outputs (fixture app)', () => {

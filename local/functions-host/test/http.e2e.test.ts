@@ -284,6 +284,21 @@ describe('startup errors', () => {
     }
   }, 30_000);
 
+  it('refuses a scale group the app does not have, naming the groups it has', async () => {
+    const settings = writeSettings({
+      CosmosDb: 'AccountEndpoint=http://127.0.0.1:9/;AccountKey=a2V5;',
+      COSMOS_DATABASE: 'db',
+      COSMOS_CONTAINER: 'c',
+    });
+    try {
+      await expect(
+        startHost(join(FIXTURE_APPS, 'echo-app/index.js'), settings.path, { scaleGroup: 'function:consume' }),
+      ).rejects.toThrow(/scale group "function:consume" has no function in .*; its scale groups: http/);
+    } finally {
+      settings.remove();
+    }
+  }, 30_000);
+
   it('refuses an unsupported trigger, naming the function and the binding', async () => {
     const settings = writeSettings({});
     try {

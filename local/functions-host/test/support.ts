@@ -126,7 +126,7 @@ export function pipelineSettings(services: Services, eventHubConnection: string)
 export async function startHost(
   appEntry: string,
   settingsFile: string,
-  extra: { maxRequestBytes?: number; port?: number } = {},
+  extra: { maxRequestBytes?: number; port?: number; scaleGroup?: string } = {},
 ): Promise<SpawnedFunctionsHost & { lines: string[] }> {
   const lines: string[] = [];
   const host = await spawnFunctionsHost({
@@ -134,6 +134,7 @@ export async function startHost(
     settingsFile,
     port: extra.port ?? 0,
     ...(extra.maxRequestBytes ? { maxRequestBytes: extra.maxRequestBytes } : {}),
+    ...(extra.scaleGroup ? { scaleGroup: extra.scaleGroup } : {}),
     onLine: (line) => {
       lines.push(line);
       if (process.env.FUNCTIONS_HOST_TEST_LOG) process.stdout.write(`host: ${line}\n`);

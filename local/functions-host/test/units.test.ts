@@ -3,6 +3,13 @@ import { parseTimeSpan, readHostConfig } from '../src/host-json';
 import { matchRoute, parseRouteTemplate } from '../src/http-trigger';
 import { parseLocalSettings, resolveSettingExpressions, connectionString } from '../src/settings';
 import { parseCliArgs } from '../src/cli';
+import {
+  parseScaleGroupsLine,
+  scaleGroupLabel,
+  scaleGroupOf,
+  scaleGroupsLine,
+  scaleGroupsOf,
+} from '../src/scale-groups';
 import { hostNodeOptions, HOST_SEMI_SPACE_MB } from '../src/spawn';
 import { join } from 'node:path';
 
@@ -109,6 +116,35 @@ describe('CLI arguments', () => {
     expect(parseCliArgs(['--app', 'a.js', '--settings', 's.json', '--port', '0', '--debug'])).toEqual({
       options: { appEntry: 'a.js', settings: 's.json', port: 0, host: '127.0.0.1', debug: true },
     });
+    expect(
+      parseCliArgs(['--app', 'a.js', '--settings', 's.json', '--scale-group', 'function:consume']),
+    ).toMatchObject({ options: { scaleGroup: 'function:consume' } });
+  });
+});
+
+describe('scale groups (Flex Consumption per-function scaling)', () => {
+  it('puts every HTTP function in one group and every other function in a group of its own, http first', () => {
+    expect(
+      scaleGroupsOf([
+        { name: 'zeta', triggerType: 'eventHubTrigger' },
+        { name: 'stats', triggerType: 'httpTrigger' },
+        { name: 'consume', triggerType: 'eventHubTrigger' },
+        { name: 'ingest', triggerType: 'httpTrigger' },
+      ]),
+    ).toEqual(['http', 'function:consume', 'function:zeta']);
+    expect(scaleGroupOf('httpTrigger', 'ingest')).toBe('http');
+    expect(scaleGroupLabel('function:consume')).toBe('consume');
+    expect(scaleGroupLabel('http')).toBe('http');
+  });
+
+  it('reads back the groups line a host prints, wherever the logger puts it in the line', () => {
+    const line = `[2026-12-07T05:00:00.000Z] info ${scaleGroupsLine(['http', 'function:consume'], 'http')}`;
+    expect(parseScaleGroupsLine(line)).toEqual({ groups: ['http', 'function:consume'], instance: 'http' });
+    expect(parseScaleGroupsLine(scaleGroupsLine(['function:consume'], 'all'))).toEqual({
+      groups: ['function:consume'],
+      instance: 'all',
+    });
+    expect(parseScaleGroupsLine('Functions host listening on http://127.0.0.1:7071')).toBeUndefined();
   });
 });
 

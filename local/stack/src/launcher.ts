@@ -61,6 +61,10 @@ export interface RunningStack {
   readonly secrets: LocalSecrets;
   readonly storage: StorageServices;
   readonly eventHubs: EventHubsService;
+  /**
+   * The functions app: with the local host, one process per Flex Consumption scale group (`http`,
+   * then `function:consume`); with `func`, one process. `url`, `port` and `pid` are the HTTP one's.
+   */
   readonly functions: FunctionsHostService;
   readonly gateway: GatewayService;
   /** functions: the host's /api; ingest: the public API through the gateway; dashboard: the page. */
@@ -70,7 +74,7 @@ export interface RunningStack {
   readonly logs: ServiceLogs;
   /** The Cosmos DB container the consumer writes to (a client of the stack's emulator). */
   eventsContainer(): Container;
-  /** Restarts the functions host (after a test killed it), with the same settings and port. */
+  /** Restarts every functions host process (after a test killed them), with the same settings and port. */
   restartFunctions(): Promise<FunctionsHostService>;
   /** Restarts the Event Hubs emulator (after a test killed it) on the same port and data folder. */
   restartEventHubs(): Promise<EventHubsService>;
@@ -164,7 +168,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         settingsFile,
         env: functionsEnv,
         debug: options.debug ?? false,
-        log: logs.sink('functions'),
+        log: (name) => logs.sink(name),
         timeoutMs,
       });
     let functions = await timed('Functions host', () => startFunctions(functionsPort));
@@ -297,7 +301,7 @@ function startFunctionsHost(
     settingsFile: string;
     env: NodeJS.ProcessEnv;
     debug: boolean;
-    log: (line: string) => void;
+    log: (name: string) => (line: string) => void;
     timeoutMs: number;
   },
 ): Promise<FunctionsHostService> {
@@ -307,7 +311,7 @@ function startFunctionsHost(
         port: o.port,
         appEntry: o.appEntry,
         env: o.env,
-        log: o.log,
+        log: o.log('functions'),
         timeoutMs: o.timeoutMs,
       })
     : startFunctionsService({

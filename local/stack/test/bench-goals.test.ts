@@ -54,6 +54,25 @@ describe('bench ratios and goals (pure)', () => {
         ),
       }),
     );
+    // One process per scale group: the goal is their sum (0.3 + 0.5 > 0.7), each still reported.
+    const splitHost = evaluateGoals(
+      benchResult({
+        steps: r.steps.map((s) =>
+          s.kind === 'unlimited'
+            ? {
+                ...s,
+                cpuMsPerStoredEvent: { 'functions (http)': 0.3, 'functions (consume)': 0.5, azurite: 0.4 },
+              }
+            : s,
+        ),
+      }),
+    );
+    expect(splitHost[5]).toEqual({
+      goal: expect.stringContaining('functions host CPU') as unknown,
+      measured:
+        '0.8 ms (CPU ms per stored event: functions (http) 0.3, functions (consume) 0.5, azurite 0.4)',
+      met: false,
+    });
     expect(missed.map((g) => g.met)).toEqual([false, false, false, false, false, true]);
     expect(slowHost.map((g) => g.met)).toEqual([true, true, true, true, true, false]);
     expect(missed.map((g) => g.measured)).toEqual([

@@ -267,8 +267,12 @@ describe('the local stack, end to end', () => {
     writeFileSync(file, fresh.map((e) => JSON.stringify(e)).join('\n') + '\n');
     const replaying = replayIntoStack(stack, { input: file, say: quiet, rate: 100, storeTimeoutMs: 120_000 });
     await new Promise((resolve) => setTimeout(resolve, 1500));
+    const killed = stack.functions.instances.map((i) => i.pid);
     await stack.functions.kill();
     await stack.restartFunctions();
+    // Every scale group's instance died and came back (Flex Consumption: ingest and consume apart).
+    expect(stack.functions.instances.map((i) => i.scaleGroup)).toEqual(['http', 'function:consume']);
+    for (const instance of stack.functions.instances) expect(killed).not.toContain(instance.pid);
     const result = await replaying;
     expect(result.report.failed.slice(0, 3)).toEqual([]);
     expect(result.report.events).toMatchObject({ read: 400, accepted: 400, failed: 0 });

@@ -79,9 +79,9 @@ async function runFuzz(options: FuzzOptions, context: ScenarioContext): Promise<
       const sendMs = Date.now() - sendStarted;
       const failures = [...tally.failures];
       for (const [name, pid] of [
-        ['gateway', stack.gateway.pid],
-        ['functions host', stack.functions.pid],
-      ] as const) {
+        ['gateway', stack.gateway.pid] as const,
+        ...stack.functions.instances.map((i) => [`functions host (${i.scaleGroup})`, i.pid] as const),
+      ]) {
         if (!isAlive(pid)) failures.push(`the ${name} (pid ${pid}) is no longer running`);
       }
 

@@ -8,6 +8,7 @@
 import { parseArgs } from 'node:util';
 import { EventHubProducerClient } from '@azure/event-hubs';
 import { threadCpuMs } from '@pipeline/emulators';
+import { HTTP_SCALE_GROUP } from '@pipeline/functions-host';
 import { PIPELINE_NAMES, validateHubEvent, type HubEvent, type TweetEvent } from '@pipeline/schemas';
 import type { RunningStack } from '../launcher';
 import { currentCommit, machineInfo } from '../report-files';
@@ -68,7 +69,8 @@ async function main(): Promise<void> {
       const batch = hubEvents(base, `drain-${round}-${Date.now()}`, events);
       // The host keeps running, warm from the rounds before: the hub takes the events ~20x faster than
       // the consumer stores them (docs/performance.md, Event Hubs ceilings), so it drains a backlog.
-      const pid = running.functions.pid;
+      // The consumer's own process (its scale group's instance); the whole app where it is one process.
+      const pid = consumerPid(running.functions.instances);
       const pids: Pids = {
         functions: pid,
         cosmos: running.storage.cosmos.pid,
@@ -100,7 +102,7 @@ async function main(): Promise<void> {
         threadsBefore && threadsAfter
           ? `, main thread ${ms3((threadsAfter.main - threadsBefore.main) / events)}, background threads ${ms3((threadsAfter.background - threadsBefore.background) / events)}`
           : '';
-      const line = `round ${round}: ${events} events drained in ${seconds.toFixed(1)} s (${Math.round(events / seconds)}/s); CPU ms per consumed event: functions host ${perEvent.functions}${threads}; cosmos ${perEvent.cosmos}, eventHubs ${perEvent.eventHubs}, azurite ${perEvent.azurite}`;
+      const line = `round ${round}: ${events} events drained in ${seconds.toFixed(1)} s (${Math.round(events / seconds)}/s); CPU ms per consumed event: functions host (consumer) ${perEvent.functions}${threads}; cosmos ${perEvent.cosmos}, eventHubs ${perEvent.eventHubs}, azurite ${perEvent.azurite}`;
       say(line);
       lines.push(line);
     }
@@ -120,3 +122,9 @@ if (require.main === module)
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
   });
+
+function consumerPid(instances: readonly { readonly scaleGroup: string; readonly pid: number }[]): number {
+  const consumer = instances.find((i) => i.scaleGroup !== HTTP_SCALE_GROUP) ?? instances[0];
+  if (!consumer) throw new Error('the stack runs no functions host');
+  return consumer.pid;
+}

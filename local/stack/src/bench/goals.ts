@@ -1,3 +1,4 @@
+import { functionsTotal } from './processes';
 import { saturationPerSecond } from './ratios';
 import type { BenchResult } from './types';
 
@@ -9,12 +10,9 @@ export const GOALS = {
   hubBytesPerEvent: 1024,
   /** Issue 16: stored events/s at saturation over the Cosmos DB emulator's upserts/s, same run. */
   saturationOverCosmosCeiling: 0.5,
-  /** Issue 16: the functions host's CPU (ingest + consume, one process) per stored event at saturation. */
+  /** Issue 16: the functions app's CPU (ingest + consume, every process of it) per stored event at saturation. */
   hostCpuMsPerStoredEvent: 0.7,
 } as const;
-
-/** The process that runs ingest and consume (the functions host). */
-const HOST = 'functions';
 
 export interface GoalOutcome {
   readonly goal: string;
@@ -35,7 +33,7 @@ export function evaluateGoals(
   const saturation = saturationPerSecond(r.steps);
   const cosmos = r.ceilings.cosmosUpsertsPerSecond;
   const unlimited = r.steps.find((s) => s.kind === 'unlimited');
-  const hostMs = unlimited?.cpuMsPerStoredEvent?.[HOST] ?? null;
+  const hostMs = unlimited?.cpuMsPerStoredEvent ? functionsTotal(unlimited.cpuMsPerStoredEvent) : null;
   const perProcess = unlimited?.cpuMsPerStoredEvent
     ? Object.entries(unlimited.cpuMsPerStoredEvent)
         .map(([name, ms]) => `${name} ${ms}`)
@@ -75,7 +73,7 @@ export function evaluateGoals(
       met: cosmos > 0 && saturation > 0 ? saturation / cosmos >= GOALS.saturationOverCosmosCeiling : null,
     },
     {
-      goal: `functions host CPU ≤ ${GOALS.hostCpuMsPerStoredEvent} ms per stored event at saturation (ingest + consume)`,
+      goal: `functions host CPU ≤ ${GOALS.hostCpuMsPerStoredEvent} ms per stored event at saturation (ingest + consume, all its processes)`,
       measured: hostMs === null ? 'not measured' : `${hostMs} ms (CPU ms per stored event: ${perProcess})`,
       met: hostMs === null ? null : hostMs <= GOALS.hostCpuMsPerStoredEvent,
     },

@@ -13,7 +13,7 @@ import { chartSpec, renderSvg } from './chart';
 import { evaluateGoals } from './goals';
 import { hubBodySizes } from './hub';
 import { describeDataset, readDataset } from './load';
-import { cpuShares, cpuSnapshot, peakRss } from './processes';
+import { cpuShares, cpuSnapshot, functionsPids, peakRss } from './processes';
 import { deriveRatios, saturationPerSecond } from './ratios';
 import { BEGIN, END, renderSection } from './report';
 import { withBenchStack } from './bench-stack';
@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   await withBenchStack('pipeline-bench', say, async ({ stack: running, progress: stepProgress, work }) => {
     const pids = {
       gateway: running.gateway.pid!,
-      functions: running.functions.pid,
+      ...functionsPids(running.functions.instances),
       azurite: running.storage.azurite.pid,
       cosmos: running.storage.cosmos.pid,
       eventHubs: running.eventHubs.pid,

@@ -1,11 +1,20 @@
 // CPU share and peak RSS of the pipeline's processes (and the bench's own), from process-stats
 // (/proc on Linux, ps and getrusage elsewhere).
+import { FUNCTIONS_PROCESS } from '../services/functions';
 import { sampleProcess } from '../process-stats';
 
 /** CPU seconds the whole machine has been busy (every process), for the steps' noise figures. */
 export { machineBusySeconds } from '../process-stats';
 
 export type Pids = Readonly<Record<string, number>>;
+
+export { functionsPids } from '../services/functions';
+
+/** The functions app's figure: the sum over its processes (ingest + consume), null when absent. */
+export function functionsTotal(figures: Readonly<Record<string, number>>): number | null {
+  const mine = Object.entries(figures).filter(([name]) => name.startsWith(FUNCTIONS_PROCESS));
+  return mine.length ? Math.round(mine.reduce((sum, [, v]) => sum + v, 0) * 100) / 100 : null;
+}
 
 /** CPU seconds of each process so far; a process that is gone reads as undefined. */
 export function cpuSnapshot(pids: Pids): Record<string, number | undefined> {

@@ -98,6 +98,8 @@ export async function startFuncService(options: {
     url,
     port: options.port,
     pid: child.pid!,
+    // Core Tools runs every function of the app in one host process.
+    instances: [{ scaleGroup: 'all', url, port: options.port, pid: child.pid! }],
     stop: (graceMs: number = 15_000) => stopChild(child, graceMs),
     kill: () => {
       child.kill('SIGKILL');

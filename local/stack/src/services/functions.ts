@@ -1,10 +1,65 @@
 import { existsSync } from 'node:fs';
-import { spawnFunctionsHost, type SpawnedFunctionsHost } from '@pipeline/functions-host';
+import {
+  HTTP_SCALE_GROUP,
+  scaleGroupLabel,
+  spawnFunctionsHost,
+  type SpawnedFunctionsHost,
+} from '@pipeline/functions-host';
 import type { LineSink, RunningService } from './service';
 
-export type FunctionsHostService = SpawnedFunctionsHost & RunningService;
+/** One process of the functions app: an instance of one scale group (or of every function, `all`). */
+export interface FunctionsInstance {
+  readonly scaleGroup: string;
+  readonly url: string;
+  readonly port: number;
+  readonly pid: number;
+}
 
-/** The functions host in its own process, running the deployment bundle (the code Azure runs). */
+/**
+ * The functions app as the stack runs it. `url`, `port` and `pid` are the instance that serves HTTP
+ * (the gateway's backend); `instances` lists every process. `stop` and `kill` act on all of them.
+ */
+export interface FunctionsHostService extends RunningService {
+  readonly url: string;
+  readonly port: number;
+  readonly pid: number;
+  readonly instances: readonly FunctionsInstance[];
+  /** SIGTERM: every instance finishes what is in flight, then exits (SIGKILL after `graceMs`). */
+  stop(graceMs?: number): Promise<void>;
+  /** SIGKILL every instance, as a crash of the whole app would. Resolves once all are gone. */
+  kill(): Promise<void>;
+}
+
+/** Names of the functions app's processes in figures (bench, fault reports) all start with this. */
+export const FUNCTIONS_PROCESS = 'functions';
+
+/**
+ * One entry per process of the functions app: `functions (http)`, `functions (consume)` (one per
+ * scale group), or plain `functions` for a host that runs every function in one process.
+ */
+export function functionsPids(
+  instances: readonly { readonly scaleGroup: string; readonly pid: number }[],
+): Record<string, number> {
+  return Object.fromEntries(
+    instances.map((i) => [
+      i.scaleGroup === 'all' ? FUNCTIONS_PROCESS : `${FUNCTIONS_PROCESS} (${scaleGroupLabel(i.scaleGroup)})`,
+      i.pid,
+    ]),
+  );
+}
+
+/** The log file of an instance: `functions` for the HTTP group, `functions-<function>` for the others. */
+export function instanceLogName(scaleGroup: string): string {
+  return scaleGroup === HTTP_SCALE_GROUP ? 'functions' : `functions-${scaleGroupLabel(scaleGroup)}`;
+}
+
+/**
+ * The functions app in this repository's host, running the deployment bundle (the code Azure runs),
+ * one process per Flex Consumption scale group, as Azure gives each group instances of its own
+ * (local/functions-host/src/scale-groups.ts): the HTTP functions on `port`, the consumer apart, so
+ * ingest and consume never share an event loop. The HTTP instance starts first and reports the app's
+ * groups; the others then start on free ports.
+ */
 export async function startFunctionsService(options: {
   host: string;
   port: number;
@@ -12,21 +67,48 @@ export async function startFunctionsService(options: {
   settingsFile: string;
   env: NodeJS.ProcessEnv;
   debug: boolean;
-  log: LineSink;
+  /** The log of each instance, by its file name (instanceLogName). */
+  log: (name: string) => LineSink;
 }): Promise<FunctionsHostService> {
   if (!existsSync(options.appEntry)) {
     throw new Error(
       `The functions bundle ${options.appEntry} is missing: run \`npm run -w functions package\` (npm start does it for you)`,
     );
   }
-  const host = await spawnFunctionsHost({
-    appEntry: options.appEntry,
-    settingsFile: options.settingsFile,
-    host: options.host,
-    port: options.port,
-    debug: options.debug,
-    env: options.env,
-    onLine: options.log,
-  });
-  return Object.assign(host, { name: 'Functions host' });
+  const spawnGroup = (scaleGroup: string, port: number) =>
+    spawnFunctionsHost({
+      appEntry: options.appEntry,
+      settingsFile: options.settingsFile,
+      host: options.host,
+      port,
+      debug: options.debug,
+      env: options.env,
+      scaleGroup,
+      onLine: options.log(instanceLogName(scaleGroup)),
+    });
+  const http = await spawnGroup(HTTP_SCALE_GROUP, options.port);
+  const others = await Promise.allSettled(
+    http.appScaleGroups.filter((g) => g !== HTTP_SCALE_GROUP).map((g) => spawnGroup(g, 0)),
+  );
+  const instances: SpawnedFunctionsHost[] = [http];
+  for (const started of others) if (started.status === 'fulfilled') instances.push(started.value);
+  const failed = others.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failed) {
+    await Promise.allSettled(instances.map((i) => i.stop()));
+    throw failed.reason;
+  }
+  const described = instances.map((i) => `${i.scaleGroup}: pid ${i.pid}`).join(', ');
+  return {
+    name: `Functions host (one process per scale group; ${described})`,
+    url: http.url,
+    port: http.port,
+    pid: http.pid,
+    instances: instances.map(({ scaleGroup, url, port, pid }) => ({ scaleGroup, url, port, pid })),
+    stop: async (graceMs?: number) => {
+      await Promise.all(instances.map((i) => i.stop(graceMs)));
+    },
+    kill: async () => {
+      await Promise.all(instances.map((i) => i.kill()));
+    },
+  };
 }
