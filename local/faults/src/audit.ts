@@ -117,9 +117,9 @@ export async function auditUntilComplete(
 /**
  * Waits until every id is readable in Cosmos DB or the deadline passes, by point reads of the ids
  * still missing (the id is the partition key: one lookup each). Polling with a query of every id
- * instead cost the emulator time quadratic in the container's size (@zeit/cosmosdb-query compiles
- * `SELECT ... FROM c` into a reduce that copies its accumulator per document: ~30 s at 14,000
- * documents under load), which starved the consumer it was waiting for.
+ * instead scans the whole container each time; before the emulator's query library was patched
+ * (docs/decisions.md EMU-QUERY-1) that scan was quadratic in the container's size (~30 s at 14,000
+ * documents under load) and starved the consumer it was waiting for.
  */
 export async function waitUntilReadable(
   container: Container,

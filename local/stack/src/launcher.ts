@@ -186,7 +186,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       }),
     );
 
-    // The tests' reader: a query over every document is quadratic in the emulator (see faults' audit).
+    // The tests' reader. Its long timeout is for queries over every document on a loaded machine.
     const cosmosClient = new CosmosClient({
       ...cosmos,
       connectionPolicy: { enableEndpointDiscovery: false, requestTimeout: 300_000 },
