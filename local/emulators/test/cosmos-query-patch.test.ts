@@ -15,14 +15,12 @@ interface Query {
     options?: { maxItemCount?: number },
   ): { result: unknown[]; continuation: unknown };
 }
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- resolved as the emulator resolves it
-const query = (
-  require(
-    require.resolve('@zeit/cosmosdb-query', {
-      paths: [dirname(require.resolve('@vercel/cosmosdb-server'))],
-    }),
-  ) as { default: (text: string) => Query }
-).default;
+// Resolved as the emulator resolves it: the library is a dependency of the server, not of ours.
+const libraryPath = require.resolve('@zeit/cosmosdb-query', {
+  paths: [dirname(require.resolve('@vercel/cosmosdb-server'))],
+});
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a path known only at run time
+const query = (require(libraryPath) as { default: (text: string) => Query }).default;
 
 const documents = Array.from({ length: 3000 }, (_, i) => ({
   id: `d${i}`,
