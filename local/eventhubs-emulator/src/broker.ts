@@ -13,6 +13,7 @@ import {
   type Receiver,
   type Sender,
 } from 'rhea';
+import { handleMissingChannels } from './missing-channel';
 import { DecodeError, runtimeInfoSection, unpackTransfer } from './amqp-codec';
 import { checkSasToken } from './sas';
 import type { ResolvedConfig, ResolvedHub } from './config';
@@ -266,6 +267,12 @@ export class Broker {
   private onConnectionOpen(ctx: EventContext): void {
     this.connections.add(ctx.connection);
     this.replyLinks.set(ctx.connection, new Map());
+    handleMissingChannels(ctx.connection, (performative, channel, action) =>
+      this.logger.debug(action.ignore ? 'frame on a closed channel ignored' : 'frame on a missing channel', {
+        performative,
+        channel,
+      }),
+    );
     this.logger.debug('connection open', { container: ctx.connection.container_id });
   }
 
@@ -451,6 +458,13 @@ export class Broker {
 
   private dropOutbound(sender: Sender | undefined): void {
     if (!sender) return;
+    // The client detached: rhea answers with our detach and frees the handle, but deliveries the
+    // pump queued in the session and not yet written would still go out on it. A transfer on a
+    // handle that is no longer attached is an error (AMQP 1.0 core, 2.8.15 session errors:
+    // amqp:session:unattached-handle); the SDK's rhea throws "Invalid handle", ends the socket, and
+    // its EventHubConsumerClient.close() then never resolved. With no credit left, rhea keeps those
+    // deliveries unsent (Outgoing.process stops at a link without credit) until the session ends.
+    (sender as unknown as { credit: number }).credit = 0;
     const out = this.outbound.get(sender);
     if (out) this.removeOutbound(out);
     const replies = this.replyLinks.get(sender.connection);

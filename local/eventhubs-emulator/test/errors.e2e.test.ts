@@ -8,7 +8,7 @@ import {
   earliestEventPosition,
   type MessagingError,
 } from '@azure/event-hubs';
-import { connect, type Connection, type EventContext, type Message } from 'rhea';
+import { connect, types, type Connection, type EventContext, type Message } from 'rhea';
 import { createHmac } from 'node:crypto';
 import {
   ConfigError,
@@ -259,5 +259,125 @@ describe('startup errors', () => {
     });
     await expect(attempt).rejects.toBeInstanceOf(ConfigError);
     await expect(attempt).rejects.toThrow(/eventHubs\[0\]\.name.*partitionCount.*consumerGroups/);
+  });
+});
+
+// A frame can arrive on a channel whose session has just ended: closing a busy receiver, the SDK's
+// rhea sends `end`, then answers transfers still in flight with `flow` on that channel. The service's
+// AMQP stack ignores a late `end` or `detach` there and closes the connection with amqp:not-found for
+// anything else (missing-channel.ts); the emulator used to drop the socket without a `close`, and the
+// SDK's close() then waited forever.
+describe('frames on a channel whose session has ended', () => {
+  interface RawConnection {
+    _write_frame(channel: number, frame: unknown): void;
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- rhea's frame encoders are not in its typings
+  const frames = require('rhea/lib/frames') as {
+    flow(fields: Record<string, unknown>): unknown;
+    end(fields?: Record<string, unknown>): unknown;
+  };
+
+  async function endedChannel(): Promise<{ connection: Connection; channel: number }> {
+    const connection = connect({ host: '127.0.0.1', port: emulator.port, reconnect: false });
+    await new Promise((resolve) => connection.once('connection_open', resolve));
+    const session = connection.create_session() as unknown as {
+      begin(): void;
+      end(): void;
+      local: { channel: number };
+      once(event: string, listener: () => void): void;
+    };
+    session.begin();
+    await new Promise<void>((resolve) => session.once('session_open', resolve));
+    const channel = session.local.channel;
+    session.end();
+    await new Promise<void>((resolve) => session.once('session_close', resolve));
+    await sleep(50); // rhea frees the channel on the next ticks
+    return { connection, channel };
+  }
+
+  it('ignores a late end: the connection stays open and takes a new session', async () => {
+    const { connection, channel } = await endedChannel();
+    const dropped = new Promise<string>((resolve) =>
+      connection.once('disconnected', () => resolve('dropped')),
+    );
+    (connection as unknown as RawConnection)._write_frame(channel, frames.end());
+    const session = connection.create_session() as unknown as {
+      begin(): void;
+      once(e: string, l: () => void): void;
+    };
+    session.begin();
+    const opened = new Promise<string>((resolve) => session.once('session_open', () => resolve('opened')));
+    expect(await Promise.race([opened, dropped])).toBe('opened');
+    connection.close();
+  });
+
+  it('closes the connection with amqp:not-found for a flow, with a close frame the client sees', async () => {
+    const { connection, channel } = await endedChannel();
+    const closed = new Promise<unknown>((resolve) =>
+      connection.once('connection_close', (ctx: EventContext) => resolve(ctx.connection.error)),
+    );
+    const dropped = new Promise<string>((resolve) =>
+      connection.once('disconnected', () => resolve('dropped without a close frame')),
+    );
+    (connection as unknown as RawConnection)._write_frame(
+      channel,
+      frames.flow({ next_incoming_id: 0, incoming_window: 2048, next_outgoing_id: 0, outgoing_window: 2048 }),
+    );
+    expect(await Promise.race([closed, dropped])).toMatchObject({ condition: 'amqp:not-found' });
+  });
+});
+
+describe('a receiver that detaches with deliveries still queued', () => {
+  // Deliveries the emulator queued beyond the client's session window would otherwise go out after
+  // its detach answer, on a handle the client has freed: the SDK's rhea throws "Invalid handle" and
+  // drops the connection. AMQP allows no transfer on a detached link (broker.ts, dropOutbound).
+  it('sends nothing more on the link: no error, no dropped connection', async () => {
+    const producer = new EventHubProducerClient(emulator.connectionString(), 'tweets');
+    const padding = 'x'.repeat(500);
+    for (let batch = 0; batch < 8; batch++)
+      await producer.sendBatch(
+        Array.from({ length: 500 }, (_, i) => ({ body: `${batch}-${i}-${padding}` })),
+        { partitionId: '1' },
+      );
+    await producer.close();
+    // A session window of 10 deliveries, kept full until after the detach, as a busy SDK receiver's
+    // is: the emulator has queued deliveries it may not send yet when the detach arrives.
+    const connection = connect({
+      host: '127.0.0.1',
+      port: emulator.port,
+      reconnect: false,
+      session_buffer_size: 10,
+    });
+    const problems: string[] = [];
+    connection.on('error', (error: Error) => problems.push(error.message));
+    connection.on('disconnected', () => problems.push('disconnected'));
+    try {
+      const receiver = connection.open_receiver({
+        source: {
+          address: 'tweets/ConsumerGroups/$Default/Partitions/1',
+          filter: {
+            'apache.org:selector-filter:string': types.wrap_described(
+              "amqp.annotation.x-opt-offset > '-1'",
+              0x468c00000004,
+            ),
+          },
+        },
+        credit_window: 0,
+        autoaccept: false,
+      });
+      const held: EventContext[] = [];
+      receiver.on('message', (ctx: EventContext) => void held.push(ctx));
+      await new Promise((resolve) => receiver.once('receiver_open', resolve));
+      receiver.add_credit(4000);
+      await waitFor('a full session window', () => held.length >= 10);
+      receiver.close();
+      await new Promise((resolve) => receiver.once('receiver_close', resolve));
+      // Settling frees the window: the client's rhea asks for more on the session, as the SDK's does.
+      for (const ctx of held) ctx.delivery!.accept();
+      await sleep(1000); // anything still queued for the link would have arrived by now
+      expect(problems).toEqual([]);
+    } finally {
+      connection.close();
+    }
   });
 });

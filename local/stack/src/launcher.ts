@@ -160,10 +160,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       functionsHost === 'func' && options.ports.functions === 0
         ? await freePortBelowEphemeralRange(host)
         : options.ports.functions;
-    const startFunctions = (port: number) =>
+    const startFunctions = (previous?: FunctionsHostService) =>
       startFunctionsHost(functionsHost, {
         host,
-        port,
+        port: previous?.port ?? functionsPort,
+        ...(previous ? { scaleGroups: previous.instances.map((i) => i.scaleGroup) } : {}),
         appEntry: options.appEntry,
         settingsFile,
         env: functionsEnv,
@@ -171,7 +172,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         log: (name) => logs.sink(name),
         timeoutMs,
       });
-    let functions = await timed('Functions host', () => startFunctions(functionsPort));
+    let functions = await timed('Functions host', () => startFunctions());
     const dashboard = `${functions.url}/api/dashboard/`;
     const gateway = await timed('API gateway', () =>
       startGatewayService({
@@ -211,7 +212,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       async restartFunctions() {
         const index = started.indexOf(functions);
         await functions.stop().catch(() => undefined);
-        functions = await startWithin('Functions host', timeoutMs, () => startFunctions(functions.port));
+        const previous = functions;
+        functions = await startWithin('Functions host', timeoutMs, () => startFunctions(previous));
         started[index] = functions;
         return functions;
       },
@@ -291,7 +293,10 @@ async function functionsEndpoints(
   };
 }
 
-/** Starts the chosen Functions host: `func start` (Core Tools) or this repository's local host. */
+/**
+ * Starts the chosen Functions host: `func start` (Core Tools) or this repository's local host. A
+ * restart passes the scale groups it had, so every group's instance starts at once.
+ */
 function startFunctionsHost(
   kind: FunctionsHostKind,
   o: {
@@ -303,6 +308,7 @@ function startFunctionsHost(
     debug: boolean;
     log: (name: string) => (line: string) => void;
     timeoutMs: number;
+    scaleGroups?: readonly string[];
   },
 ): Promise<FunctionsHostService> {
   return kind === 'func'
@@ -322,5 +328,6 @@ function startFunctionsHost(
         env: o.env,
         debug: o.debug,
         log: o.log,
+        ...(o.scaleGroups ? { scaleGroups: o.scaleGroups } : {}),
       });
 }

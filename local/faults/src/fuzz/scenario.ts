@@ -98,7 +98,9 @@ async function runFuzz(options: FuzzOptions, context: ScenarioContext): Promise<
       for (const id of audit.duplicated) failures.push(`stored wrongly: ${id}`);
 
       const peakRssMb = stackPeakRss(stack);
-      for (const name of ['gateway', 'functions'] as const) {
+      // The gateway and every process of the functions app (one per scale group).
+      const functionsProcesses = Object.keys(peakRssMb).filter((name) => name.startsWith('functions'));
+      for (const name of ['gateway', ...(functionsProcesses.length ? functionsProcesses : ['functions'])]) {
         const peak = peakRssMb[name];
         if (peak === undefined) failures.push(`no RSS figure for the ${name}`);
         else if (peak > options.rssLimitMb)

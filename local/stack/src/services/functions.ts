@@ -69,6 +69,11 @@ export async function startFunctionsService(options: {
   debug: boolean;
   /** The log of each instance, by its file name (instanceLogName). */
   log: (name: string) => LineSink;
+  /**
+   * The app's scale groups when already known (a restart): every instance then starts at once.
+   * Otherwise the HTTP instance starts first and reports them.
+   */
+  scaleGroups?: readonly string[];
 }): Promise<FunctionsHostService> {
   if (!existsSync(options.appEntry)) {
     throw new Error(
@@ -86,17 +91,23 @@ export async function startFunctionsService(options: {
       scaleGroup,
       onLine: options.log(instanceLogName(scaleGroup)),
     });
-  const http = await spawnGroup(HTTP_SCALE_GROUP, options.port);
-  const others = await Promise.allSettled(
-    http.appScaleGroups.filter((g) => g !== HTTP_SCALE_GROUP).map((g) => spawnGroup(g, 0)),
-  );
-  const instances: SpawnedFunctionsHost[] = [http];
-  for (const started of others) if (started.status === 'fulfilled') instances.push(started.value);
-  const failed = others.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-  if (failed) {
-    await Promise.allSettled(instances.map((i) => i.stop()));
-    throw failed.reason;
+  const others = (groups: readonly string[]) =>
+    groups.filter((g) => g !== HTTP_SCALE_GROUP).map((g) => spawnGroup(g, 0));
+  let instances: SpawnedFunctionsHost[];
+  if (options.scaleGroups) {
+    // A restart (the fault suite kills the app five times in one replay) need not wait for one
+    // instance to learn what the others are: with the groups known, all of them start together.
+    instances = await allOrNone([spawnGroup(HTTP_SCALE_GROUP, options.port), ...others(options.scaleGroups)]);
+  } else {
+    const first = await spawnGroup(HTTP_SCALE_GROUP, options.port);
+    try {
+      instances = [first, ...(await allOrNone(others(first.appScaleGroups)))];
+    } catch (error) {
+      await first.stop();
+      throw error;
+    }
   }
+  const http = instances[0]!;
   const described = instances.map((i) => `${i.scaleGroup}: pid ${i.pid}`).join(', ');
   return {
     name: `Functions host (one process per scale group; ${described})`,
@@ -111,4 +122,16 @@ export async function startFunctionsService(options: {
       await Promise.all(instances.map((i) => i.kill()));
     },
   };
+}
+
+/** Every instance, or none: a failure stops those that did start and rethrows the first error. */
+async function allOrNone(starting: Promise<SpawnedFunctionsHost>[]): Promise<SpawnedFunctionsHost[]> {
+  const results = await Promise.allSettled(starting);
+  const up = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await Promise.allSettled(up.map((i) => i.stop()));
+    throw failed.reason;
+  }
+  return up;
 }
