@@ -12,11 +12,12 @@ import {
   type ReceivedEventData,
 } from '@azure/event-hubs';
 import { generateSample, prepare } from '@pipeline/producer';
-import { parseArchive, type TweetEvent } from '@pipeline/schemas';
+import { ingestUrl, parseArchive, type TweetEvent } from '@pipeline/schemas';
 import { StoreProgress } from '../src/bench/progress';
 import { startStack, type RunningStack } from '../src/launcher';
 import { paths, REPO_ROOT } from '../src/paths';
 import { PIPELINE_NAMES } from '../src/provision';
+import { waitForStored } from '../src/summary';
 import { replayIntoStack } from '../src/replay';
 import { PROBE_CASES, type ProbeReport } from '../../../.github/scripts/src/probe';
 import { probeCommand } from '../../../.github/scripts/src/probe-cli';
@@ -281,7 +282,62 @@ describe('the local stack, end to end', () => {
     expect(ids.length).toBe(new Set(ids).size);
     for (const event of fresh) expect(ids).toContain(event.id);
   }, 300_000);
+
+  // Flex Consumption runs the consumer on instances of its own (HOST-8): its crash leaves ingest up.
+  it('keeps accepting while the consumer process is down, and stores it all once the consumer is back', async () => {
+    const consumer = stack.functions.instances.find((i) => i.scaleGroup === 'function:consume')!;
+    process.kill(consumer.pid, 'SIGKILL');
+    await waitUntilGone(consumer.pid);
+    let restarted = false;
+    try {
+      const fresh = events
+        .filter((e) => !invalidIds.has(e.id))
+        .slice(400, 420) // under the API's 100 KB body limit
+        .map((e, i) => ({
+          ...e,
+          tweetId: String(3_000_000 + i),
+          id: `${'c'.repeat(24)}${String(i).padStart(8, '0')}`,
+        }));
+      const response = await fetch(ingestUrl(stack.urls.ingest), {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'ocp-apim-subscription-key': stack.secrets.subscription.primaryKey,
+          authorization: `Basic ${Buffer.from(`${stack.secrets.basicAuth.user}:${stack.secrets.basicAuth.password}`).toString('base64')}`,
+        },
+        body: JSON.stringify(fresh),
+      });
+      expect(`${response.status} ${await response.text()}`).toMatch(/^202 /);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const container = stack.eventsContainer();
+      const readWhileDown = await Promise.all(fresh.map((e) => container.item(e.id, e.id).read()));
+      expect(readWhileDown.filter((r) => r.statusCode !== 404)).toHaveLength(0);
+      await stack.restartFunctions();
+      restarted = true;
+      const stored = await waitForStored(
+        container,
+        fresh.map((e) => e.id),
+        { timeoutMs: 60_000 },
+      );
+      expect(stored).toHaveLength(fresh.length);
+    } finally {
+      // The later suites need a whole stack, whatever failed here.
+      if (!restarted) await stack.restartFunctions();
+    }
+  }, 120_000);
 });
+
+async function waitUntilGone(pid: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`process ${pid} still alive after SIGKILL`);
+}
 
 describe('the post-deploy smoke test, run against the local stack', () => {
   it('passes with the same script and flags the deploy workflow uses', () => {
