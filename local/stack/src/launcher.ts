@@ -74,8 +74,11 @@ export interface RunningStack {
   readonly logs: ServiceLogs;
   /** The Cosmos DB container the consumer writes to (a client of the stack's emulator). */
   eventsContainer(): Container;
-  /** Restarts every functions host process (after a test killed them), with the same settings and port. */
-  restartFunctions(): Promise<FunctionsHostService>;
+  /**
+   * Restarts every functions host process (after a test killed them), with the same settings and
+   * port; with a scale group, only that group's process (the local host only).
+   */
+  restartFunctions(scaleGroup?: string): Promise<FunctionsHostService>;
   /** Restarts the Event Hubs emulator (after a test killed it) on the same port and data folder. */
   restartEventHubs(): Promise<EventHubsService>;
   stop(): Promise<void>;
@@ -209,11 +212,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       settingsFile,
       logs,
       eventsContainer: () => container,
-      async restartFunctions() {
+      async restartFunctions(scaleGroup?: string) {
         const index = started.indexOf(functions);
-        await functions.stop().catch(() => undefined);
-        const previous = functions;
-        functions = await startWithin('Functions host', timeoutMs, () => startFunctions(previous));
+        const restarting = restartedFunctions(functions, scaleGroup, startFunctions);
+        functions = await startWithin('Functions host', timeoutMs, () => restarting);
         started[index] = functions;
         return functions;
       },
@@ -235,6 +237,21 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     await stopAll();
     throw error;
   }
+}
+
+/** The whole functions app started afresh, or one scale group's process replaced (the local host). */
+async function restartedFunctions(
+  previous: FunctionsHostService,
+  scaleGroup: string | undefined,
+  startAll: (previous: FunctionsHostService) => Promise<FunctionsHostService>,
+): Promise<FunctionsHostService> {
+  if (scaleGroup === undefined) {
+    await previous.stop().catch(() => undefined);
+    return startAll(previous);
+  }
+  if (!previous.restartGroup)
+    throw new Error(`${previous.name} runs every function in one process: no scale group to restart`);
+  return previous.restartGroup(scaleGroup);
 }
 
 /**

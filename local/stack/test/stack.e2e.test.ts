@@ -312,8 +312,12 @@ describe('the local stack, end to end', () => {
       const container = stack.eventsContainer();
       const readWhileDown = await Promise.all(fresh.map((e) => container.item(e.id, e.id).read()));
       expect(readWhileDown.filter((r) => r.statusCode !== 404)).toHaveLength(0);
-      await stack.restartFunctions();
+      const httpPid = stack.functions.pid;
+      await stack.restartFunctions('function:consume');
       restarted = true;
+      // Only the consumer's process was replaced; the HTTP one served throughout.
+      expect(stack.functions.pid).toBe(httpPid);
+      expect(stack.functions.instances.map((i) => i.scaleGroup)).toEqual(['http', 'function:consume']);
       const stored = await waitForStored(
         container,
         fresh.map((e) => e.id),
@@ -322,7 +326,7 @@ describe('the local stack, end to end', () => {
       expect(stored).toHaveLength(fresh.length);
     } finally {
       // The later suites need a whole stack, whatever failed here.
-      if (!restarted) await stack.restartFunctions();
+      if (!restarted) await stack.restartFunctions('function:consume');
     }
   }, 120_000);
 });

@@ -27,23 +27,43 @@ export function killMoments(seed: number, count: number, events: number): number
 const HOST_KILLS = 5;
 const HOST_KILL_SEED = 20_261_128;
 
-/** The functions host SIGKILLed 5 times while `offered` events are replayed (volumes.ts picks how many). */
+/** The consumer's scale group (HOST-8): its process can die alone, as an instance in Azure can. */
+const CONSUMER_GROUP = 'function:consume';
+
+/**
+ * The functions host SIGKILLed 5 times while `offered` events are replayed (volumes.ts picks how
+ * many): kills 1, 3 and 5 take the whole app (both processes), 2 and 4 the consumer's process alone,
+ * while ingest keeps accepting.
+ */
 export function createFunctionsHostKills(offered: number): Scenario {
   return {
     id: 'functions-host-kills',
-    title: `Functions host (ingest + consumer) SIGKILLed ${HOST_KILLS} times during a ${offered.toLocaleString('en-US')}-event replay`,
+    title: `Functions host SIGKILLed ${HOST_KILLS} times during a ${offered.toLocaleString('en-US')}-event replay (3 times both processes, twice the consumer's alone)`,
     async run({ say }): Promise<ScenarioResult> {
       const began = Date.now();
       const events = scenarioEvents(1, offered);
       return withStack({ say }, async (stack) => {
-        const faults: Fault[] = killMoments(HOST_KILL_SEED, HOST_KILLS, offered).map((atAccepted, i) => ({
-          name: `functions host SIGKILL #${i + 1}`,
-          atAccepted,
-          inject: async () => {
-            await stack.functions.kill();
-            await stack.restartFunctions();
-          },
-        }));
+        const faults: Fault[] = killMoments(HOST_KILL_SEED, HOST_KILLS, offered).map((atAccepted, i) =>
+          i % 2 === 0
+            ? {
+                name: `functions host SIGKILL #${i + 1} (both processes)`,
+                atAccepted,
+                inject: async () => {
+                  await stack.functions.kill();
+                  await stack.restartFunctions();
+                },
+              }
+            : {
+                name: `functions host SIGKILL #${i + 1} (the consumer's process alone)`,
+                atAccepted,
+                inject: async () => {
+                  const consumer = stack.functions.instances.find((p) => p.scaleGroup === CONSUMER_GROUP);
+                  if (!consumer) throw new Error(`the stack runs no ${CONSUMER_GROUP} process`);
+                  process.kill(consumer.pid, 'SIGKILL');
+                  await stack.restartFunctions(CONSUMER_GROUP);
+                },
+              },
+        );
         const run = await replayUnderFaults(stack, { events, faults, say, storeTimeoutMs: 300_000 });
         return verdict(stack, {
           id: this.id,
@@ -54,7 +74,7 @@ export function createFunctionsHostKills(offered: number): Scenario {
           run,
           allowedStatuses: RESTART_STATUSES,
           notes: [
-            'as fast as the pipeline takes them, in requests of 50, 8 in flight; the host is restarted as soon as it is dead',
+            'as fast as the pipeline takes them, in requests of 50, 8 in flight; a killed process is restarted as soon as it is dead',
             "the functions host's peak RSS is its last incarnation's",
           ],
         });

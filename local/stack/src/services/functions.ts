@@ -28,6 +28,11 @@ export interface FunctionsHostService extends RunningService {
   stop(graceMs?: number): Promise<void>;
   /** SIGKILL every instance, as a crash of the whole app would. Resolves once all are gone. */
   kill(): Promise<void>;
+  /**
+   * Replaces one scale group's instance (after a test killed it alone), the others untouched; the
+   * HTTP instance keeps its port. Absent where one process runs every function (`func`).
+   */
+  restartGroup?(scaleGroup: string): Promise<FunctionsHostService>;
 }
 
 /** Names of the functions app's processes in figures (bench, fault reports) all start with this. */
@@ -107,7 +112,15 @@ export async function startFunctionsService(options: {
       throw error;
     }
   }
-  const http = instances[0]!;
+  return compose(instances, spawnGroup);
+}
+
+/** The service over a set of running instances; a group's restart composes a new one. */
+function compose(
+  instances: readonly SpawnedFunctionsHost[],
+  spawnGroup: (scaleGroup: string, port: number) => Promise<SpawnedFunctionsHost>,
+): FunctionsHostService {
+  const http = instances.find((i) => i.scaleGroup === HTTP_SCALE_GROUP) ?? instances[0]!;
   const described = instances.map((i) => `${i.scaleGroup}: pid ${i.pid}`).join(', ');
   return {
     name: `Functions host (one process per scale group; ${described})`,
@@ -120,6 +133,19 @@ export async function startFunctionsService(options: {
     },
     kill: async () => {
       await Promise.all(instances.map((i) => i.kill()));
+    },
+    restartGroup: async (scaleGroup: string) => {
+      const old = instances.find((i) => i.scaleGroup === scaleGroup);
+      if (!old)
+        throw new Error(
+          `the functions app has no scale group "${scaleGroup}" (its groups: ${instances.map((i) => i.scaleGroup).join(', ')})`,
+        );
+      await old.stop(); // at once if it is already dead
+      const fresh = await spawnGroup(scaleGroup, scaleGroup === HTTP_SCALE_GROUP ? old.port : 0);
+      return compose(
+        instances.map((i) => (i === old ? fresh : i)),
+        spawnGroup,
+      );
     },
   };
 }
