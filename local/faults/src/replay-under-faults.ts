@@ -144,7 +144,14 @@ export async function replayUnderFaults(
     throw error;
   }
   const replayEnded = Date.now();
-  const lastAccepted = [...report.acceptedIds.slice(-20), ...(options.alsoExpected?.() ?? []).slice(-20)];
+  // The last events accepted, and each fault's probe: partitions catch up at their own pace (a consumer
+  // restarted alone waits for its partitions' ownership to expire), so the last events alone can be
+  // stored before an earlier probe is, which the report then called "never stored".
+  const lastAccepted = [
+    ...report.acceptedIds.slice(-20),
+    ...(options.alsoExpected?.() ?? []).slice(-20),
+    ...timings.flatMap((t) => (t.probe ? [t.probe.id] : [])),
+  ];
   await waitForIds(stack.eventsContainer(), lastAccepted, options.storeTimeoutMs ?? 180_000);
   const catchUpMs = Date.now() - replayEnded;
   await watch.check();
