@@ -460,7 +460,7 @@ export class Broker {
     if (!sender) return;
     // The client detached: rhea answers with our detach and frees the handle, but deliveries the
     // pump queued in the session and not yet written would still go out on it. A transfer on a
-    // handle that is no longer attached is an error (AMQP 1.0 core, 2.8.15 session errors:
+    // handle that is no longer attached is an error (AMQP 1.0 core, part 2, session errors:
     // amqp:session:unattached-handle); the SDK's rhea throws "Invalid handle", ends the socket, and
     // its EventHubConsumerClient.close() then never resolved. With no credit left, rhea keeps those
     // deliveries unsent (Outgoing.process stops at a link without credit) until the session ends.

@@ -7,7 +7,7 @@ import type { AmqpError, Connection } from 'rhea';
  * keeps answering the transfers still in flight with `flow` frames on that channel; once our `end`
  * has gone out and rhea freed the channel, those frames find no session.
  *
- * What the service's AMQP stack does instead (Microsoft.Azure.Amqp, AmqpConnection.ProcessFrame): a
+ * What the service's AMQP stack does instead (Microsoft.Azure.Amqp, github.com/Azure/azure-amqp src/AmqpConnection.cs, ProcessFrame): a
  * missing channel's `end` or `detach` is ignored ("the session close may have timed out already");
  * any other frame closes the connection with amqp:not-found, unless the host set
  * IgnoreMissingSessions. So: ignore those two, and close any other with the error, as a `close`

@@ -261,6 +261,15 @@ describe('HTTP triggers (the functions app and a fixture app, in a host process)
   }, 30_000);
 });
 
+/** Settings the echo fixture app starts with (its Cosmos DB output is never reached). */
+function echoAppSettings(): ReturnType<typeof writeSettings> {
+  return writeSettings({
+    CosmosDb: 'AccountEndpoint=http://127.0.0.1:9/;AccountKey=a2V5;',
+    COSMOS_DATABASE: 'db',
+    COSMOS_CONTAINER: 'c',
+  });
+}
+
 describe('startup errors', () => {
   let blocker: Server | undefined;
   afterAll(() => new Promise<void>((done) => (blocker ? blocker.close(() => done()) : done())));
@@ -270,11 +279,7 @@ describe('startup errors', () => {
     const port = await new Promise<number>((done) =>
       blocker!.listen(0, '127.0.0.1', () => done((blocker!.address() as { port: number }).port)),
     );
-    const settings = writeSettings({
-      CosmosDb: 'AccountEndpoint=http://127.0.0.1:9/;AccountKey=a2V5;',
-      COSMOS_DATABASE: 'db',
-      COSMOS_CONTAINER: 'c',
-    });
+    const settings = echoAppSettings();
     try {
       await expect(
         startHost(join(FIXTURE_APPS, 'echo-app/index.js'), settings.path, { port }),
@@ -285,11 +290,7 @@ describe('startup errors', () => {
   }, 30_000);
 
   it('refuses a scale group the app does not have, naming the groups it has', async () => {
-    const settings = writeSettings({
-      CosmosDb: 'AccountEndpoint=http://127.0.0.1:9/;AccountKey=a2V5;',
-      COSMOS_DATABASE: 'db',
-      COSMOS_CONTAINER: 'c',
-    });
+    const settings = echoAppSettings();
     try {
       await expect(
         startHost(join(FIXTURE_APPS, 'echo-app/index.js'), settings.path, { scaleGroup: 'function:consume' }),
@@ -375,11 +376,7 @@ function exchange(
 
 describe('error details (an explicit local debugging option)', () => {
   it('with --error-details a failed invocation answers 500 with the error and its invocation id', async () => {
-    const settings = writeSettings({
-      CosmosDb: 'AccountEndpoint=http://127.0.0.1:9/;AccountKey=a2V5;',
-      COSMOS_DATABASE: 'db',
-      COSMOS_CONTAINER: 'c',
-    });
+    const settings = echoAppSettings();
     const lines: string[] = [];
     const host = await spawnFunctionsHost({
       appEntry: join(FIXTURE_APPS, 'echo-app/index.js'),
@@ -409,11 +406,7 @@ describe('error details (an explicit local debugging option)', () => {
 
 describe('graceful stop', () => {
   it('on SIGTERM finishes the invocation in flight, then exits', async () => {
-    const settings = writeSettings({
-      CosmosDb: 'AccountEndpoint=http://127.0.0.1:9/;AccountKey=a2V5;',
-      COSMOS_DATABASE: 'db',
-      COSMOS_CONTAINER: 'c',
-    });
+    const settings = echoAppSettings();
     const host = await startHost(join(FIXTURE_APPS, 'echo-app/index.js'), settings.path);
     try {
       const started = Date.now();

@@ -1,5 +1,5 @@
 import { ingestUrl } from '@pipeline/schemas';
-import { paths, waitForStored, type RunningStack } from '@pipeline/stack';
+import { FUNCTIONS_PROCESS, paths, waitForStored, type RunningStack } from '@pipeline/stack';
 import { auditStores, hubEventCount } from '../audit';
 import { stackPeakRss, withStack } from '../fault-stack';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../scenario';
@@ -99,8 +99,11 @@ async function runFuzz(options: FuzzOptions, context: ScenarioContext): Promise<
 
       const peakRssMb = stackPeakRss(stack);
       // The gateway and every process of the functions app (one per scale group).
-      const functionsProcesses = Object.keys(peakRssMb).filter((name) => name.startsWith('functions'));
-      for (const name of ['gateway', ...(functionsProcesses.length ? functionsProcesses : ['functions'])]) {
+      const functionsProcesses = Object.keys(peakRssMb).filter((name) => name.startsWith(FUNCTIONS_PROCESS));
+      for (const name of [
+        'gateway',
+        ...(functionsProcesses.length ? functionsProcesses : [FUNCTIONS_PROCESS]),
+      ]) {
         const peak = peakRssMb[name];
         if (peak === undefined) failures.push(`no RSS figure for the ${name}`);
         else if (peak > options.rssLimitMb)

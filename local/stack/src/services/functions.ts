@@ -8,12 +8,7 @@ import {
 import type { LineSink, RunningService } from './service';
 
 /** One process of the functions app: an instance of one scale group (or of every function, `all`). */
-export interface FunctionsInstance {
-  readonly scaleGroup: string;
-  readonly url: string;
-  readonly port: number;
-  readonly pid: number;
-}
+export type FunctionsInstance = Pick<SpawnedFunctionsHost, 'scaleGroup' | 'url' | 'port' | 'pid'>;
 
 /**
  * The functions app as the stack runs it. `url`, `port` and `pid` are the instance that serves HTTP
