@@ -9,3 +9,5 @@ export * from './names';
 export * from './stats';
 export * from './apim-request-schema';
 export * from './terraform-outputs';
+export * from './utf8-json';
+export { BASE64_PATTERN, contractRegExp, isStandardBase64 } from './base64';

@@ -18,6 +18,12 @@ export interface AzuriteOptions {
   readonly location?: string;
   /** Upper bound of the in-memory store, in MB (Azurite's default is half of the machine's memory). */
   readonly memoryLimitMb?: number;
+  /**
+   * Azurite's access log, one line per request on stdout (default off). Under load it was ~30% of
+   * Azurite's CPU, and every line also crossed a pipe to the process that reads `onLine`
+   * (docs/decisions.md HOST-9). Storage writes no access log unless diagnostic settings ask for one.
+   */
+  readonly accessLog?: boolean;
   readonly onLine?: (line: string) => void;
 }
 
@@ -43,6 +49,8 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
     '--skipApiVersionCheck',
     '--loose',
   ];
+  // `--silent` turns off Azurite's access log (morgan); startup lines and errors still reach `onLine`.
+  if (!options.accessLog) args.push('--silent');
   if (options.location) {
     mkdirSync(options.location, { recursive: true });
     args.push('--location', options.location);

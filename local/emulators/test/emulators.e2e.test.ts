@@ -11,8 +11,9 @@ import {
 
 describe('Azurite (blob)', () => {
   let azurite: RunningAzurite;
+  const lines: string[] = [];
   beforeAll(async () => {
-    azurite = await startAzurite({ port: 0 });
+    azurite = await startAzurite({ port: 0, onLine: (line) => lines.push(line) });
   });
   afterAll(() => azurite?.stop());
 
@@ -23,6 +24,29 @@ describe('Azurite (blob)', () => {
     await container.getBlockBlobClient('a/b.txt').upload('hello', 5);
     const body = await container.getBlobClient('a/b.txt').downloadToBuffer();
     expect(body.toString()).toBe('hello');
+  });
+
+  it('writes its access log only when asked (HOST-9: it was ~30% of its CPU under load)', async () => {
+    const verbose: string[] = [];
+    const logged = await startAzurite({ port: 0, accessLog: true, onLine: (line) => verbose.push(line) });
+    try {
+      for (const running of [azurite, logged]) {
+        const container = BlobServiceClient.fromConnectionString(running.connectionString).getContainerClient(
+          'access',
+        );
+        await container.createIfNotExists();
+        await container.getBlockBlobClient('logged.txt').upload('x', 1);
+      }
+      const put = (line: string) => line.includes('PUT /devstoreaccount1/access/logged.txt');
+      for (let waited = 0; !verbose.some(put) && waited < 5000; waited += 50)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(verbose.some(put)).toBe(true);
+      // The silent instance's PUT came first, so its line would have arrived by now.
+      expect(lines.filter(put)).toEqual([]);
+      expect(lines.some((line) => /successfully listens on/.test(line))).toBe(true);
+    } finally {
+      await logged.stop();
+    }
   });
 
   it('names the port when it is already taken', async () => {

@@ -46,14 +46,3 @@ export function readBodyWithLimit(request: IncomingMessage, limit: number): Prom
     if (request.complete && request.readableEnded) onEnd();
   });
 }
-
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
-
-/** Decodes UTF-8 strictly: invalid sequences are an error, never silently replaced by U+FFFD. */
-export function decodeUtf8(body: Buffer): string | undefined {
-  try {
-    return utf8.decode(body);
-  } catch {
-    return undefined;
-  }
-}

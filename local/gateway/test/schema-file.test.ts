@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { validateTweetEvent } from '@pipeline/schemas';
+import { BASE64_PATTERN, validateTweetEvent } from '@pipeline/schemas';
 import { buildIngestRequestSchema, generatedSchemaFiles } from '../src/apim-schemas';
 import { compileSchemas } from '../src/validator';
 import { REPO_POLICIES, validEvent } from './helpers';
@@ -38,5 +38,27 @@ describe('the APIM schema tweet-event (policies/schemas/tweet-event.json)', () =
     expect(validate(Array.from({ length: 100 }, () => validEvent()))).toBe(true);
     expect(validate(Array.from({ length: 101 }, () => validEvent()))).toBe(false);
     expect(validate('event')).toBe(false);
+  });
+
+  const withImageData = (data: string) =>
+    validEvent({
+      image: { label: 'damage', longitude: -95.061, latitude: 29.83, contentType: 'image/jpeg', data },
+    });
+
+  it('answers the image pattern as the contract does, through its one-pass check (HOST-9)', () => {
+    // The fast path applies only to the contract's exact pattern string: the APIM schema must carry it.
+    expect(JSON.stringify(buildIngestRequestSchema())).toContain(JSON.stringify(BASE64_PATTERN));
+    const base64ish = fc.stringMatching(/^[A-Za-z0-9+/=\n é-]{0,40}$/);
+    fc.assert(
+      fc.property(base64ish, (data) => {
+        const withData = withImageData(data);
+        expect(validate(withData)).toBe(validateTweetEvent(withData).ok);
+      }),
+      { numRuns: 500 },
+    );
+    for (const data of ['QUJD', 'QUI=', 'QQ==', 'QUJD\n', 'Q===', 'QUJ', '']) {
+      const withData = withImageData(data);
+      expect([data, validate(withData)]).toEqual([data, validateTweetEvent(withData).ok]);
+    }
   });
 });

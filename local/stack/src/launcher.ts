@@ -133,6 +133,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
           blobPort: options.ports.blob,
           cosmosPort: options.ports.cosmos,
           dataDir,
+          accessLog: options.debug ?? false,
           log: (s) => logs.sink(s),
         }),
       ).then((s) => {

@@ -19,6 +19,8 @@ export async function startStorageServices(options: {
   cosmosPort: number;
   /** Folder for Azurite's data; omitted keeps blobs in memory. Cosmos DB is always in memory. */
   dataDir?: string;
+  /** Azurite's access log (one line per request) in its log file; on with the stack's `--debug`. */
+  accessLog?: boolean;
   log: (service: string) => LineSink;
 }): Promise<StorageServices> {
   const [azurite, cosmos] = await Promise.all([
@@ -26,6 +28,7 @@ export async function startStorageServices(options: {
       host: options.host,
       port: options.blobPort,
       ...(options.dataDir ? { location: join(options.dataDir, 'azurite') } : {}),
+      accessLog: options.accessLog ?? false,
       onLine: options.log('azurite'),
     }),
     startCosmosProcess({ host: options.host, port: options.cosmosPort, onLine: options.log('cosmos') }),

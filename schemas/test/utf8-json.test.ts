@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseUtf8Json } from '../src/lib/utf8-json';
+import { parseJsonBody, parseUtf8Json } from '../src/utf8-json';
 
 /** The old rule: the body decoded as UTF-8 text, then parsed. */
 function oldParse(bytes: Buffer): { value?: unknown; error?: string } {
@@ -146,5 +146,36 @@ describe('parseUtf8Json against JSON.parse of the UTF-8 text', () => {
     let value = parseUtf8Json(body);
     for (let i = 0; i < depth; i++) value = (value as unknown[])[0];
     expect(value).toBe('é');
+  });
+});
+
+describe('parseJsonBody: the verdicts of a fatal TextDecoder, then JSON.parse', () => {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  /** The old rule of ingest and the gateway: strict decode (a leading BOM dropped), then parse. */
+  function oldBody(bytes: Buffer) {
+    let text: string;
+    try {
+      text = decoder.decode(bytes);
+    } catch {
+      return { ok: false, problem: 'utf8' };
+    }
+    try {
+      return { ok: true, value: JSON.parse(text) as unknown };
+    } catch (error) {
+      return { ok: false, problem: 'json', reason: (error as Error).message };
+    }
+  }
+
+  it.each([
+    ['a valid body', Buffer.from('{"text":"Harvey 🌀"}')],
+    ['a body with a byte order mark', Buffer.from('\ufeff[{"a":"é"}]')],
+    ['two byte order marks (the second is not dropped)', Buffer.from('\ufeff\ufeff{}')],
+    ['an overlong encoding', Buffer.from([0x7b, 0xc0, 0xaf, 0x7d])],
+    ['an encoded surrogate', Buffer.from([0x22, 0xed, 0xa0, 0x80, 0x22])],
+    ['a truncated sequence', Buffer.from([0x22, 0xe2, 0x82])],
+    ['not JSON', Buffer.from('{"text": 🌀}')],
+    ['empty', Buffer.alloc(0)],
+  ])('agrees for %s', (_name, bytes) => {
+    expect(parseJsonBody(bytes)).toEqual(oldBody(bytes));
   });
 });
