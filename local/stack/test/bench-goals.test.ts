@@ -1,10 +1,22 @@
 import { evaluateGoals } from '../src/bench/goals';
+import { bestWindow } from '../src/bench/load';
 import { deriveRatios, saturationPerSecond } from '../src/bench/ratios';
 import { halfSaturationRate } from '../src/bench/steps';
 import { benchResult } from './bench-fixture';
 
 describe('bench ratios and goals (pure)', () => {
   const r = benchResult();
+
+  it('takes a store ceiling from its best window, with that window\'s CPU', () => {
+    const windows = [
+      { perSecond: 1887, cpu: 0.3 },
+      { perSecond: 3541, cpu: 0.39 },
+      { perSecond: 2994, cpu: 0.6 },
+    ];
+    expect(bestWindow(windows)).toEqual({ perSecond: 3541, cpu: 0.39 });
+    expect(bestWindow([{ perSecond: 10, cpu: null }])).toEqual({ perSecond: 10, cpu: null });
+    expect(() => bestWindow([])).toThrow('a ceiling needs at least one measured window');
+  });
 
   it('takes the saturation rate from the sweep, not from the half-saturation step', () => {
     expect(saturationPerSecond(r.steps)).toBe(150);

@@ -41,3 +41,15 @@ export async function sustained(
   );
   return done / ((Date.now() - begin) / 1000);
 }
+
+/** One measured window of a store ceiling: operations per second, and the store's CPU share meanwhile. */
+export interface Window {
+  readonly perSecond: number;
+  readonly cpu: number | null;
+}
+
+/** The window with the most operations per second: noise from other work only ever lowers a window. */
+export function bestWindow(windows: readonly Window[]): Window {
+  if (windows.length === 0) throw new Error('a ceiling needs at least one measured window');
+  return windows.reduce((best, w) => (w.perSecond > best.perSecond ? w : best));
+}
