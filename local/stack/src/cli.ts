@@ -19,6 +19,7 @@ const USAGE = `usage: stack <start|stack> [--host local|func] [--in-memory] [--d
 
   --host func   run the app in Azure Functions Core Tools (\`func start\`, must be on PATH) instead of
                 the local functions host, with a generated functions/dist/package/local.settings.json
+  --debug       echo every service's log to the terminal, and log each request Azurite serves
   replay  replay into the running stack through the gateway (default input: the bundled sample;
           see \`node producer/dist/src/cli.js replay --help\` for the options)
 
