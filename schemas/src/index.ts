@@ -10,4 +10,4 @@ export * from './stats';
 export * from './apim-request-schema';
 export * from './terraform-outputs';
 export * from './utf8-json';
-export { BASE64_PATTERN, contractRegExp, isStandardBase64 } from './base64';
+export { BASE64_PATTERN, contractRegExp } from './base64';

@@ -21,7 +21,9 @@ export interface AzuriteOptions {
   /**
    * Azurite's access log, one line per request on stdout (default off). Under load it was ~30% of
    * Azurite's CPU, and every line also crossed a pipe to the process that reads `onLine`
-   * (docs/decisions.md HOST-9). Storage writes no access log unless diagnostic settings ask for one.
+   * (docs/decisions.md HOST-9). Azure Storage keeps no request log either until a diagnostic setting
+   * collects its resource logs (https://learn.microsoft.com/azure/azure-monitor/essentials/tutorial-resource-logs,
+   * MicrosoftDocs/azure-docs articles/azure-monitor/essentials/tutorial-resource-logs.md).
    */
   readonly accessLog?: boolean;
   readonly onLine?: (line: string) => void;
