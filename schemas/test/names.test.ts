@@ -139,7 +139,7 @@ const ALLOWED: Record<string, Record<string, string>> = {
   },
   'local/functions-host/src/outputs.ts': {
     [PIPELINE_NAMES.partitionKey]:
-      "the local host's partition key for a container an output binding creates without naming one (the pipeline's binding creates none)",
+      "the local host's partition key for a container an output binding creates without naming one (the pipeline declares no such binding)",
   },
   'local/stack/src/bench/report.ts': {
     [PIPELINE_NAMES.basicAuthUser]: "the bench process's label in the report's prose",

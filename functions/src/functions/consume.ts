@@ -1,37 +1,32 @@
-import { app, output, trigger, type InvocationContext } from '@azure/functions';
-import { blobContainer } from '../lib/clients';
-import { processBatch, positionsFromTriggerMetadata, type DeadLetter } from '../lib/consume-core';
+import { app, trigger, type InvocationContext } from '@azure/functions';
+import { containerBulk, partitionKeyReader, upsertDocuments } from '../lib/bulk-upsert';
+import { blobContainer, cosmosContainer } from '../lib/clients';
+import {
+  processBatch,
+  positionsFromTriggerMetadata,
+  type DeadLetter,
+  type StoredEventDocument,
+} from '../lib/consume-core';
 import { containers } from '../lib/settings';
-import { APP_SETTINGS, bindingExpression, CONNECTIONS } from '@pipeline/schemas';
-
-/**
- * Cosmos DB output binding: the host upserts every document the handler returns (upsert by id, so a
- * redelivered batch rewrites the same documents). A failed write fails the invocation, and the retry
- * policy below runs it again before the batch is checkpointed.
- */
-export const cosmosOutput = output.cosmosDB({
-  connection: CONNECTIONS.cosmos,
-  databaseName: bindingExpression(APP_SETTINGS.cosmosDatabase),
-  containerName: bindingExpression(APP_SETTINGS.cosmosContainer),
-  createIfNotExists: false,
-});
+import { APP_SETTINGS, bindingExpression, CONNECTIONS, PIPELINE_NAMES } from '@pipeline/schemas';
 
 export type DeadLetterWriter = (deadLetters: readonly DeadLetter[]) => Promise<void>;
+export type DocumentWriter = (documents: readonly StoredEventDocument[]) => Promise<void>;
 
-export function createConsumeHandler(writeDeadLetters: DeadLetterWriter) {
+export function createConsumeHandler(writeDeadLetters: DeadLetterWriter, writeDocuments: DocumentWriter) {
   return async function consume(messages: unknown[], context: InvocationContext): Promise<void> {
     if (!Array.isArray(messages))
       throw new TypeError(`consume expects a batch (cardinality many), got ${typeof messages}`);
     const positions = positionsFromTriggerMetadata(context.triggerMetadata, messages.length);
     const { documents, deadLetters } = processBatch(messages, positions, new Date());
-    // Dead letters are written before the documents are handed to the binding: if either fails, the
-    // whole batch is retried, and both writes are idempotent.
+    // Dead letters are written before the documents: if either fails, the whole batch is retried, and
+    // both writes are idempotent.
     if (deadLetters.length > 0) {
       await writeDeadLetters(deadLetters);
       for (const letter of deadLetters)
         context.warn(`dead-lettered ${letter.blobName}: ${letter.record.reason}`);
     }
-    context.extraOutputs.set(cosmosOutput, documents);
+    await writeDocuments(documents);
     context.log(
       `consume: ${documents.length} documents, ${deadLetters.length} dead letters, partition ${positions[0]?.partitionId ?? '-'}`,
     );
@@ -50,7 +45,26 @@ async function writeDeadLettersToBlob(deadLetters: readonly DeadLetter[]): Promi
   );
 }
 
-export const consume = createConsumeHandler(writeDeadLettersToBlob);
+const partitionKeyOf = partitionKeyReader(PIPELINE_NAMES.partitionKey);
+
+/**
+ * Upserts the documents with Cosmos DB's bulk API, 100 per request, through the functions' one
+ * CosmosClient (identity in Azure). Not the Cosmos DB output binding: the binding upserts one document
+ * per request (its collector calls UpsertItemAsync for each item and never enables bulk:
+ * azure-webjobs-sdk-extensions, src/WebJobs.Extensions.CosmosDB/Bindings/CosmosDBAsyncCollector.cs,
+ * and the open request Azure/azure-webjobs-sdk-extensions#820), which was most of the consumer's work
+ * per event (HOST-10). Upserts by id: a redelivered batch rewrites the same documents.
+ */
+async function upsertToCosmos(documents: readonly StoredEventDocument[]): Promise<void> {
+  if (documents.length === 0) return;
+  await upsertDocuments(
+    containerBulk(cosmosContainer()),
+    partitionKeyOf,
+    documents as unknown as readonly Record<string, unknown>[],
+  );
+}
+
+export const consume = createConsumeHandler(writeDeadLettersToBlob, upsertToCosmos);
 
 /**
  * The Event Hubs trigger of `consume`, with a `dataType` (which `app.eventHub`'s typed options do not
@@ -76,7 +90,6 @@ export const consumeTrigger = {
 
 app.generic('consume', {
   trigger: consumeTrigger,
-  extraOutputs: [cosmosOutput],
   // Retry forever with backoff: a batch that cannot be stored (Cosmos down, throttled) is never
   // skipped. Poison events do not block the partition: they reach the handler as bytes (above) and are
   // dead-lettered, not thrown.

@@ -49,10 +49,11 @@ export function functionsSettings(endpoints: Endpoints, secrets: LocalSecrets) {
 
 /**
  * The same settings for Azure Functions Core Tools (`func start`). Its .NET extensions would ask
- * Entra ID for a token for an identity-based connection (they know no local key), so the two
- * connections the host itself binds, the Event Hubs trigger (`EventHub`) and the Cosmos DB output
- * (`CosmosDb`), also get a connection string under the bare name, which wins over the `__` settings
- * in the real host's resolution (and in the app's, which follows it). The hub's connection string is
+ * Entra ID for a token for an identity-based connection (they know no local key), so the Event Hubs
+ * trigger's connection (`EventHub`), which the host itself binds, and the Cosmos DB connection
+ * (`CosmosDb`; the app's own client since consume writes in bulk, HOST-10, once the host's output
+ * binding) also get a connection string under the bare name, which wins over the `__` settings in the
+ * real host's resolution (and in the app's, which follows it). The hub's connection string is
  * plain AMQP with `UseDevelopmentEmulator=true`, as for Microsoft's own emulator.
  */
 export function funcSettings(endpoints: Endpoints, secrets: LocalSecrets) {

@@ -62,7 +62,7 @@ export function renderSection(r: BenchResult, chartFile: string): string {
         `| ${stepName(s)} | ${s.offeredPerSecond ?? 'unlimited'} | ${s.acceptedPerSecond} | ${s.storedPerSecond} | ${s.events} | ${s.errors} | ${n(s.latencyMs.p50)} | ${n(s.latencyMs.p95)} | ${n(s.latencyMs.p99)} | ${n(s.latencyMs.max)} | ${s.machineBusyCores ?? '—'} |`,
     ),
     '',
-    "Latency is accept (ingest's `ingestedAt`) -> the consumer writing the document (`storedAt`, stamped as it hands the document to the Cosmos DB output binding), from the documents' own timestamps, nearest rank; every accepted event was then read back from Cosmos DB (stored = events means none missing). Stored events/s counts from the step's first send to its last `storedAt`. Machine busy: CPU seconds per second of every process on the host during the step, the neighbours' included.",
+    "Latency is accept (ingest's `ingestedAt`) -> the consumer writing the document (`storedAt`, stamped as it builds the batch it upserts in bulk), from the documents' own timestamps, nearest rank; every accepted event was then read back from Cosmos DB (stored = events means none missing). Stored events/s counts from the step's first send to its last `storedAt`. Machine busy: CPU seconds per second of every process on the host during the step, the neighbours' included.",
     '',
     '### Processes',
     '',
