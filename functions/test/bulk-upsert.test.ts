@@ -50,10 +50,11 @@ describe('judgeResponses', () => {
         status(503),
         { statusCode: 201, requestCharge: 1 },
         status(413),
+        status(424),
       ],
-      6,
+      7,
     );
-    expect(verdict.retry).toEqual([1, 3]);
+    expect(verdict.retry).toEqual([1, 3, 6]);
     expect(verdict.failed).toEqual([
       { index: 2, statusCode: 400, message: 'bad id' },
       { index: 5, statusCode: 413, message: undefined },

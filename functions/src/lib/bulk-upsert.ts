@@ -25,11 +25,12 @@ export const BULK_OPERATIONS_LIMIT = 100;
 /**
  * Status codes of a single bulk operation worth trying again in the same invocation: throttled (429),
  * timed out (408), conflicting concurrent write (449), service unavailable (503), gone (410, a
- * partition that moved). Anything else (a 400 for a bad document, a 403, a 413 for one too large) will
- * not get better by retrying now: the invocation fails with its message.
- * https://learn.microsoft.com/rest/api/cosmos-db/http-status-codes-for-cosmosdb
+ * partition that moved), and 424 (not attempted because another operation of the request failed,
+ * which only a request that stops at the first failure answers). Anything else (a 400 for a bad
+ * document, a 403, a 413 for one too large) will not get better by retrying now: the invocation fails
+ * with its message. https://learn.microsoft.com/rest/api/cosmos-db/http-status-codes-for-cosmosdb
  */
-const RETRYABLE = new Set([408, 410, 429, 449, 503]);
+const RETRYABLE = new Set([408, 410, 424, 429, 449, 503]);
 
 export interface RetryPolicy {
   /** Attempts of one operation within the invocation (the first included). */
