@@ -35,6 +35,7 @@ export function benchResult(over: Partial<BenchResult> = {}): BenchResult {
       azuriteBlobPutsPerSecond: 8,
       azuriteEventsPerSecond: 200,
       cosmosUpsertsPerSecond: 280,
+      cosmosBulkDocumentsPerSecond: 2_800,
       eventHubsSendEventsPerSecond: 10_000,
       eventHubsReceiveEventsPerSecond: 12_000,
     },

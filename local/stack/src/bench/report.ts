@@ -3,7 +3,7 @@ import { replaceMarkedSection } from '../report-files';
 // from the result alone so it can be tested without running anything.
 import { evaluateGoals, type GoalOutcome } from './goals';
 import { saturationPerSecond, stageCeilings } from './ratios';
-import { HUB_CEILING, PRODUCER, STORE_CEILING } from './settings';
+import { BULK_CEILING, HUB_CEILING, PRODUCER, STORE_CEILING } from './settings';
 import type { BenchResult, StepResult } from './types';
 
 export const BEGIN = '<!-- pipeline-bench:begin -->';
@@ -51,7 +51,7 @@ export function renderSection(r: BenchResult, chartFile: string): string {
     '| --- | --- |',
     ...stageCeilings(r.ceilings).map((c) => `| ${c.stage} | ${n(c.eventsPerSecond)} |`),
     '',
-    `Azurite alone did ${n(r.ceilings.azuriteBlobPutsPerSecond)} blob PUTs/s${alone('azurite')} as ingest writes them (${STORE_CEILING.concurrency} in flight, after a ${STORE_CEILING.warmupSeconds} s warm-up, the best of ${STORE_CEILING.windows} windows of ${STORE_CEILING.seconds} s): one archive blob per request of ${PRODUCER.batchSize} of the dataset's events, NDJSON with each image replaced by its reference (images are stored once per content and then remembered by the HTTP functions process, so a request is one PUT at steady state); its ceiling counts ${PRODUCER.batchSize} events per PUT. Cosmos DB: ${n(r.ceilings.cosmosUpsertsPerSecond)} upserts/s${alone('cosmos')} of a slim-sized document (same settings). Event Hubs: ${HUB_CEILING.events.toLocaleString('en-US')} slim-sized events on an emulator process of its own, sent in SDK batches of ${HUB_CEILING.batch} (${HUB_CEILING.sendsInFlight} in flight), then received by one subscriber. The HTTP ceilings use the steps' producer settings (${PRODUCER.batchSize} events per request, ${PRODUCER.concurrency} in flight, no pre-flight validation); the gateway runs the repository's policies unmodified, under the product's rate limit.`,
+    `Azurite alone did ${n(r.ceilings.azuriteBlobPutsPerSecond)} blob PUTs/s${alone('azurite')} as ingest writes them (${STORE_CEILING.concurrency} in flight, after a ${STORE_CEILING.warmupSeconds} s warm-up, the best of ${STORE_CEILING.windows} windows of ${STORE_CEILING.seconds} s): one archive blob per request of ${PRODUCER.batchSize} of the dataset's events, NDJSON with each image replaced by its reference (images are stored once per content and then remembered by the HTTP functions process, so a request is one PUT at steady state); its ceiling counts ${PRODUCER.batchSize} events per PUT. Cosmos DB: ${n(r.ceilings.cosmosUpsertsPerSecond)} upserts/s${alone('cosmos')} of a slim-sized document one per request, as the Cosmos DB output binding writes (same settings; the issue-16 goal's reference), and ${n(r.ceilings.cosmosBulkDocumentsPerSecond)} documents/s in bulk requests of ${BULK_CEILING.perRequest}, ${BULK_CEILING.inFlight} in flight, as consume writes since HOST-10 (the stage above; on an emulator process of its own). Event Hubs: ${HUB_CEILING.events.toLocaleString('en-US')} slim-sized events on an emulator process of its own, sent in SDK batches of ${HUB_CEILING.batch} (${HUB_CEILING.sendsInFlight} in flight), then received by one subscriber. The HTTP ceilings use the steps' producer settings (${PRODUCER.batchSize} events per request, ${PRODUCER.concurrency} in flight, no pre-flight validation); the gateway runs the repository's policies unmodified, under the product's rate limit.`,
     '',
     '### Steps (offered rate rising until it saturates, then half the saturation rate)',
     '',

@@ -14,6 +14,14 @@ export const PRODUCER = { concurrency: 16, batchSize: 25, maxRetries: 10 } as co
  */
 export const STORE_CEILING = { warmupSeconds: 3, windows: 3, seconds: 3, concurrency: 64 } as const;
 
+/**
+ * The Cosmos DB ceiling as consume writes (HOST-10): bulk requests of this many upserts, as many in
+ * flight as the hub has partitions (one consume invocation per partition at a time), over this many
+ * distinct requests' ids (then the same ids again: 40,000 documents at most, about what the
+ * one-per-request ceiling writes).
+ */
+export const BULK_CEILING = { perRequest: 100, inFlight: 2, distinctRequests: 400 } as const;
+
 /** Event Hubs ceiling: events sent (then received) in SDK batches of this many. */
 export const HUB_CEILING = { events: 20_000, batch: 100, sendsInFlight: 4 } as const;
 

@@ -17,7 +17,10 @@ export interface Ceilings {
    * (cached after that), so Azurite carries archive PUTs/s x events per request.
    */
   readonly azuriteEventsPerSecond: number;
+  /** One upsert per request (as the Cosmos DB output binding writes): the issue-16 goal's reference. */
   readonly cosmosUpsertsPerSecond: number;
+  /** Documents per second in bulk requests (BULK_CEILING), as consume writes since HOST-10. */
+  readonly cosmosBulkDocumentsPerSecond: number;
   readonly eventHubsSendEventsPerSecond: number;
   readonly eventHubsReceiveEventsPerSecond: number;
 }
