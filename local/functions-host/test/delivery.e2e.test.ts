@@ -1,7 +1,7 @@
 /**
  * The Event Hubs trigger's delivery, in process: the real functions app (tsc output) registered through
  * this host's `@azure/functions-core`, the real `consume` handler and @azure/functions invocation model,
- * the Cosmos DB output binding against the Cosmos DB server, dead letters and checkpoints (the real
+ * its bulk upserts against the Cosmos DB server (HOST-10), dead letters and checkpoints (the real
  * BlobCheckpointStore) in Azurite. Only the receiving side is not here: batches are handed over the way
  * the SDK's EventHubConsumerClient hands them to `processEvents` (the end-to-end tests with the Event
  * Hubs emulator cover that).
@@ -120,7 +120,11 @@ describe('Event Hubs batch delivery (consume, in process)', () => {
     const [bindingName, binding] = Object.entries(fn.metadata.bindings).find(
       ([, b]) => b.type === 'eventHubTrigger',
     )!;
-    const [outputName, output] = Object.entries(fn.metadata.bindings).find(([, b]) => b.type === 'cosmosDB')!;
+    // Whatever output bindings the registration declares (consume declares none since HOST-10: it
+    // upserts in bulk itself), applied as the host applies them.
+    const outputs = Object.entries(fn.metadata.bindings)
+      .filter(([, b]) => b.direction === 'out')
+      .map(([name, b]) => createOutputBinding('consume', name, b, process.env, clients));
     return createBatchDelivery({
       fn,
       bindingName,
@@ -133,7 +137,7 @@ describe('Event Hubs batch delivery (consume, in process)', () => {
         ...readHostConfig(join(FUNCTIONS_APP, '../../../host.json')).eventHubs,
         ...options.eventHubs,
       },
-      outputs: [createOutputBinding('consume', outputName, output, process.env, clients)],
+      outputs,
       registry: mockRegistry,
       logger,
     });
@@ -165,7 +169,7 @@ describe('Event Hubs batch delivery (consume, in process)', () => {
     return all.find((c) => c.partitionId === partitionId)?.sequenceNumber;
   }
 
-  it('registers consume with its trigger, Cosmos DB output and retry policy from the real app', () => {
+  it('registers consume with its trigger and retry policy from the real app, and no output binding', () => {
     expect([...mockRegistry.functions.keys()]).toEqual(
       expect.arrayContaining(['consume', 'ingest', 'stats']),
     );
@@ -176,6 +180,8 @@ describe('Event Hubs batch delivery (consume, in process)', () => {
       cardinality: 'many',
       dataType: 'binary',
     });
+    // It writes Cosmos DB with the SDK's bulk API itself (HOST-10), not through the output binding.
+    expect(consumeBindings.filter((b) => b.direction === 'out')).toEqual([]);
   });
 
   it('stores every event of a batch with its hub position, dead-letters poison, then checkpoints', async () => {
