@@ -55,6 +55,11 @@ describe('judgeResponses', () => {
       7,
     );
     expect(verdict.retry).toEqual([1, 3, 6]);
+    expect([...verdict.retryStatuses]).toEqual([
+      [429, 1],
+      [503, 1],
+      [424, 1],
+    ]);
     expect(verdict.failed).toEqual([
       { index: 2, statusCode: 400, message: 'bad id' },
       { index: 5, statusCode: 413, message: undefined },
@@ -87,13 +92,21 @@ describe('upsertDocuments', () => {
   it('retries only the throttled operations, with growing waits, until they are stored', async () => {
     const { call, calls } = scripted({ e3: [429, 429], e7: [503] });
     const waits: number[] = [];
-    await upsertDocuments(call, byId, docs(10), { sleep: (ms) => Promise.resolve(void waits.push(ms)) });
+    const warnings: string[] = [];
+    await upsertDocuments(call, byId, docs(10), {
+      sleep: (ms) => Promise.resolve(void waits.push(ms)),
+      onRetry: (message) => warnings.push(message),
+    });
     expect(calls.map((c) => c.map((op) => (op as { partitionKey: string }).partitionKey))).toEqual([
       docs(10).map((d) => d.id),
       ['e3', 'e7'],
       ['e3'],
     ]);
     expect(waits).toEqual([100, 200]);
+    expect(warnings).toEqual([
+      'Cosmos DB did not take 2 of 10 upserts (1 x 429, 1 x 503); retrying them in 100 ms (attempt 2 of 10)',
+      'Cosmos DB did not take 1 of 2 upserts (1 x 429); retrying them in 200 ms (attempt 3 of 10)',
+    ]);
   });
 
   it('fails the invocation when throttling outlasts its attempts', async () => {

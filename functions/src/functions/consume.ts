@@ -11,7 +11,10 @@ import { containers } from '../lib/settings';
 import { APP_SETTINGS, bindingExpression, CONNECTIONS, PIPELINE_NAMES } from '@pipeline/schemas';
 
 export type DeadLetterWriter = (deadLetters: readonly DeadLetter[]) => Promise<void>;
-export type DocumentWriter = (documents: readonly StoredEventDocument[]) => Promise<void>;
+export type DocumentWriter = (
+  documents: readonly StoredEventDocument[],
+  context: InvocationContext,
+) => Promise<void>;
 
 export function createConsumeHandler(writeDeadLetters: DeadLetterWriter, writeDocuments: DocumentWriter) {
   return async function consume(messages: unknown[], context: InvocationContext): Promise<void> {
@@ -26,7 +29,7 @@ export function createConsumeHandler(writeDeadLetters: DeadLetterWriter, writeDo
       for (const letter of deadLetters)
         context.warn(`dead-lettered ${letter.blobName}: ${letter.record.reason}`);
     }
-    await writeDocuments(documents);
+    await writeDocuments(documents, context);
     context.log(
       `consume: ${documents.length} documents, ${deadLetters.length} dead letters, partition ${positions[0]?.partitionId ?? '-'}`,
     );
@@ -55,12 +58,16 @@ const partitionKeyOf = partitionKeyReader(PIPELINE_NAMES.partitionKey);
  * and the open request Azure/azure-webjobs-sdk-extensions#820), which was most of the consumer's work
  * per event (HOST-10). Upserts by id: a redelivered batch rewrites the same documents.
  */
-async function upsertToCosmos(documents: readonly StoredEventDocument[]): Promise<void> {
+async function upsertToCosmos(
+  documents: readonly StoredEventDocument[],
+  context: InvocationContext,
+): Promise<void> {
   if (documents.length === 0) return;
   await upsertDocuments(
     containerBulk(cosmosContainer()),
     partitionKeyOf,
     documents as unknown as readonly Record<string, unknown>[],
+    { onRetry: (message) => context.warn(message) },
   );
 }
 

@@ -54,6 +54,8 @@ export function waitBefore(policy: RetryPolicy, attempt: number): number {
 
 export interface Verdict {
   readonly retry: number[];
+  /** How many operations got each retryable status, for the log. */
+  readonly retryStatuses: ReadonlyMap<number, number>;
   readonly failed: { index: number; statusCode: number; message?: string }[];
 }
 
@@ -63,16 +65,19 @@ export function judgeResponses(
   count: number,
 ): Verdict {
   const retry: number[] = [];
+  const retryStatuses = new Map<number, number>();
   const failed: Verdict['failed'] = [];
   for (let index = 0; index < count; index++) {
     const response = responses[index];
     // A missing response (the SDK answers every operation, so this is not expected) is not a success.
     const statusCode = response?.statusCode ?? 503;
     if (statusCode >= 200 && statusCode < 300) continue;
-    if (RETRYABLE.has(statusCode)) retry.push(index);
-    else failed.push({ index, statusCode, message: messageOf(response) });
+    if (RETRYABLE.has(statusCode)) {
+      retry.push(index);
+      retryStatuses.set(statusCode, (retryStatuses.get(statusCode) ?? 0) + 1);
+    } else failed.push({ index, statusCode, message: messageOf(response) });
   }
-  return { retry, failed };
+  return { retry, retryStatuses, failed };
 }
 
 function messageOf(response: OperationResponse | undefined): string | undefined {
@@ -98,6 +103,8 @@ export function containerBulk(container: Container): BulkCall {
 export interface UpsertOptions {
   readonly retry?: RetryPolicy;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Told before each retry within the invocation (throttling is worth a warning in the log). */
+  readonly onRetry?: (message: string) => void;
 }
 
 /**
@@ -133,8 +140,14 @@ export async function upsertDocuments(
           `Cosmos DB did not take ${verdict.retry.length} of ${pending.length} upserts after ${attempt} attempts ` +
             `(throttled or unavailable); the invocation fails and its retry policy tries the batch again`,
         );
+      const wait = waitBefore(policy, attempt);
+      const statuses = [...verdict.retryStatuses].map(([code, count]) => `${count} x ${code}`).join(', ');
+      options.onRetry?.(
+        `Cosmos DB did not take ${verdict.retry.length} of ${pending.length} upserts (${statuses}); ` +
+          `retrying them in ${wait} ms (attempt ${attempt + 1} of ${policy.attempts})`,
+      );
       pending = verdict.retry.map((index) => pending[index]!);
-      await sleep(waitBefore(policy, attempt));
+      await sleep(wait);
     }
   }
 }
