@@ -54,12 +54,12 @@ async function measured(
  */
 async function cosmosBulkCeiling(doc: object) {
   const cosmos = await startCosmosProcess({ port: 0 });
+  const client = new CosmosClient({
+    endpoint: cosmos.endpoint,
+    key: COSMOS_EMULATOR_KEY,
+    connectionPolicy: { enableEndpointDiscovery: false },
+  });
   try {
-    const client = new CosmosClient({
-      endpoint: cosmos.endpoint,
-      key: COSMOS_EMULATOR_KEY,
-      connectionPolicy: { enableEndpointDiscovery: false },
-    });
     const container = await provisionCosmosContainer(client);
     // The document is plain JSON; its declared type just lacks the index signature bulk's input asks for.
     const body = (id: string) => ({ ...doc, id }) as unknown as JSONObject;
@@ -77,9 +77,9 @@ async function cosmosBulkCeiling(doc: object) {
       },
       BULK_CEILING.inFlight,
     );
-    client.dispose();
     return { ...requests, perSecond: requests.perSecond * BULK_CEILING.perRequest };
   } finally {
+    client.dispose();
     await cosmos.stop();
   }
 }
